@@ -1,0 +1,256 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * shmr: refcounted shared memory regions, /dev/shmr.
+ *
+ * This header is the whole kernel ABI. It is shared verbatim by the module
+ * (kmod/) and the library (lib/) and installed as <linux/shmr.h>.
+ *
+ * Conventions (Documentation/process/botching-up-ioctls.rst):
+ *  - fixed-width types only, pointers passed as __u64, every struct a
+ *    multiple of 8 bytes with explicit padding;
+ *  - every "flags" and "reserved" field must be zero on input, or the call
+ *    fails with -EINVAL; unknown commands fail with -ENOTTY;
+ *  - structs are extensible: the size encoded in the ioctl number is the
+ *    caller's struct size. A smaller size than the first version of the
+ *    struct is -EINVAL; a larger one is accepted if the bytes the module does
+ *    not know are zero, else -E2BIG (copy_struct_from_user() semantics);
+ *  - output structs are zeroed before they are filled;
+ *  - region handles are file descriptors, close-on-exec unless the
+ *    *_NOCLOEXEC flag is given.
+ *
+ * Two kinds of file descriptor accept these commands:
+ *  - the control fd (open("/dev/shmr")): FEATURES, CREATE, OPEN, UNLINK,
+ *    STAT (by id), LIST, EXITED;
+ *  - a region fd (returned by CREATE and OPEN): FEATURES, STAT, SEAL, EVENTS.
+ * Any other command on either is -ENOTTY.
+ */
+#ifndef _UAPI_LINUX_SHMR_H
+#define _UAPI_LINUX_SHMR_H
+
+#include <linux/ioctl.h>
+#include <linux/types.h>
+
+#define SHMR_DEVICE_PATH	"/dev/shmr"
+#define SHMR_ABI_VERSION	1
+
+#define SHMR_NAME_MAX		255	/* bytes, not counting the NUL */
+#define SHMR_COMM_LEN		16
+
+/* struct shmr_features.features */
+#define SHMR_FEAT_NAMED		(1ULL << 0)	/* named regions, CREATE/OPEN/UNLINK */
+#define SHMR_FEAT_ANON		(1ULL << 1)	/* anonymous regions */
+#define SHMR_FEAT_ATTACH	(1ULL << 2)	/* per-process attach tracking */
+#define SHMR_FEAT_PROCESS	(1ULL << 3)	/* SHMR_CREATE_PROCESS */
+#define SHMR_FEAT_HUGE		(1ULL << 4)	/* SHMR_CREATE_HUGE */
+#define SHMR_FEAT_SEAL		(1ULL << 5)	/* SHMR_IOC_SEAL */
+#define SHMR_FEAT_EVENTS	(1ULL << 6)	/* poll() and SHMR_IOC_EVENTS */
+#define SHMR_FEAT_EXITED	(1ULL << 7)	/* SHMR_IOC_EXITED */
+#define SHMR_FEAT_IPC_NS	(1ULL << 8)	/* names are per IPC namespace */
+#define SHMR_FEAT_URING_CMD	(1ULL << 9)	/* commands via io_uring uring_cmd */
+
+struct shmr_features {
+	__u32 flags;		/* in: must be 0 */
+	__u32 abi_version;	/* out: SHMR_ABI_VERSION */
+	__u64 features;		/* out: SHMR_FEAT_* */
+	__u64 create_flags;	/* out: every SHMR_CREATE_* accepted */
+	__u64 open_flags;	/* out: every SHMR_OPEN_* accepted */
+	__u64 max_region_size;	/* out: module limit, bytes */
+	__u64 max_regions;	/* out: module limit, regions in all */
+	__u64 max_user_bytes;	/* out: module limit, bytes per uid */
+	__u64 reserved[4];	/* out: zero */
+};
+
+/* struct shmr_create.flags */
+#define SHMR_CREATE_EXCL	(1U << 0)	/* fail with -EEXIST if the name exists */
+#define SHMR_CREATE_PROCESS	(1U << 1)	/* unlink when the creating process exits */
+#define SHMR_CREATE_HUGE	(1U << 2)	/* back with huge pages, size rounded to 2 MiB */
+#define SHMR_CREATE_NOCLOEXEC	(1U << 3)	/* returned fd without O_CLOEXEC */
+#define SHMR_CREATE_ALL		(SHMR_CREATE_EXCL | SHMR_CREATE_PROCESS | \
+				 SHMR_CREATE_HUGE | SHMR_CREATE_NOCLOEXEC)
+
+/* struct shmr_create.result */
+#define SHMR_RESULT_CREATED	(1U << 0)	/* this call created the region */
+
+/*
+ * Create a region, or open it if the name exists and SHMR_CREATE_EXCL is not
+ * given (the open is then checked like SHMR_IOC_OPEN for read-write, and
+ * size must not exceed the existing region's: -EINVAL).
+ * name == 0 creates an anonymous region (EXCL and PROCESS are then -EINVAL).
+ * mode is the permission bits (0777 at most; umask is not applied).
+ * The returned fd is read-write.
+ */
+struct shmr_create {
+	__u64 name;		/* in: user pointer to a NUL-terminated name, or 0 */
+	__u64 size;		/* in: bytes (> 0); out: the region's size */
+	__u32 flags;		/* in: SHMR_CREATE_* */
+	__u32 mode;		/* in: permission bits */
+	__s32 fd;		/* out: region fd */
+	__u32 result;		/* out: SHMR_RESULT_* */
+	__u64 id;		/* out: region id, unique until reboot */
+	__u64 reserved[4];	/* in: must be 0 */
+};
+
+/* struct shmr_open.flags */
+#define SHMR_OPEN_RDONLY	(1U << 0)	/* read-only handle (default read-write) */
+#define SHMR_OPEN_NOCLOEXEC	(1U << 1)	/* returned fd without O_CLOEXEC */
+#define SHMR_OPEN_ALL		(SHMR_OPEN_RDONLY | SHMR_OPEN_NOCLOEXEC)
+
+struct shmr_open {
+	__u64 name;		/* in: user pointer to a NUL-terminated name */
+	__u32 flags;		/* in: SHMR_OPEN_* */
+	__s32 fd;		/* out: region fd */
+	__u64 size;		/* out: the region's size */
+	__u64 id;		/* out: region id */
+	__u64 reserved[4];	/* in: must be 0 */
+};
+
+/* Remove a name. The region lives on while handles or mappings remain. */
+struct shmr_unlink {
+	__u64 name;		/* in: user pointer to a NUL-terminated name */
+	__u32 flags;		/* in: must be 0 */
+	__u32 reserved0;	/* in: must be 0 */
+	__u64 reserved[2];	/* in: must be 0 */
+};
+
+/* struct shmr_region_info.flags */
+#define SHMR_INFO_ANON		(1U << 0)	/* anonymous region */
+#define SHMR_INFO_UNLINKED	(1U << 1)	/* name removed, region still alive */
+#define SHMR_INFO_SEALED	(1U << 2)	/* SHMR_SEAL_WRITE applied */
+#define SHMR_INFO_PROCESS	(1U << 3)	/* created with SHMR_CREATE_PROCESS */
+#define SHMR_INFO_HUGE		(1U << 4)	/* created with SHMR_CREATE_HUGE */
+
+struct shmr_region_info {
+	__u64 id;
+	__u64 size;		/* bytes, page (or huge page) multiple */
+	__u64 ctime_ns;		/* creation time, CLOCK_REALTIME */
+	__u32 uid;		/* owner, in the caller's user namespace */
+	__u32 gid;
+	__u32 mode;		/* permission bits */
+	__u32 flags;		/* SHMR_INFO_* */
+	__s32 creator_pid;	/* in the caller's pid namespace; 0 if not visible */
+	__u32 handles;		/* open region handles (open file descriptions) */
+	__u32 mappings;		/* live mappings (VMAs) */
+	__u32 nattach;		/* attached processes */
+	char name[SHMR_NAME_MAX + 1];	/* NUL-terminated; empty if anonymous */
+};
+
+/*
+ * A process is attached to a region while it holds a handle it opened (or
+ * inherited) or a mapping of it.
+ */
+struct shmr_attach_info {
+	__s32 pid;		/* in the caller's pid namespace; 0 if not visible */
+	__u32 handles;
+	__u32 mappings;
+	__u32 flags;		/* zero for now */
+	__u64 since_ns;		/* attach time, CLOCK_REALTIME */
+	char comm[SHMR_COMM_LEN];
+};
+
+/*
+ * On a region fd: describe that region; id must be 0.
+ * On the control fd: describe the region with this id, if it is visible in
+ * the caller's IPC namespace (else -ENOENT).
+ * If attach is non-zero, up to attach_cap entries are written there;
+ * info.nattach tells how many there are.
+ */
+struct shmr_stat {
+	__u64 id;		/* in */
+	__u64 attach;		/* in: user pointer to struct shmr_attach_info[], or 0 */
+	__u32 attach_cap;	/* in: entries at attach */
+	__u32 attach_count;	/* out: entries written */
+	__u32 flags;		/* in: must be 0 */
+	__u32 reserved0;	/* in: must be 0 */
+	struct shmr_region_info info;	/* out */
+	__u64 reserved[2];	/* in: must be 0 */
+};
+
+/*
+ * Every region of the caller's IPC namespace, named, unlinked-but-alive and
+ * anonymous, in creation order. A short buffer is not an error: count < total.
+ */
+struct shmr_list {
+	__u64 regions;		/* in: user pointer to struct shmr_region_info[] */
+	__u32 cap;		/* in: entries at regions */
+	__u32 count;		/* out: entries written */
+	__u32 total;		/* out: regions visible */
+	__u32 flags;		/* in: must be 0 */
+	__u64 reserved[2];	/* in: must be 0 */
+};
+
+/* struct shmr_seal.seals */
+#define SHMR_SEAL_WRITE		(1U << 0)	/* no new writable handle or mapping */
+#define SHMR_SEAL_ALL		SHMR_SEAL_WRITE
+
+/*
+ * On a read-write region fd. Like memfd's F_SEAL_FUTURE_WRITE: mappings that
+ * exist keep their access; from now on OPEN for writing and writable mmap()
+ * fail with -EPERM, and new mappings cannot be mprotect()ed to writable.
+ */
+struct shmr_seal {
+	__u32 seals;		/* in: SHMR_SEAL_* */
+	__u32 flags;		/* in: must be 0 */
+	__u64 reserved[1];	/* in: must be 0 */
+};
+
+/* Lifetime events, per handle: struct shmr_events.events */
+#define SHMR_EV_UNLINKED	(1U << 0)	/* the name was removed */
+#define SHMR_EV_DETACHED	(1U << 1)	/* another process detached */
+#define SHMR_EV_PEER_DIED	(1U << 2)	/* another process exited or was killed attached */
+#define SHMR_EV_SEALED		(1U << 3)	/* the region was sealed */
+#define SHMR_EV_ALL		(SHMR_EV_UNLINKED | SHMR_EV_DETACHED | \
+				 SHMR_EV_PEER_DIED | SHMR_EV_SEALED)
+
+/*
+ * poll() on a region fd reports EPOLLIN | EPOLLRDNORM while events are
+ * pending on that handle; this command returns and clears them.
+ */
+struct shmr_events {
+	__u32 events;		/* out: SHMR_EV_* pending, now cleared */
+	__u32 flags;		/* in: must be 0 */
+	__u64 reserved[2];	/* in: must be 0 */
+};
+
+/*
+ * A process that exited or was killed while attached to a region. The
+ * module keeps the most recent ones (module parameter exit_log_size) per
+ * IPC namespace.
+ */
+struct shmr_exit_record {
+	__u64 region_id;
+	__u64 when_ns;		/* CLOCK_REALTIME */
+	__s32 pid;		/* in the caller's pid namespace; 0 if not visible */
+	__s32 signal;		/* signal that ended it, 0 if it exited */
+	__s32 status;		/* exit status if it exited, else 0 */
+	__u32 handles;		/* still held when it ended */
+	__u32 mappings;		/* still mapped when it ended */
+	__u32 reserved0;
+	char comm[SHMR_COMM_LEN];
+	char name[SHMR_NAME_MAX + 1];	/* region name; empty if anonymous */
+};
+
+/* struct shmr_exited.flags */
+#define SHMR_EXITED_CLEAR	(1U << 0)	/* forget the records returned */
+
+struct shmr_exited {
+	__u64 records;		/* in: user pointer to struct shmr_exit_record[] */
+	__u32 cap;		/* in: entries at records */
+	__u32 count;		/* out: entries written, oldest first */
+	__u32 total;		/* out: records held */
+	__u32 flags;		/* in: SHMR_EXITED_* */
+	__u64 reserved[2];	/* in: must be 0 */
+};
+
+#define SHMR_IOC_MAGIC		0xB8
+
+#define SHMR_IOC_FEATURES	_IOWR(SHMR_IOC_MAGIC, 0x00, struct shmr_features)
+#define SHMR_IOC_CREATE		_IOWR(SHMR_IOC_MAGIC, 0x01, struct shmr_create)
+#define SHMR_IOC_OPEN		_IOWR(SHMR_IOC_MAGIC, 0x02, struct shmr_open)
+#define SHMR_IOC_UNLINK		_IOW(SHMR_IOC_MAGIC, 0x03, struct shmr_unlink)
+#define SHMR_IOC_STAT		_IOWR(SHMR_IOC_MAGIC, 0x04, struct shmr_stat)
+#define SHMR_IOC_LIST		_IOWR(SHMR_IOC_MAGIC, 0x05, struct shmr_list)
+#define SHMR_IOC_SEAL		_IOW(SHMR_IOC_MAGIC, 0x06, struct shmr_seal)
+#define SHMR_IOC_EVENTS		_IOWR(SHMR_IOC_MAGIC, 0x07, struct shmr_events)
+#define SHMR_IOC_EXITED		_IOWR(SHMR_IOC_MAGIC, 0x08, struct shmr_exited)
+
+#endif /* _UAPI_LINUX_SHMR_H */

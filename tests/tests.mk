@@ -1,0 +1,23 @@
+# Tests. Every tests/host/*.c and tests/vm/*.c is one kselftest-harness
+# binary; tests/*/*.sh are scripts that print TAP. Host tests need no module
+# and run on the host and in the VM; VM tests run only in the VM (and skip
+# with a reason where /dev/shmr is absent).
+TEST_CFLAGS := $(SHMR_CPPFLAGS) -I$(BUILD)/include -Itests $(SHMR_CFLAGS) $(CFLAGS)
+TEST_LDLIBS := $(LIB_A) -pthread -luring -lrt
+
+HOST_TESTS := $(patsubst tests/host/%.c,$(BUILD)/tests/host/%,$(wildcard tests/host/*.c))
+VM_TESTS := $(patsubst tests/vm/%.c,$(BUILD)/tests/vm/%,$(wildcard tests/vm/*.c))
+TEST_SCRIPTS := $(patsubst tests/%,$(BUILD)/tests/%,$(wildcard tests/host/*.sh tests/vm/*.sh))
+
+tests: $(HOST_TESTS) $(VM_TESTS) $(TEST_SCRIPTS) $(BUILD)/tests/run-tests.sh $(BUILD)/tests/vm-suite.sh
+
+$(BUILD)/tests/%: tests/%.c $(HARNESS) $(LIB_A) $(wildcard tests/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(TEST_CFLAGS) -o $@ $< $(TEST_LDLIBS)
+
+$(BUILD)/tests/%.sh: tests/%.sh
+	@mkdir -p $(@D)
+	install -m 755 $< $@
+
+check-host: all
+	tools/check.sh --host-only

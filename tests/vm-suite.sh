@@ -1,0 +1,58 @@
+#!/bin/sh
+# The VM half of `make check`, run inside the guest by tools/check.sh:
+# every test program, then the module's counters, Shmem, and unload/reload.
+# Prints TAP; tools/check.sh renumbers and counts.
+k=${SHMR_VM_KERNEL:-vm}
+t=/opt/shmr/tests
+shmem_kb() { awk '/^Shmem:/ { print $2 }' /proc/meminfo; }
+ctr=/sys/kernel/debug/shmr/counters
+
+shmem0=$(shmem_kb)
+progs=
+for p in "$t"/host/* "$t"/vm/*; do
+	[ -x "$p" ] && progs="$progs $p"
+done
+# shellcheck disable=SC2086
+sh "$t/run-tests.sh" -t "${SHMR_TEST_TIMEOUT:-300}" -p "[$k]" $progs
+
+if [ -r "$ctr" ]; then
+	nz=$(awk '$1 ~ /_live$/ && $2 != 0 { printf "%s=%s ", $1, $2 }' "$ctr")
+	if [ -z "$nz" ]; then
+		echo "ok - [$k] module counters back to zero"
+	else
+		echo "not ok - [$k] module counters back to zero: $nz"
+		sed 's/^/#   /' "$ctr"
+	fi
+else
+	echo "not ok - [$k] module counters readable at $ctr"
+fi
+
+sync
+shmem1=$(shmem_kb)
+if [ $((shmem1 - shmem0)) -le 64 ]; then
+	echo "ok - [$k] Shmem back to its start value (${shmem0} kB -> ${shmem1} kB)"
+else
+	echo "not ok - [$k] Shmem back to its start value (${shmem0} kB -> ${shmem1} kB)"
+	ls -la /dev/shm | sed 's/^/#   /'
+fi
+
+# Unload, then load and unload again: nothing may be left behind.
+for i in 1 2 3; do
+	if rmmod shmr; then
+		if [ -e /dev/shmr ]; then
+			echo "not ok - [$k] rmmod shmr ($i) removes /dev/shmr"
+		else
+			echo "ok - [$k] rmmod shmr ($i)"
+		fi
+	else
+		echo "not ok - [$k] rmmod shmr ($i)"
+		break
+	fi
+	[ "$i" = 3 ] && break
+	if insmod /opt/shmr/kmod/shmr.ko && [ -c /dev/shmr ]; then
+		echo "ok - [$k] insmod shmr ($((i + 1)))"
+	else
+		echo "not ok - [$k] insmod shmr ($((i + 1)))"
+		break
+	fi
+done

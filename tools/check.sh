@@ -1,0 +1,109 @@
+#!/bin/bash
+# `make check`: install what is missing, build everything, run the host
+# tests, then the whole VM suite once per supported kernel. Prints one TAP
+# stream and ends with "N passed, N failed, N skipped". The whole log goes
+# to build/check/check.log, each kernel's log to build/check/dmesg-<k>.txt.
+#
+#   tools/check.sh [--host-only] [--kernels "6.1 6.12 6.12-rt"]
+set -uo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+
+kernels="6.1 6.12 6.12-rt"
+host_only=0
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--host-only) host_only=1; shift ;;
+	--kernels) kernels=$2; shift 2 ;;
+	*) echo "check.sh: unknown argument '$1'" >&2; exit 2 ;;
+	esac
+done
+
+out=build/check
+mkdir -p "$out"
+log=$out/check.log
+raw=$out/tap.raw
+: > "$raw"
+exec 3>&1 4>&2
+exec > >(tee "$log") 2>&1
+teepid=$!
+
+# Every result line goes through here: printed and kept for the count.
+result() {
+	echo "$1" | tee -a "$raw"
+}
+stream() {
+	while IFS= read -r line; do
+		case "$line" in
+		"ok "*|"not ok "*) echo "$line" >> "$raw" ;;
+		esac
+		echo "$line"
+	done
+}
+
+finish() {
+	echo "# full log: $log"
+	awk '
+		/^ok / { if ($0 ~ /# [Ss][Kk][Ii][Pp]/) s++; else p++ }
+		/^not ok / { f++ }
+		END { printf "%d passed, %d failed, %d skipped\n", p, f, s; exit (f > 0 || p == 0) }' "$raw"
+	local rc=$?
+	exec 1>&3 2>&4
+	wait "$teepid" 2>/dev/null
+	return $rc
+}
+
+echo "# shmr make check: $(date -u '+%F %T') UTC, host $(uname -r)"
+start=$(date +%s)
+
+if ! tools/deps.sh; then
+	result "not ok - dependencies installed"
+	finish; exit 1
+fi
+result "ok - dependencies installed"
+
+if make -j"$(nproc)" all >"$out/build.log" 2>&1; then
+	result "ok - build (module for the default kernel, library, tools, tests)"
+else
+	tail -n 40 "$out/build.log"
+	result "not ok - build (see $out/build.log)"
+	finish; exit 1
+fi
+
+echo "# ---- host tests"
+progs=$(ls build/tests/host/* 2>/dev/null | sort)
+# shellcheck disable=SC2086
+sh build/tests/run-tests.sh -t 300 -p "[host]" $progs | stream
+
+if [ "$host_only" = 0 ]; then
+	for k in $kernels; do
+		echo "# ---- VM tests on $k"
+		t0=$(date +%s)
+		tap=$out/vm-$k.tap
+		tools/shmr-vm --kernel "$k" --timeout 2400 --no-log-check \
+			--dmesg "$out/dmesg-$k.txt" --console "$out/console-$k.txt" \
+			-- sh /opt/shmr/tests/vm-suite.sh 2>&1 | tee "$tap" | stream
+		rc=${PIPESTATUS[0]}
+		t1=$(date +%s)
+		echo "# $k: VM run took $((t1 - t0))s"
+		if [ "$rc" = 0 ] && grep -q "^# run-tests:" "$tap"; then
+			result "ok - [$k] VM booted, ran the suite and reported its status"
+		else
+			result "not ok - [$k] VM booted, ran the suite and reported its status (shmr-vm exit $rc)"
+		fi
+		if [ -s "$out/dmesg-$k.txt" ]; then
+			if bad=$(tools/klog-check "$out/dmesg-$k.txt"); then
+				result "ok - [$k] kernel log clean"
+			else
+				echo "$bad" | head -n 40 | sed 's/^/#   /'
+				result "not ok - [$k] kernel log clean (see $out/dmesg-$k.txt)"
+			fi
+		else
+			result "not ok - [$k] kernel log read back"
+		fi
+	done
+fi
+
+echo "# make check took $(( $(date +%s) - start ))s"
+finish
+exit $?
