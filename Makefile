@@ -56,7 +56,8 @@ deps:
 	@tools/deps.sh build
 
 # ---- kernel module ---------------------------------------------------------
-KMOD_SRCS := $(wildcard kmod/*.c kmod/*.h) kmod/Kbuild include/uapi/linux/shmr.h
+KMOD_FILES := $(filter-out %.mod.c,$(wildcard kmod/*.c)) $(wildcard kmod/*.h) kmod/Kbuild
+KMOD_SRCS := $(KMOD_FILES) include/uapi/linux/shmr.h
 
 kmod: kmod/shmr.ko
 kmod/shmr.ko: $(KMOD_SRCS)
@@ -70,7 +71,7 @@ kmod-stage: $(KMOD_SRCS)
 	@mkdir -p $(KSTAGE)/kmod
 	@find $(KSTAGE)/kmod -maxdepth 1 -type l -delete
 	@ln -sfn $(CURDIR)/include $(KSTAGE)/include
-	@for f in kmod/*.c kmod/*.h kmod/Kbuild; do ln -sf $(CURDIR)/$$f $(KSTAGE)/kmod/; done
+	@for f in $(KMOD_FILES); do ln -sf $(CURDIR)/$$f $(KSTAGE)/kmod/; done
 	$(MAKE) -C /usr/src/linux-headers-$(KREL) M=$(CURDIR)/$(KSTAGE)/kmod modules
 
 kmod-all:

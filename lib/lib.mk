@@ -15,6 +15,7 @@ $(BUILD)/lib/%.o: lib/%.c $(wildcard lib/*.h lib/include/*.h) include/uapi/linux
 	$(CC) $(SHMR_CPPFLAGS) $(SHMR_CFLAGS) $(CFLAGS) -fPIC -fvisibility=hidden -c -o $@ $<
 
 $(LIB_SO): $(LIB_OBJS) $(LIB_MAP)
+	@mkdir -p $(@D)
 	$(CC) $(SHMR_CFLAGS) $(CFLAGS) -shared -fPIC -Wl,-soname,libshmr.so.$(SHMR_SOVERSION) \
 		-Wl,--version-script=$(LIB_MAP) -Wl,-z,defs -o $@ $(LIB_OBJS) -pthread $(LIB_LDLIBS)
 	ln -sf libshmr.so.$(SHMR_VERSION) $(BUILD)/lib/libshmr.so.$(SHMR_SOVERSION)
@@ -23,5 +24,6 @@ $(BUILD)/lib/libshmr.so: $(LIB_SO)
 	ln -sf libshmr.so.$(SHMR_VERSION) $@
 
 $(LIB_A): $(LIB_OBJS)
+	@mkdir -p $(@D)
 	rm -f $@
 	$(AR) rcs $@ $^
