@@ -100,11 +100,14 @@ $(CHECKPATCH): | deps
 		linux-source-6.1/scripts/const_structs.checkpatch
 	@touch $@
 
+LINT_FILES := $(filter-out kmod/Kbuild,$(KMOD_FILES)) include/uapi/linux/shmr.h
 lint: $(CHECKPATCH)
-	$(CHECKPATCH) --strict --no-tree --terse --show-types \
-		--ignore FILE_PATH_CHANGES,SPDX_LICENSE_TAG \
-		-f kmod/*.c kmod/*.h include/uapi/linux/shmr.h
-	@echo "lint: checkpatch --strict clean"
+	@fail=0; for f in $(LINT_FILES); do \
+		$(CHECKPATCH) --strict --no-tree --terse --show-types --ignore FILE_PATH_CHANGES \
+			-f $$f || fail=1; \
+	done; \
+	if [ $$fail = 0 ]; then echo "lint: checkpatch --strict clean ($(words $(LINT_FILES)) files)"; \
+	else echo "lint: checkpatch --strict found problems" >&2; exit 1; fi
 
 include lib/lib.mk
 include tools/tools.mk

@@ -70,6 +70,13 @@ else
 	finish; exit 1
 fi
 
+if make lint >"$out/lint.log" 2>&1; then
+	result "ok - make lint (checkpatch --strict on the kernel sources)"
+else
+	grep -E "(ERROR|WARNING|CHECK):" "$out/lint.log" | head -n 30 | sed 's/^/#   /'
+	result "not ok - make lint (see $out/lint.log)"
+fi
+
 echo "# ---- host tests"
 progs=$(ls build/tests/host/* 2>/dev/null | sort)
 # shellcheck disable=SC2086
