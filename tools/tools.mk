@@ -13,3 +13,6 @@ $(BUILD)/bin/shmrctl: $(SHMRCTL_SRCS) $(wildcard tools/shmrctl/*.h) $(LIB_A)
 $(BUILD)/bench/%: tools/bench/%.c $(wildcard tools/bench/*.h) $(LIB_A)
 	@mkdir -p $(@D)
 	$(CC) $(SHMR_CPPFLAGS) $(SHMR_CFLAGS) $(CFLAGS) -o $@ $< $(TOOL_LDLIBS)
+
+# make bench (owned by the benchmark work)
+-include tools/bench/bench.mk
