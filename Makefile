@@ -46,7 +46,7 @@ WARN := -Wall -Wextra -Werror
 SHMR_CPPFLAGS := -D_GNU_SOURCE -Iinclude/uapi -Ilib/include
 SHMR_CFLAGS := -std=gnu11 $(WARN) -pthread
 
-.PHONY: all deps kmod kmod-all lib tools tests check check-host demo lint \
+.PHONY: all deps kmod kmod-stage kmod-all lib tools tests check check-host demo lint \
 	bench install modules_install clean harness vm-prereqs
 .DEFAULT_GOAL := all
 
@@ -59,8 +59,8 @@ deps:
 KMOD_FILES := $(filter-out %.mod.c,$(wildcard kmod/*.c)) $(wildcard kmod/*.h) kmod/Kbuild
 KMOD_SRCS := $(KMOD_FILES) include/uapi/linux/shmr.h
 
-kmod: kmod/shmr.ko
-kmod/shmr.ko: $(KMOD_SRCS)
+# Always ask Kbuild: it knows when the sources or the kernel (KDIR) changed.
+kmod:
 	$(MAKE) -C $(KDIR) M=$(CURDIR)/kmod modules
 
 # Per-kernel builds for the VM, each in its own tree of symlinks so that
@@ -77,7 +77,7 @@ kmod-stage: $(KMOD_SRCS)
 kmod-all:
 	@for v in $(SUPPORTED_KVERS); do $(MAKE) --no-print-directory kmod-stage KVER=$$v || exit 1; done
 
-modules_install: kmod/shmr.ko
+modules_install: kmod
 	$(MAKE) -C $(KDIR) M=$(CURDIR)/kmod modules_install
 
 # ---- kselftest harness and checkpatch, from linux-source-6.1 ---------------
