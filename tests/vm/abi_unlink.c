@@ -180,9 +180,10 @@ TEST_F(unlink, name_with_slash)
 	char slashed[160];
 	unsigned int i;
 
-	for (i = 0; i < ARRAY_SIZE(names); i++)
+	for (i = 0; i < ARRAY_SIZE(names); i++) {
 		EXPECT_EQ(-EINVAL, shmr_unlink(self->ctl, names[i]))
 			TH_LOG("name \"%s\"", names[i]);
+	}
 	snprintf(slashed, sizeof(slashed), "/%s", self->name);
 	EXPECT_EQ(-EINVAL, shmr_unlink(self->ctl, slashed));
 	EXPECT_TRUE(still_linked(self->ctl, self->name, self->id));
