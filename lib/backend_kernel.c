@@ -1,0 +1,336 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * The kernel backend: ioctls on /dev/shmr (include/uapi/linux/shmr.h).
+ * One control fd per process, opened at backend selection and inherited
+ * over fork; region handles are the fds the module returns.
+ */
+#include "internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <linux/shmr.h>
+
+#include "region.h"
+
+static int ctl_fd = -1;
+static uint64_t kfeatures;
+
+static int kioctl(int fd, unsigned long cmd, void *arg)
+{
+	int ret;
+
+	do {
+		ret = ioctl(fd, cmd, arg);
+	} while (ret < 0 && errno == EINTR);
+	return ret < 0 ? -errno : ret;
+}
+
+int shmr__kernel_probe(void)
+{
+	struct shmr_features f;
+	int fd, err;
+
+	fd = open(SHMR_DEVICE_PATH, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	memset(&f, 0, sizeof(f));
+	err = kioctl(fd, SHMR_IOC_FEATURES, &f);
+	if (err) {
+		close(fd);
+		return err;
+	}
+	/* SHMR_FEAT_* bits 0..8 have the same meaning as SHMR_FEATURE_* */
+	kfeatures = f.features & (SHMR_FEAT_NAMED | SHMR_FEAT_ANON | SHMR_FEAT_ATTACH |
+				  SHMR_FEAT_PROCESS | SHMR_FEAT_HUGE | SHMR_FEAT_SEAL |
+				  SHMR_FEAT_EVENTS | SHMR_FEAT_EXITED | SHMR_FEAT_IPC_NS);
+	kfeatures |= SHMR_FEATURE_LIST_ANON;
+	ctl_fd = fd;
+	shmr__backend_kernel.features = kfeatures;
+	return 0;
+}
+
+static int k_create(struct shmr_region *r, uint64_t size, uint32_t mode, uint32_t flags)
+{
+	struct shmr_create c;
+	int err;
+
+	memset(&c, 0, sizeof(c));
+	c.name = r->name[0] ? (uint64_t)(uintptr_t)r->name : 0;
+	c.size = size;
+	c.mode = mode;
+	if (flags & SHMR_REGION_EXCL)
+		c.flags |= SHMR_CREATE_EXCL;
+	if (flags & SHMR_REGION_PROCESS)
+		c.flags |= SHMR_CREATE_PROCESS;
+	if (flags & SHMR_REGION_HUGE)
+		c.flags |= SHMR_CREATE_HUGE;
+	if (flags & SHMR_REGION_NOCLOEXEC)
+		c.flags |= SHMR_CREATE_NOCLOEXEC;
+	err = kioctl(ctl_fd, SHMR_IOC_CREATE, &c);
+	if (err)
+		return err;
+	r->fd = c.fd;
+	r->size = c.size;
+	r->id = c.id;
+	return 0;
+}
+
+static int k_open(struct shmr_region *r, uint32_t flags)
+{
+	struct shmr_open o;
+	int err;
+
+	memset(&o, 0, sizeof(o));
+	o.name = (uint64_t)(uintptr_t)r->name;
+	if (flags & SHMR_REGION_RDONLY)
+		o.flags |= SHMR_OPEN_RDONLY;
+	if (flags & SHMR_REGION_NOCLOEXEC)
+		o.flags |= SHMR_OPEN_NOCLOEXEC;
+	err = kioctl(ctl_fd, SHMR_IOC_OPEN, &o);
+	if (err)
+		return err;
+	r->fd = o.fd;
+	r->size = o.size;
+	r->id = o.id;
+	return 0;
+}
+
+static int k_unlink(const char *name)
+{
+	struct shmr_unlink u;
+
+	memset(&u, 0, sizeof(u));
+	u.name = (uint64_t)(uintptr_t)name;
+	return kioctl(ctl_fd, SHMR_IOC_UNLINK, &u);
+}
+
+static void from_info(const struct shmr_region_info *i, struct shmr_region_stat *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->id = i->id;
+	st->size = i->size;
+	st->ctime_ns = i->ctime_ns;
+	st->uid = i->uid;
+	st->gid = i->gid;
+	st->mode = i->mode;
+	if (i->flags & SHMR_INFO_ANON)
+		st->flags |= SHMR_STAT_ANON;
+	if (i->flags & SHMR_INFO_UNLINKED)
+		st->flags |= SHMR_STAT_UNLINKED;
+	if (i->flags & SHMR_INFO_SEALED)
+		st->flags |= SHMR_STAT_SEALED;
+	if (i->flags & SHMR_INFO_PROCESS)
+		st->flags |= SHMR_STAT_PROCESS;
+	if (i->flags & SHMR_INFO_HUGE)
+		st->flags |= SHMR_STAT_HUGE;
+	st->creator_pid = i->creator_pid;
+	st->handles = i->handles;
+	st->mappings = i->mappings;
+	st->nattach = i->nattach;
+	memcpy(st->name, i->name, sizeof(st->name));
+	st->name[sizeof(st->name) - 1] = '\0';
+}
+
+static int k_stat_fd(int fd, uint64_t id, struct shmr_region_stat *st,
+		     struct shmr_attach_info *att, uint32_t cap, uint32_t *count)
+{
+	struct shmr_stat s;
+	int err;
+
+	memset(&s, 0, sizeof(s));
+	s.id = id;
+	s.attach = (uint64_t)(uintptr_t)att;
+	s.attach_cap = att ? cap : 0;
+	err = kioctl(fd, SHMR_IOC_STAT, &s);
+	if (err)
+		return err;
+	if (st)
+		from_info(&s.info, st);
+	if (count)
+		*count = s.info.nattach;
+	return 0;
+}
+
+static int k_stat(const struct shmr_region *r, struct shmr_region_stat *st)
+{
+	return k_stat_fd(r->fd, 0, st, NULL, 0, NULL);
+}
+
+static int k_stat_id(uint64_t id, struct shmr_region_stat *st)
+{
+	if (!id)
+		return -ENOENT;
+	return k_stat_fd(ctl_fd, id, st, NULL, 0, NULL);
+}
+
+static int k_list(struct shmr_region_stat *out, size_t cap)
+{
+	struct shmr_region_info *buf = NULL;
+	struct shmr_list l;
+	uint32_t want = cap > 1024 ? 1024 : (uint32_t)cap;
+	uint32_t i;
+	int err;
+
+	for (;;) {
+		if (want) {
+			free(buf);
+			buf = calloc(want, sizeof(*buf));
+			if (!buf)
+				return -ENOMEM;
+		}
+		memset(&l, 0, sizeof(l));
+		l.regions = (uint64_t)(uintptr_t)buf;
+		l.cap = want;
+		err = kioctl(ctl_fd, SHMR_IOC_LIST, &l);
+		if (err) {
+			free(buf);
+			return err;
+		}
+		/* retry once the whole answer fits what the caller asked for */
+		if (l.count >= l.total || l.count >= cap || want >= cap)
+			break;
+		want = l.total > cap ? (uint32_t)cap : l.total;
+	}
+	for (i = 0; i < l.count && i < cap; i++)
+		from_info(&buf[i], &out[i]);
+	free(buf);
+	return l.total > INT32_MAX ? INT32_MAX : (int)l.total;
+}
+
+static int k_adopt(struct shmr_region *r)
+{
+	struct shmr_region_stat st;
+	int err = k_stat_fd(r->fd, 0, &st, NULL, 0, NULL);
+
+	if (err == -ENOTTY || err == -EINVAL)
+		return shmr__backend_posix.adopt(r);	/* a memfd or shm file */
+	if (err)
+		return err;
+	r->size = st.size;
+	r->id = st.id;
+	memcpy(r->name, st.name, sizeof(r->name));
+	r->flags &= ~SHMR__ANON;
+	if (st.flags & SHMR_STAT_ANON)
+		r->flags |= SHMR__ANON;
+	return 0;
+}
+
+static int k_who(const struct shmr_region *r, uint64_t id, struct shmr_attach *out, size_t cap)
+{
+	struct shmr_attach_info *att = NULL;
+	uint32_t kcap = cap > 4096 ? 4096 : (uint32_t)cap;
+	uint32_t total = 0, i;
+	int err;
+
+	if (!r && !id)
+		return -ENOENT;
+	if (kcap) {
+		att = calloc(kcap, sizeof(*att));
+		if (!att)
+			return -ENOMEM;
+	}
+	err = k_stat_fd(r ? r->fd : ctl_fd, r ? 0 : id, NULL, att, kcap, &total);
+	if (!err) {
+		for (i = 0; i < kcap && i < total; i++) {
+			memset(&out[i], 0, sizeof(out[i]));
+			out[i].pid = att[i].pid;
+			out[i].handles = att[i].handles;
+			out[i].mappings = att[i].mappings;
+			out[i].since_ns = att[i].since_ns;
+			memcpy(out[i].comm, att[i].comm, sizeof(out[i].comm));
+			out[i].comm[sizeof(out[i].comm) - 1] = '\0';
+		}
+	}
+	free(att);
+	return err ? err : (int)(total > INT32_MAX ? INT32_MAX : total);
+}
+
+static int k_seal(struct shmr_region *r)
+{
+	struct shmr_seal s;
+
+	memset(&s, 0, sizeof(s));
+	s.seals = SHMR_SEAL_WRITE;
+	return kioctl(r->fd, SHMR_IOC_SEAL, &s);
+}
+
+static int k_events(struct shmr_region *r, uint32_t *events)
+{
+	struct shmr_events e;
+	int err;
+
+	memset(&e, 0, sizeof(e));
+	err = kioctl(r->fd, SHMR_IOC_EVENTS, &e);
+	if (err)
+		return err;
+	/* SHMR_EV_* and SHMR_EVENT_* are the same bits */
+	*events = e.events;
+	return 0;
+}
+
+static int k_exits(struct shmr_exit *out, size_t cap, uint32_t flags)
+{
+	struct shmr_exit_record *rec = NULL;
+	uint32_t kcap = cap > 4096 ? 4096 : (uint32_t)cap;
+	struct shmr_exited x;
+	uint32_t i;
+	int err;
+
+	if (kcap) {
+		rec = calloc(kcap, sizeof(*rec));
+		if (!rec)
+			return -ENOMEM;
+	}
+	memset(&x, 0, sizeof(x));
+	x.records = (uint64_t)(uintptr_t)rec;
+	x.cap = kcap;
+	x.flags = (flags & SHMR_EXITS_CLEAR) ? SHMR_EXITED_CLEAR : 0;
+	err = kioctl(ctl_fd, SHMR_IOC_EXITED, &x);
+	if (!err) {
+		for (i = 0; i < x.count && i < kcap; i++) {
+			memset(&out[i], 0, sizeof(out[i]));
+			out[i].region_id = rec[i].region_id;
+			out[i].when_ns = rec[i].when_ns;
+			out[i].pid = rec[i].pid;
+			out[i].signal = rec[i].signal;
+			out[i].status = rec[i].status;
+			out[i].handles = rec[i].handles;
+			out[i].mappings = rec[i].mappings;
+			memcpy(out[i].comm, rec[i].comm, sizeof(out[i].comm));
+			out[i].comm[sizeof(out[i].comm) - 1] = '\0';
+			memcpy(out[i].name, rec[i].name, sizeof(out[i].name));
+			out[i].name[sizeof(out[i].name) - 1] = '\0';
+		}
+	}
+	free(rec);
+	return err ? err : (int)(x.total > INT32_MAX ? INT32_MAX : x.total);
+}
+
+_Static_assert(SHMR_FEATURE_EXITS == SHMR_FEAT_EXITED, "feature bits");
+_Static_assert(SHMR_FEATURE_IPC_NS == SHMR_FEAT_IPC_NS, "feature bits");
+_Static_assert(SHMR_EVENT_SEALED == SHMR_EV_SEALED && SHMR_EVENT_PEER_DIED == SHMR_EV_PEER_DIED &&
+	       SHMR_EVENT_UNLINKED == SHMR_EV_UNLINKED && SHMR_EVENT_DETACHED == SHMR_EV_DETACHED,
+	       "event bits");
+_Static_assert(sizeof(((struct shmr_attach *)0)->comm) == SHMR_COMM_LEN, "comm");
+
+struct shmr__backend shmr__backend_kernel = {
+	.kind = SHMR_BACKEND_KERNEL,
+	.name = "kernel",
+	.features = 0,	/* set by shmr__kernel_probe() */
+	.create = k_create,
+	.open = k_open,
+	.unlink = k_unlink,
+	.stat = k_stat,
+	.stat_id = k_stat_id,
+	.list = k_list,
+	.adopt = k_adopt,
+	.who = k_who,
+	.seal = k_seal,
+	.events = k_events,
+	.exits = k_exits,
+};
