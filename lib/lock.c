@@ -1,0 +1,897 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Robust process-shared futex locks: mutex, rwlock, condition variable.
+ *
+ * Mechanism (docs/locks.md): a held lock is linked into the calling
+ * thread's robust futex list, the one glibc registers with the kernel, in
+ * exactly the way glibc links its robust pthread mutexes, so the kernel's
+ * exit-time walk marks FUTEX_OWNER_DIED in the lock word and wakes a
+ * waiter whenever the owner thread dies, however it dies.
+ */
+#include "internal.h"
+#include "lock.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <linux/futex.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+_Static_assert(sizeof(void *) == 8, "lock layout is for 64-bit processes");
+_Static_assert(sizeof(struct lock) == sizeof(struct shmr_mutex), "mutex size");
+_Static_assert(sizeof(struct lock) == 64, "lock size");
+_Static_assert(offsetof(struct lock, prev) == 24, "glibc __list.__prev");
+_Static_assert(offsetof(struct lock, next) == 32, "glibc __list.__next");
+_Static_assert(sizeof(struct cond) == sizeof(struct shmr_cond), "cond size");
+_Static_assert(sizeof(struct shmr_rwlock) ==
+	       (1 + SHMR_RWLOCK_READERS) * sizeof(struct lock), "rwlock size");
+
+/* glibc: offsetof(__lock) - offsetof(__list.__next) */
+#define FUTEX_OFFSET	(-(long)offsetof(struct lock, next))
+
+#define SPIN_LOCK	200	/* polls of a held word before sleeping */
+#define SPIN_WAKE	50	/* ... after a wakeup */
+
+void (*shmr__lock_test_hook)(int point, const void *lock);
+
+static inline void hook(int point, const void *l)
+{
+	if (__builtin_expect(shmr__lock_test_hook != NULL, 0))
+		shmr__lock_test_hook(point, l);
+}
+
+#define barrier()	__asm__ __volatile__("" ::: "memory")
+#define likely(x)	__builtin_expect(!!(x), 1)
+#define unlikely(x)	__builtin_expect(!!(x), 0)
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#else
+	barrier();
+#endif
+}
+
+/* ---- per-thread state -------------------------------------------------- */
+
+struct thread_reg {
+	struct thread_reg *next;
+	pid_t tid;
+	struct robust_list_head *head;
+};
+
+struct lock_tls {
+	struct robust_list_head *head;
+	pid_t tid;		/* 0: not initialised in this thread/process */
+	pid_t pid;
+	struct thread_reg *reg;
+};
+
+/* A robust list head for threads glibc did not register one for. */
+struct own_head {
+	void *prev;		/* what glibc calls robust_prev */
+	struct robust_list_head head;
+};
+
+static __thread struct lock_tls tls __attribute__((tls_model("initial-exec")));
+static __thread struct own_head own __attribute__((tls_model("initial-exec")));
+
+static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct thread_reg *reg_list;
+static pthread_key_t reg_key;
+static pthread_once_t reg_once = PTHREAD_ONCE_INIT;
+
+static void reg_remove(struct thread_reg *r)
+{
+	struct thread_reg **pp;
+
+	pthread_mutex_lock(&reg_lock);
+	for (pp = &reg_list; *pp; pp = &(*pp)->next) {
+		if (*pp == r) {
+			*pp = r->next;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&reg_lock);
+	free(r);
+}
+
+static void reg_destructor(void *p)
+{
+	reg_remove(p);
+	tls.reg = NULL;
+}
+
+static void atfork_child(void)
+{
+	/* Only this thread exists now; its tid and pid changed. */
+	reg_list = NULL;
+	pthread_mutex_init(&reg_lock, NULL);
+	tls.tid = 0;
+	tls.reg = NULL;
+}
+
+static void reg_init(void)
+{
+	pthread_key_create(&reg_key, reg_destructor);
+	pthread_atfork(NULL, NULL, atfork_child);
+}
+
+static __attribute__((noinline, cold)) int self_init(void)
+{
+	struct robust_list_head *head = NULL;
+	struct thread_reg *r;
+	size_t len = 0;
+
+	if (syscall(SYS_get_robust_list, 0, &head, &len))
+		head = NULL;
+	if (!head) {
+		own.head.list.next = &own.head.list;
+		own.head.futex_offset = FUTEX_OFFSET;
+		own.head.list_op_pending = NULL;
+		own.prev = &own.head;
+		if (syscall(SYS_set_robust_list, &own.head, sizeof(own.head)))
+			return -ENOSYS;
+		head = &own.head;
+	} else if (head->futex_offset != FUTEX_OFFSET) {
+		return -ENOTSUP;
+	}
+	pthread_once(&reg_once, reg_init);
+	tls.head = head;
+	tls.pid = getpid();
+	tls.tid = (pid_t)syscall(SYS_gettid);
+	r = malloc(sizeof(*r));
+	if (r) {
+		r->tid = tls.tid;
+		r->head = head;
+		pthread_mutex_lock(&reg_lock);
+		r->next = reg_list;
+		reg_list = r;
+		pthread_mutex_unlock(&reg_lock);
+		tls.reg = r;
+		pthread_setspecific(reg_key, r);
+	}
+	return 0;
+}
+
+static inline int self(void)
+{
+	if (likely(tls.tid))
+		return 0;
+	return self_init();
+}
+
+/* ---- futex and robust list primitives ------------------------------------ */
+
+static inline void *entry_of(struct lock *l)
+{
+	return &l->next;
+}
+
+static int futex_wait(uint32_t *w, uint32_t val, clockid_t clk,
+		      const struct timespec *abs)
+{
+	int op = FUTEX_WAIT_BITSET;
+
+	if (abs && clk == CLOCK_REALTIME)
+		op |= FUTEX_CLOCK_REALTIME;
+	if (syscall(SYS_futex, w, op, val, abs, NULL, FUTEX_BITSET_MATCH_ANY))
+		return -errno;
+	return 0;
+}
+
+static void futex_wake(uint32_t *w, int n)
+{
+	syscall(SYS_futex, w, FUTEX_WAKE, n, NULL, NULL, 0);
+}
+
+static inline void set_pending(struct lock *l)
+{
+	tls.head->list_op_pending = l ? entry_of(l) : NULL;
+	barrier();
+}
+
+/*
+ * Link l at the front of this thread's robust list, as glibc's
+ * ENQUEUE_MUTEX does: every prev/next pointer points at an element's next
+ * field; the head itself acts as the element whose next field is
+ * head->list (its prev field is the word before the head).
+ */
+static inline void enqueue(struct lock *l)
+{
+	void **e = entry_of(l);
+	void *first = tls.head->list.next;
+	void **fnext = (void **)((uintptr_t)first & ~1ul);
+
+	fnext[-1] = e;
+	l->next = first;
+	l->prev = &tls.head->list;
+	barrier();
+	tls.head->list.next = (struct robust_list *)e;
+}
+
+static inline void dequeue(struct lock *l)
+{
+	void **next = (void **)((uintptr_t)l->next & ~1ul);
+	void **prev = (void **)((uintptr_t)l->prev & ~1ul);
+
+	next[-1] = l->prev;
+	prev[0] = l->next;
+	barrier();
+	l->prev = NULL;
+	l->next = NULL;
+}
+
+static inline uint32_t load(const uint32_t *p)
+{
+	return __atomic_load_n(p, __ATOMIC_SEQ_CST);
+}
+
+static inline bool cas(uint32_t *p, uint32_t *old, uint32_t nv)
+{
+	return __atomic_compare_exchange_n(p, old, nv, false, __ATOMIC_SEQ_CST,
+					   __ATOMIC_SEQ_CST);
+}
+
+static int check_time(clockid_t clk, const struct timespec *abs)
+{
+	if (clk != CLOCK_MONOTONIC && clk != CLOCK_REALTIME)
+		return -EINVAL;
+	if (!abs || abs->tv_sec < 0 || abs->tv_nsec < 0 ||
+	    abs->tv_nsec >= 1000000000L)
+		return -EINVAL;
+	return 0;
+}
+
+/*
+ * Sleep on *w while it reads v (adding the waiters bit first), counting
+ * ourselves in *nwaiters. 0 when woken or the word changed, -ETIMEDOUT.
+ */
+static int sleep_on(uint32_t *w, uint32_t v, uint32_t *nwaiters,
+		    clockid_t clk, const struct timespec *abs)
+{
+	int ret = 0;
+
+	__atomic_add_fetch(nwaiters, 1, __ATOMIC_SEQ_CST);
+	if (!(v & LW_WAITERS)) {
+		if (!cas(w, &v, v | LW_WAITERS))
+			goto out;
+		v |= LW_WAITERS;
+	}
+	ret = futex_wait(w, v, clk, abs);
+	if (ret != -ETIMEDOUT)
+		ret = 0;
+out:
+	__atomic_sub_fetch(nwaiters, 1, __ATOMIC_SEQ_CST);
+	return ret;
+}
+
+/* Release a word this thread holds and takes off its list; wake waiters. */
+static inline void unlock_word(struct lock *l, int nwake)
+{
+	uint32_t old;
+
+	set_pending(l);
+	dequeue(l);
+	hook(LP_UNLOCK_DEQUEUED, l);
+	old = __atomic_exchange_n(&l->word, 0, __ATOMIC_SEQ_CST);
+	hook(LP_UNLOCK_RELEASED, l);
+	if (unlikely((old & LW_WAITERS) || load(&l->nwaiters)))
+		futex_wake(&l->word, nwake);
+	set_pending(NULL);
+}
+
+/*
+ * Take l's word for this thread and link it on the robust list.
+ * 0, -EOWNERDEAD, -ENOTRECOVERABLE (not held), -EBUSY (try), -ETIMEDOUT,
+ * -EDEADLK.
+ */
+static int lock_word_slow(struct lock *l, bool try, clockid_t clk,
+			  const struct timespec *abs, int nwake);
+
+static inline int lock_word(struct lock *l, bool try, clockid_t clk,
+			    const struct timespec *abs, int nwake)
+{
+	uint32_t exp = 0;
+
+	set_pending(l);
+	hook(LP_LOCK_PENDING, l);
+	if (likely(cas(&l->word, &exp, (uint32_t)tls.tid))) {
+		hook(LP_LOCK_TAKEN, l);
+		enqueue(l);
+		set_pending(NULL);
+		l->pid = (uint32_t)tls.pid;
+		if (likely(l->state == LS_CONSISTENT))
+			return 0;
+		if (l->state == LS_INCONSISTENT)
+			return -EOWNERDEAD;
+		unlock_word(l, INT_MAX);
+		return -ENOTRECOVERABLE;
+	}
+	if ((exp & LW_TID) == (uint32_t)tls.tid) {
+		set_pending(NULL);
+		return try ? -EBUSY : -EDEADLK;
+	}
+	return lock_word_slow(l, try, clk, abs, nwake);
+}
+
+static int lock_word_slow(struct lock *l, bool try, clockid_t clk,
+			  const struct timespec *abs, int nwake)
+{
+	uint32_t tid = (uint32_t)tls.tid, v, nv;
+	int spins = SPIN_LOCK, ret;
+	bool died;
+
+	for (;;) {
+		v = load(&l->word);
+		if (!(v & LW_TID)) {
+			nv = tid | (v & LW_WAITERS);
+			if (load(&l->nwaiters))
+				nv |= LW_WAITERS;
+			if (cas(&l->word, &v, nv)) {
+				died = v & LW_DIED;
+				break;
+			}
+			continue;
+		}
+		if (try) {
+			set_pending(NULL);
+			return -EBUSY;
+		}
+		if (spins > 0) {
+			spins--;
+			cpu_relax();
+			continue;
+		}
+		ret = sleep_on(&l->word, v, &l->nwaiters, clk, abs);
+		if (ret) {
+			set_pending(NULL);
+			return ret;
+		}
+		spins = SPIN_WAKE;
+	}
+	hook(LP_LOCK_TAKEN, l);
+	enqueue(l);
+	set_pending(NULL);
+	l->pid = (uint32_t)tls.pid;
+	if (l->state == LS_NOTRECOVERABLE) {
+		unlock_word(l, INT_MAX);
+		return -ENOTRECOVERABLE;
+	}
+	if (died || l->state == LS_INCONSISTENT) {
+		l->state = LS_INCONSISTENT;
+		return -EOWNERDEAD;
+	}
+	(void)nwake;
+	return 0;
+}
+
+static inline bool held_by_me(const struct lock *l)
+{
+	return (load(&l->word) & LW_TID) == (uint32_t)tls.tid;
+}
+
+/* Unlock a held mutex-like lock, turning an unrepaired one unrecoverable. */
+static inline void unlock_owned(struct lock *l, int nwake)
+{
+	if (unlikely(l->state == LS_INCONSISTENT)) {
+		l->state = LS_NOTRECOVERABLE;
+		nwake = INT_MAX;
+	}
+	unlock_word(l, nwake);
+}
+
+static int owner_of(const struct lock *l, pid_t *pid, pid_t *tid)
+{
+	uint32_t v = load(&l->word);
+	uint32_t p = __atomic_load_n(&l->pid, __ATOMIC_RELAXED);
+	int ret = 0;
+
+	if (v & LW_TID) {
+		if (l->state == LS_NOTRECOVERABLE)
+			ret = -ENOTRECOVERABLE;
+	} else if (v & LW_DIED) {
+		ret = -EOWNERDEAD;
+	} else {
+		ret = l->state == LS_NOTRECOVERABLE ? -ENOTRECOVERABLE : -ENOENT;
+		p = 0;
+	}
+	if (pid)
+		*pid = (pid_t)p;
+	if (tid)
+		*tid = (pid_t)(v & LW_TID);
+	return ret;
+}
+
+static void lock_init(struct lock *l, uint32_t magic, uint32_t aux)
+{
+	memset(l, 0, sizeof(*l));
+	l->magic = magic;
+	l->wwait = aux;
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+}
+
+/* ---- mutex --------------------------------------------------------------- */
+
+#define MUTEX(m)	((struct lock *)(m))
+
+SHMR_API int shmr_mutex_init(struct shmr_mutex *m, unsigned int flags)
+{
+	if (!m || flags)
+		return -EINVAL;
+	lock_init(MUTEX(m), SHMR_MUTEX_MAGIC, 0);
+	return 0;
+}
+
+static inline int mutex_lock(struct shmr_mutex *m, bool try, clockid_t clk,
+			     const struct timespec *abs)
+{
+	struct lock *l = MUTEX(m);
+	int ret;
+
+	if (unlikely(!m || l->magic != SHMR_MUTEX_MAGIC))
+		return -EINVAL;
+	ret = self();
+	if (unlikely(ret))
+		return ret;
+	return lock_word(l, try, clk, abs, 1);
+}
+
+SHMR_API int shmr_mutex_lock(struct shmr_mutex *m)
+{
+	return mutex_lock(m, false, CLOCK_MONOTONIC, NULL);
+}
+
+SHMR_API int shmr_mutex_trylock(struct shmr_mutex *m)
+{
+	return mutex_lock(m, true, CLOCK_MONOTONIC, NULL);
+}
+
+SHMR_API int shmr_mutex_timedlock(struct shmr_mutex *m, clockid_t clock,
+				  const struct timespec *abstime)
+{
+	int ret = check_time(clock, abstime);
+
+	if (ret)
+		return ret;
+	return mutex_lock(m, false, clock, abstime);
+}
+
+SHMR_API int shmr_mutex_unlock(struct shmr_mutex *m)
+{
+	struct lock *l = MUTEX(m);
+
+	if (unlikely(!m || l->magic != SHMR_MUTEX_MAGIC))
+		return -EINVAL;
+	if (unlikely(self() || !held_by_me(l)))
+		return -EPERM;
+	unlock_owned(l, 1);
+	return 0;
+}
+
+static int make_consistent(struct lock *l)
+{
+	if (self() || !held_by_me(l))
+		return -EPERM;
+	if (l->state != LS_INCONSISTENT)
+		return -EINVAL;
+	l->state = LS_CONSISTENT;
+	return 0;
+}
+
+SHMR_API int shmr_mutex_consistent(struct shmr_mutex *m)
+{
+	if (!m || MUTEX(m)->magic != SHMR_MUTEX_MAGIC)
+		return -EINVAL;
+	return make_consistent(MUTEX(m));
+}
+
+SHMR_API int shmr_mutex_owner(const struct shmr_mutex *m, pid_t *pid,
+			      pid_t *tid)
+{
+	const struct lock *l = (const struct lock *)m;
+
+	if (!m || l->magic != SHMR_MUTEX_MAGIC)
+		return -EINVAL;
+	return owner_of(l, pid, tid);
+}
+
+/* ---- rwlock -------------------------------------------------------------- */
+
+#define RW_HDR(rw)	((struct lock *)&(rw)->__writer)
+#define RW_SLOT(rw, i)	((struct lock *)&(rw)->__reader[i])
+
+static inline bool rw_valid(const struct shmr_rwlock *rw)
+{
+	return rw && ((const struct lock *)&rw->__writer)->magic ==
+		SHMR_RWLOCK_MAGIC;
+}
+
+SHMR_API int shmr_rwlock_init(struct shmr_rwlock *rw, unsigned int flags)
+{
+	int i;
+
+	if (!rw || flags)
+		return -EINVAL;
+	for (i = 0; i < SHMR_RWLOCK_READERS; i++)
+		lock_init(RW_SLOT(rw, i), SHMR_RSLOT_MAGIC, (uint32_t)i + 1);
+	lock_init(RW_HDR(rw), SHMR_RWLOCK_MAGIC, 0);
+	return 0;
+}
+
+/* Holding the writer word: wait until no reader slot is held. */
+static int rw_drain(struct shmr_rwlock *rw, bool try, clockid_t clk,
+		    const struct timespec *abs)
+{
+	int i, spins, ret;
+	uint32_t s;
+
+	for (i = 0; i < SHMR_RWLOCK_READERS; i++) {
+		struct lock *sl = RW_SLOT(rw, i);
+
+		spins = SPIN_LOCK;
+		for (;;) {
+			s = load(&sl->word);
+			if (!s)
+				break;
+			if (!(s & LW_TID)) {
+				/* a reader died holding this slot */
+				if (cas(&sl->word, &s, 0) && (s & LW_WAITERS))
+					futex_wake(&sl->word, INT_MAX);
+				continue;
+			}
+			if (try)
+				return -EBUSY;
+			if (spins > 0) {
+				spins--;
+				cpu_relax();
+				continue;
+			}
+			ret = sleep_on(&sl->word, s, &sl->nwaiters, clk, abs);
+			if (ret)
+				return ret;
+		}
+	}
+	return 0;
+}
+
+static int rw_wrlock(struct shmr_rwlock *rw, bool try, clockid_t clk,
+		     const struct timespec *abs)
+{
+	struct lock *h = RW_HDR(rw);
+	int ret, dret;
+
+	ret = self();
+	if (ret)
+		return ret;
+	ret = lock_word(h, try, clk, abs, INT_MAX);
+	if (ret && ret != -EOWNERDEAD)
+		return ret;
+	dret = rw_drain(rw, try, clk, abs);
+	if (dret) {
+		/* state stays as it was: the next locker sees it */
+		unlock_word(h, INT_MAX);
+		return dret;
+	}
+	return ret;
+}
+
+static int rw_rdlock(struct shmr_rwlock *rw, bool try, clockid_t clk,
+		     const struct timespec *abs)
+{
+	struct lock *h = RW_HDR(rw), *sl = NULL;
+	uint32_t tid, v, s;
+	int i, k, start, ret, spins = SPIN_LOCK;
+
+	ret = self();
+	if (ret)
+		return ret;
+	tid = (uint32_t)tls.tid;
+	start = (int)(tid % SHMR_RWLOCK_READERS);
+	for (;;) {
+		v = load(&h->word);
+		if (unlikely(v & LW_TID)) {
+			if ((v & LW_TID) == tid)
+				return try ? -EBUSY : -EDEADLK;
+			if (try)
+				return -EBUSY;
+			if (spins > 0) {
+				spins--;
+				cpu_relax();
+				continue;
+			}
+			ret = sleep_on(&h->word, v, &h->nwaiters, clk, abs);
+			if (ret)
+				return ret;
+			spins = SPIN_WAKE;
+			continue;
+		}
+		if (unlikely((v & LW_DIED) || h->state != LS_CONSISTENT))
+			return rw_wrlock(rw, try, clk, abs);
+		for (k = 0; k < SHMR_RWLOCK_READERS; k++) {
+			i = (start + k) % SHMR_RWLOCK_READERS;
+			sl = RW_SLOT(rw, i);
+			s = load(&sl->word);
+			if (s & LW_TID)
+				continue;
+			set_pending(sl);
+			hook(LP_LOCK_PENDING, sl);
+			if (cas(&sl->word, &s, tid | (s & LW_WAITERS)))
+				break;
+			set_pending(NULL);
+		}
+		if (unlikely(k == SHMR_RWLOCK_READERS)) {
+			/* every slot held: wait for ours to be released */
+			if (try)
+				return -EBUSY;
+			sl = RW_SLOT(rw, start);
+			s = load(&sl->word);
+			if (!(s & LW_TID))
+				continue;
+			ret = sleep_on(&sl->word, s, &sl->nwaiters, clk, abs);
+			if (ret)
+				return ret;
+			continue;
+		}
+		hook(LP_LOCK_TAKEN, sl);
+		/* a writer that came in meanwhile goes first */
+		v = load(&h->word);
+		if (unlikely(v & (LW_TID | LW_DIED))) {
+			s = __atomic_exchange_n(&sl->word, 0, __ATOMIC_SEQ_CST);
+			if ((s & LW_WAITERS) || load(&sl->nwaiters))
+				futex_wake(&sl->word, INT_MAX);
+			set_pending(NULL);
+			continue;
+		}
+		enqueue(sl);
+		set_pending(NULL);
+		sl->pid = (uint32_t)tls.pid;
+		return 0;
+	}
+}
+
+SHMR_API int shmr_rwlock_rdlock(struct shmr_rwlock *rw)
+{
+	if (!rw_valid(rw))
+		return -EINVAL;
+	return rw_rdlock(rw, false, CLOCK_MONOTONIC, NULL);
+}
+
+SHMR_API int shmr_rwlock_tryrdlock(struct shmr_rwlock *rw)
+{
+	if (!rw_valid(rw))
+		return -EINVAL;
+	return rw_rdlock(rw, true, CLOCK_MONOTONIC, NULL);
+}
+
+SHMR_API int shmr_rwlock_timedrdlock(struct shmr_rwlock *rw, clockid_t clock,
+				     const struct timespec *abstime)
+{
+	int ret = check_time(clock, abstime);
+
+	if (ret)
+		return ret;
+	if (!rw_valid(rw))
+		return -EINVAL;
+	return rw_rdlock(rw, false, clock, abstime);
+}
+
+SHMR_API int shmr_rwlock_wrlock(struct shmr_rwlock *rw)
+{
+	if (!rw_valid(rw))
+		return -EINVAL;
+	return rw_wrlock(rw, false, CLOCK_MONOTONIC, NULL);
+}
+
+SHMR_API int shmr_rwlock_trywrlock(struct shmr_rwlock *rw)
+{
+	if (!rw_valid(rw))
+		return -EINVAL;
+	return rw_wrlock(rw, true, CLOCK_MONOTONIC, NULL);
+}
+
+SHMR_API int shmr_rwlock_timedwrlock(struct shmr_rwlock *rw, clockid_t clock,
+				     const struct timespec *abstime)
+{
+	int ret = check_time(clock, abstime);
+
+	if (ret)
+		return ret;
+	if (!rw_valid(rw))
+		return -EINVAL;
+	return rw_wrlock(rw, false, clock, abstime);
+}
+
+SHMR_API int shmr_rwlock_unlock(struct shmr_rwlock *rw)
+{
+	struct lock *h = RW_HDR(rw);
+	uint32_t tid;
+	int i, k, start;
+
+	if (!rw_valid(rw))
+		return -EINVAL;
+	if (self())
+		return -EPERM;
+	tid = (uint32_t)tls.tid;
+	if (held_by_me(h)) {
+		unlock_owned(h, INT_MAX);
+		return 0;
+	}
+	start = (int)(tid % SHMR_RWLOCK_READERS);
+	for (k = 0; k < SHMR_RWLOCK_READERS; k++) {
+		i = (start + k) % SHMR_RWLOCK_READERS;
+		if (held_by_me(RW_SLOT(rw, i))) {
+			unlock_word(RW_SLOT(rw, i), INT_MAX);
+			return 0;
+		}
+	}
+	return -EPERM;
+}
+
+SHMR_API int shmr_rwlock_consistent(struct shmr_rwlock *rw)
+{
+	if (!rw_valid(rw))
+		return -EINVAL;
+	return make_consistent(RW_HDR(rw));
+}
+
+SHMR_API int shmr_rwlock_owner(const struct shmr_rwlock *rw, pid_t *pid,
+			       pid_t *tid)
+{
+	if (!rw_valid(rw))
+		return -EINVAL;
+	return owner_of((const struct lock *)&rw->__writer, pid, tid);
+}
+
+/* ---- condition variable ----------------------------------------------------- */
+
+#define COND(c)		((struct cond *)(c))
+
+SHMR_API int shmr_cond_init(struct shmr_cond *c, unsigned int flags)
+{
+	if (!c || flags)
+		return -EINVAL;
+	memset(c, 0, sizeof(*c));
+	COND(c)->magic = SHMR_COND_MAGIC;
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	return 0;
+}
+
+static int cond_wait(struct shmr_cond *c, struct shmr_mutex *m, clockid_t clk,
+		     const struct timespec *abs)
+{
+	struct cond *cv = COND(c);
+	int ret, wret;
+	uint32_t seq;
+
+	if (!c || cv->magic != SHMR_COND_MAGIC || !m ||
+	    MUTEX(m)->magic != SHMR_MUTEX_MAGIC)
+		return -EINVAL;
+	if (self() || !held_by_me(MUTEX(m)))
+		return -EPERM;
+	__atomic_add_fetch(&cv->nwaiters, 1, __ATOMIC_SEQ_CST);
+	seq = load(&cv->seq);
+	unlock_owned(MUTEX(m), 1);
+	wret = futex_wait(&cv->seq, seq, clk, abs);
+	__atomic_sub_fetch(&cv->nwaiters, 1, __ATOMIC_SEQ_CST);
+	ret = lock_word(MUTEX(m), false, CLOCK_MONOTONIC, NULL, 1);
+	if (ret)
+		return ret;
+	return wret == -ETIMEDOUT ? -ETIMEDOUT : 0;
+}
+
+SHMR_API int shmr_cond_wait(struct shmr_cond *c, struct shmr_mutex *m)
+{
+	return cond_wait(c, m, CLOCK_MONOTONIC, NULL);
+}
+
+SHMR_API int shmr_cond_timedwait(struct shmr_cond *c, struct shmr_mutex *m,
+				 clockid_t clock,
+				 const struct timespec *abstime)
+{
+	int ret = check_time(clock, abstime);
+
+	if (ret)
+		return ret;
+	return cond_wait(c, m, clock, abstime);
+}
+
+static int cond_wake(struct shmr_cond *c, int n)
+{
+	struct cond *cv = COND(c);
+
+	if (!c || cv->magic != SHMR_COND_MAGIC)
+		return -EINVAL;
+	__atomic_add_fetch(&cv->seq, 1, __ATOMIC_SEQ_CST);
+	if (load(&cv->nwaiters))
+		futex_wake(&cv->seq, n);
+	return 0;
+}
+
+SHMR_API int shmr_cond_signal(struct shmr_cond *c)
+{
+	return cond_wake(c, 1);
+}
+
+SHMR_API int shmr_cond_broadcast(struct shmr_cond *c)
+{
+	return cond_wake(c, INT_MAX);
+}
+
+/* ---- leak report ------------------------------------------------------------ */
+
+/* Read len bytes at addr without faulting: 0 or -1 (unmapped). */
+static int peek(const void *addr, void *buf, size_t len)
+{
+	struct iovec local = { .iov_base = buf, .iov_len = len };
+	struct iovec remote = { .iov_base = (void *)addr, .iov_len = len };
+
+	return process_vm_readv(getpid(), &local, 1, &remote, 1, 0) ==
+		(ssize_t)len ? 0 : -1;
+}
+
+static void walk_thread(const struct thread_reg *r, shmr__held_lock_cb cb,
+			void *arg)
+{
+	struct robust_list_head head;
+	struct shmr__held_lock h;
+	struct lock l;
+	uintptr_t e;
+	int n;
+
+	if (peek(r->head, &head, sizeof(head)))
+		return;
+	e = (uintptr_t)head.list.next & ~1ul;
+	for (n = 0; n < 2048 && e != (uintptr_t)&r->head->list; n++) {
+		const char *base = (const char *)e + FUTEX_OFFSET;
+
+		if (peek(base, &l, sizeof(l)))
+			return;
+		memset(&h, 0, sizeof(h));
+		h.addr = base;
+		h.tid = r->tid;
+		if ((l.word & LW_TID) != (uint32_t)r->tid)
+			h.kind = NULL;
+		else if (l.magic == SHMR_MUTEX_MAGIC)
+			h.kind = "mutex";
+		else if (l.magic == SHMR_RWLOCK_MAGIC)
+			h.kind = "rwlock(write)";
+		else if (l.magic == SHMR_RSLOT_MAGIC &&
+			 l.wwait >= 1 && l.wwait <= SHMR_RWLOCK_READERS) {
+			h.kind = "rwlock(read)";
+			h.addr = base - (size_t)l.wwait * sizeof(struct lock);
+		}
+		if (h.kind)
+			cb(&h, arg);
+		e = (uintptr_t)l.next & ~1ul;
+	}
+}
+
+SHMR_HIDDEN void shmr__held_locks_foreach(shmr__held_lock_cb cb, void *arg)
+{
+	struct thread_reg *r, self_reg;
+	bool seen_self = false;
+
+	if (!cb)
+		return;
+	if (self())
+		return;
+	pthread_mutex_lock(&reg_lock);
+	for (r = reg_list; r; r = r->next) {
+		if (r->tid == tls.tid)
+			seen_self = true;
+		walk_thread(r, cb, arg);
+	}
+	pthread_mutex_unlock(&reg_lock);
+	if (!seen_self) {
+		self_reg.tid = tls.tid;
+		self_reg.head = tls.head;
+		walk_thread(&self_reg, cb, arg);
+	}
+}
