@@ -1,0 +1,18 @@
+# make bench: shmr beside memfd, POSIX shm, SysV shm and pthread (docs/bench.md).
+# Included from tools/tools.mk.
+#
+#   make bench               full run: host lock benchmarks, one VM boot for the
+#                            region benchmarks, table, CSV and plot in build/bench/
+#   make bench-quick         the same with few repetitions (a smoke run)
+#   make bench BENCH_ARGS="--kernel 6.12 --no-host"   options of run-bench.sh
+.PHONY: bench bench-quick bench-deps
+BENCH_ARGS ?=
+
+bench-deps:
+	@tools/deps.sh bench
+
+bench: all bench-deps
+	tools/bench/run-bench.sh $(BENCH_ARGS)
+
+bench-quick: all bench-deps
+	tools/bench/run-bench.sh --quick $(BENCH_ARGS)

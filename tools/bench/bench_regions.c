@@ -1,0 +1,1002 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * bench_regions: shmr region operations beside memfd, POSIX shm and SysV shm,
+ * measured in one process, interleaved (each repetition runs one block of
+ * every implementation, in a rotating order), with warm-up blocks dropped.
+ *
+ *   bench_regions [--quick] [--csv FILE|-] [--notes FILE] [--thp-advise]
+ *                 [--only NAME[,NAME...]]
+ *
+ * Benchmarks (rows of benchmark,impl,unit,median,p10,p90; unit ns):
+ *   lifecycle   create + map + touch one page + unmap + close + unlink
+ *   attach      open an existing region + map + unmap + close
+ *   fault_4k    mmap + touch every page + munmap of a fresh 64 MiB region,
+ *               per 4 KiB page
+ *   fault_huge  the same with huge pages (shmr: SHMR_CREATE_HUGE; memfd:
+ *               MADV_HUGEPAGE), per 4 KiB
+ *   list_1000   list 1,000 existing regions (time of one whole listing)
+ *   stat_1000   stat each of 1,000 regions (time of the 1,000 stats)
+ *
+ * Without /dev/shmr the shmr rows are left out (and said so on stderr).
+ * --thp-advise sets /sys/kernel/mm/transparent_hugepage/shmem_enabled to
+ * "advise" when it is "never" or "deny", so that memfd + MADV_HUGEPAGE can
+ * get huge pages (meant for the VM; it is left that way).
+ * Notes (huge pages really used or not, what was changed) go to stderr and,
+ * with --notes, to FILE. Exit status 1 if some measurement failed.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/ipc.h>
+#include <sys/mman.h>
+#include <sys/shm.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <linux/shmr.h>
+
+#include "bench.h"
+
+#define PAGE		4096ul
+#define FAULT_SIZE	(64ul << 20)
+#define FAULT_PAGES	(FAULT_SIZE / PAGE)
+#define NLIST		1000
+#define THP_SHMEM	"/sys/kernel/mm/transparent_hugepage/shmem_enabled"
+
+static bool quick;
+static const char *only;
+static FILE *csv, *notes_file;
+static int failures;
+static char prefix[64];		/* "shmr-bench-<pid>" */
+
+static void note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void note(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("note: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	if (notes_file) {
+		va_start(ap, fmt);
+		vfprintf(notes_file, fmt, ap);
+		va_end(ap);
+		fputc('\n', notes_file);
+		fflush(notes_file);
+	}
+}
+
+/*
+ * ---- shmr ----------------------------------------------------------------
+ * The raw ioctls of <linux/shmr.h>, behind the few functions the benchmark
+ * needs (the one place to switch to the library's shmr_region_* API).
+ * All return 0 or a negative errno.
+ */
+static int shmr_ctl = -1;
+static struct shmr_features shmr_feat;
+
+static int sh_init(void)
+{
+	shmr_ctl = open(SHMR_DEVICE_PATH, O_RDWR | O_CLOEXEC);
+	if (shmr_ctl < 0)
+		return -errno;
+	memset(&shmr_feat, 0, sizeof(shmr_feat));
+	if (ioctl(shmr_ctl, SHMR_IOC_FEATURES, &shmr_feat) < 0) {
+		int err = -errno;
+
+		close(shmr_ctl);
+		shmr_ctl = -1;
+		return err;
+	}
+	return 0;
+}
+
+/* name NULL: anonymous. On success *fd is a read-write region fd. */
+static int sh_create(const char *name, uint64_t size, uint32_t flags, int *fd, uint64_t *id)
+{
+	struct shmr_create c = {
+		.name = (uintptr_t)name,
+		.size = size,
+		.flags = flags,
+		.mode = 0600,
+	};
+
+	if (ioctl(shmr_ctl, SHMR_IOC_CREATE, &c) < 0)
+		return -errno;
+	*fd = c.fd;
+	if (id)
+		*id = c.id;
+	return 0;
+}
+
+static int sh_open(const char *name, int *fd, uint64_t *size)
+{
+	struct shmr_open o = { .name = (uintptr_t)name };
+
+	if (ioctl(shmr_ctl, SHMR_IOC_OPEN, &o) < 0)
+		return -errno;
+	*fd = o.fd;
+	if (size)
+		*size = o.size;
+	return 0;
+}
+
+static int sh_unlink(const char *name)
+{
+	struct shmr_unlink u = { .name = (uintptr_t)name };
+
+	return ioctl(shmr_ctl, SHMR_IOC_UNLINK, &u) < 0 ? -errno : 0;
+}
+
+/* Returns the number of regions written (<= cap), or a negative errno. */
+static int sh_list(struct shmr_region_info *buf, uint32_t cap, uint32_t *total)
+{
+	struct shmr_list l = { .regions = (uintptr_t)buf, .cap = cap };
+
+	if (ioctl(shmr_ctl, SHMR_IOC_LIST, &l) < 0)
+		return -errno;
+	if (total)
+		*total = l.total;
+	return (int)l.count;
+}
+
+static int sh_stat_id(uint64_t id, struct shmr_region_info *info)
+{
+	struct shmr_stat s = { .id = id };
+
+	if (ioctl(shmr_ctl, SHMR_IOC_STAT, &s) < 0)
+		return -errno;
+	if (info)
+		*info = s.info;
+	return 0;
+}
+
+static bool have_shmr(void)
+{
+	return shmr_ctl >= 0;
+}
+
+/* ---- the interleaved runner ---------------------------------------------- */
+struct impl {
+	const char *name;	/* CSV impl */
+	bool skip;		/* not available here (said so already) */
+	int (*setup)(void);	/* optional, before the first sample */
+	void (*teardown)(void);	/* optional, after the last */
+	/* Either: one cycle, timed in blocks of "block" cycles ... */
+	int (*cycle)(void);
+	/* ... or: one sample measured by the implementation itself. */
+	int (*sample)(double *ns);
+	struct bench_samples s;
+	bool failed;
+};
+
+struct plan {
+	unsigned int warmup, reps, block;
+};
+
+static bool wanted(const char *bench)
+{
+	const char *p = only;
+	size_t n = strlen(bench);
+
+	if (!only)
+		return true;
+	while (p && *p) {
+		if (strncmp(p, bench, n) == 0 && (p[n] == ',' || p[n] == 0))
+			return true;
+		p = strchr(p, ',');
+		if (p)
+			p++;
+	}
+	return false;
+}
+
+static void fail_impl(const char *bench, struct impl *im, int err)
+{
+	fprintf(stderr, "bench_regions: %s/%s failed: %s\n", bench, im->name, strerror(-err));
+	im->failed = true;
+	failures++;
+}
+
+static void run(const char *bench, struct impl *impls, size_t n, struct plan p)
+{
+	size_t i;
+	unsigned int r;
+
+	fprintf(stderr, "%s (%u+%u blocks%s):\n", bench, p.warmup, p.reps,
+		p.block > 1 ? " of cycles" : "");
+	for (i = 0; i < n; i++) {
+		struct impl *im = &impls[i];
+		int err;
+
+		bench_samples_reset(&im->s);
+		im->failed = false;
+		if (im->skip || !im->setup)
+			continue;
+		err = im->setup();
+		if (err)
+			fail_impl(bench, im, err);
+	}
+	for (r = 0; r < p.warmup + p.reps; r++) {
+		for (i = 0; i < n; i++) {
+			struct impl *im = &impls[(i + r) % n];
+			double v = 0;
+			int err = 0;
+
+			if (im->skip || im->failed)
+				continue;
+			if (im->cycle) {
+				uint64_t t0 = bench_now_ns();
+				unsigned int k;
+
+				for (k = 0; k < p.block && !err; k++)
+					err = im->cycle();
+				v = (double)(bench_now_ns() - t0) / p.block;
+			} else {
+				err = im->sample(&v);
+			}
+			if (err) {
+				fail_impl(bench, im, err);
+				continue;
+			}
+			if (r >= p.warmup)
+				bench_samples_add(&im->s, v);
+		}
+	}
+	for (i = 0; i < n; i++) {
+		struct impl *im = &impls[i];
+		struct bench_stats st;
+
+		if (im->skip)
+			continue;
+		if (im->teardown)
+			im->teardown();
+		if (im->failed || im->s.n == 0)
+			continue;
+		st = bench_samples_stats(&im->s);
+		bench_csv_row(csv, bench, im->name, "ns", &st);
+		bench_report(bench, im->name, "ns", &st);
+	}
+}
+
+static void touch(volatile char *p)
+{
+	*p = 1;
+}
+
+/* ---- lifecycle: create + map + touch + unmap + close + unlink ------------ */
+static char nm_shmr[96], nm_posix[96];
+
+static int lc_shmr(void)
+{
+	uint64_t id;
+	void *p;
+	int fd = -1, err;
+
+	err = sh_create(nm_shmr, PAGE, SHMR_CREATE_EXCL, &fd, &id);
+	if (err)
+		return err;
+	p = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED) {
+		err = -errno;
+		close(fd);
+		sh_unlink(nm_shmr);
+		return err;
+	}
+	touch(p);
+	munmap(p, PAGE);
+	close(fd);
+	return sh_unlink(nm_shmr);
+}
+
+static int lc_memfd(void)
+{
+	int fd = memfd_create("shmr-bench", MFD_CLOEXEC);
+	void *p;
+
+	if (fd < 0)
+		return -errno;
+	if (ftruncate(fd, PAGE) < 0)
+		goto fail;
+	p = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED)
+		goto fail;
+	touch(p);
+	munmap(p, PAGE);
+	close(fd);
+	return 0;
+fail:
+	close(fd);
+	return -errno;
+}
+
+static int lc_posix(void)
+{
+	int fd = shm_open(nm_posix, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	void *p;
+	int err;
+
+	if (fd < 0)
+		return -errno;
+	if (ftruncate(fd, PAGE) < 0)
+		goto fail;
+	p = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED)
+		goto fail;
+	touch(p);
+	munmap(p, PAGE);
+	close(fd);
+	return shm_unlink(nm_posix) < 0 ? -errno : 0;
+fail:
+	err = -errno;
+	close(fd);
+	shm_unlink(nm_posix);
+	return err;
+}
+
+static int lc_sysv(void)
+{
+	int id = shmget(IPC_PRIVATE, PAGE, IPC_CREAT | 0600);
+	void *p;
+	int err;
+
+	if (id < 0)
+		return -errno;
+	p = shmat(id, NULL, 0);
+	if (p == (void *)-1) {
+		err = -errno;
+		shmctl(id, IPC_RMID, NULL);
+		return err;
+	}
+	touch(p);
+	shmdt(p);
+	return shmctl(id, IPC_RMID, NULL) < 0 ? -errno : 0;
+}
+
+static void bench_lifecycle(struct plan p)
+{
+	struct impl impls[] = {
+		{ .name = "shmr", .cycle = lc_shmr, .skip = !have_shmr() },
+		{ .name = "memfd", .cycle = lc_memfd },
+		{ .name = "posix_shm", .cycle = lc_posix },
+		{ .name = "sysv_shm", .cycle = lc_sysv },
+	};
+
+	snprintf(nm_shmr, sizeof(nm_shmr), "%s-lc", prefix);
+	snprintf(nm_posix, sizeof(nm_posix), "/%s-lc", prefix);
+	run("lifecycle", impls, 4, p);
+	for (size_t i = 0; i < 4; i++)
+		bench_samples_free(&impls[i].s);
+}
+
+/* ---- attach: open existing + map + unmap + close ------------------------- */
+static int at_memfd_fd = -1, at_sysv_id = -1;
+
+static int at_shmr_setup(void)
+{
+	int fd = -1, err = sh_create(nm_shmr, PAGE, SHMR_CREATE_EXCL, &fd, NULL);
+
+	if (!err)
+		close(fd);
+	return err;
+}
+
+static void at_shmr_teardown(void)
+{
+	sh_unlink(nm_shmr);
+}
+
+static int at_shmr(void)
+{
+	void *p;
+	int fd = -1, err = sh_open(nm_shmr, &fd, NULL);
+
+	if (err)
+		return err;
+	p = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	err = p == MAP_FAILED ? -errno : 0;
+	if (!err)
+		munmap(p, PAGE);
+	close(fd);
+	return err;
+}
+
+static int at_memfd_setup(void)
+{
+	at_memfd_fd = memfd_create("shmr-bench", MFD_CLOEXEC);
+	if (at_memfd_fd < 0)
+		return -errno;
+	return ftruncate(at_memfd_fd, PAGE) < 0 ? -errno : 0;
+}
+
+static void at_memfd_teardown(void)
+{
+	close(at_memfd_fd);
+	at_memfd_fd = -1;
+}
+
+static int at_memfd(void)
+{
+	void *p = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, at_memfd_fd, 0);
+
+	if (p == MAP_FAILED)
+		return -errno;
+	munmap(p, PAGE);
+	return 0;
+}
+
+static int at_posix_setup(void)
+{
+	int fd = shm_open(nm_posix, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	int err = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (ftruncate(fd, PAGE) < 0)
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+static void at_posix_teardown(void)
+{
+	shm_unlink(nm_posix);
+}
+
+static int at_posix(void)
+{
+	int fd = shm_open(nm_posix, O_RDWR | O_CLOEXEC, 0);
+	void *p;
+	int err = 0;
+
+	if (fd < 0)
+		return -errno;
+	p = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED)
+		err = -errno;
+	else
+		munmap(p, PAGE);
+	close(fd);
+	return err;
+}
+
+static int at_sysv_setup(void)
+{
+	at_sysv_id = shmget(IPC_PRIVATE, PAGE, IPC_CREAT | 0600);
+	return at_sysv_id < 0 ? -errno : 0;
+}
+
+static void at_sysv_teardown(void)
+{
+	shmctl(at_sysv_id, IPC_RMID, NULL);
+	at_sysv_id = -1;
+}
+
+static int at_sysv(void)
+{
+	void *p = shmat(at_sysv_id, NULL, 0);
+
+	if (p == (void *)-1)
+		return -errno;
+	return shmdt(p) < 0 ? -errno : 0;
+}
+
+static void bench_attach(struct plan p)
+{
+	struct impl impls[] = {
+		{ .name = "shmr", .cycle = at_shmr, .setup = at_shmr_setup,
+		  .teardown = at_shmr_teardown, .skip = !have_shmr() },
+		{ .name = "memfd", .cycle = at_memfd, .setup = at_memfd_setup,
+		  .teardown = at_memfd_teardown },
+		{ .name = "posix_shm", .cycle = at_posix, .setup = at_posix_setup,
+		  .teardown = at_posix_teardown },
+		{ .name = "sysv_shm", .cycle = at_sysv, .setup = at_sysv_setup,
+		  .teardown = at_sysv_teardown },
+	};
+
+	run("attach", impls, 4, p);
+	for (size_t i = 0; i < 4; i++)
+		bench_samples_free(&impls[i].s);
+}
+
+/* ---- fault_4k / fault_huge ------------------------------------------------ */
+
+/* kB of the mapping at addr mapped by PMDs, from /proc/self/smaps; -1 if unknown. */
+static long pmd_mapped_kb(void *addr)
+{
+	FILE *f = fopen("/proc/self/smaps", "r");
+	unsigned long a = (unsigned long)addr, lo, hi;
+	char line[512];
+	bool in = false;
+	long kb = -1, v;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2 && strchr(line, '-') < strchr(line, ' ')) {
+			if (in)
+				break;
+			in = a >= lo && a < hi;
+			continue;
+		}
+		if (!in)
+			continue;
+		if (sscanf(line, "ShmemPmdMapped: %ld kB", &v) == 1 ||
+		    sscanf(line, "FilePmdMapped: %ld kB", &v) == 1)
+			kb = (kb < 0 ? 0 : kb) + v;
+	}
+	fclose(f);
+	return kb;
+}
+
+/* mmap + (madvise) + touch every page + munmap of fd; *ns per 4 KiB page. */
+static int fault_fd(int fd, bool madv_huge, double *ns, long *pmd_kb)
+{
+	uint64_t t0 = bench_now_ns();
+	char *p = mmap(NULL, FAULT_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	unsigned long i;
+
+	if (p == MAP_FAILED)
+		return -errno;
+	if (madv_huge && madvise(p, FAULT_SIZE, MADV_HUGEPAGE) < 0) {
+		int err = -errno;
+
+		munmap(p, FAULT_SIZE);
+		return err;
+	}
+	for (i = 0; i < FAULT_SIZE; i += PAGE)
+		touch(p + i);
+	if (pmd_kb)
+		*pmd_kb = pmd_mapped_kb(p);
+	munmap(p, FAULT_SIZE);
+	if (ns)
+		*ns = (double)(bench_now_ns() - t0) / FAULT_PAGES;
+	return 0;
+}
+
+static int fault_shmr_gen(bool huge, double *ns, long *pmd_kb)
+{
+	int fd = -1, err = sh_create(NULL, FAULT_SIZE, huge ? SHMR_CREATE_HUGE : 0, &fd, NULL);
+
+	if (err)
+		return err;
+	err = fault_fd(fd, false, ns, pmd_kb);
+	close(fd);
+	return err;
+}
+
+static int fault_memfd_gen(bool huge, double *ns, long *pmd_kb)
+{
+	int fd = memfd_create("shmr-bench", MFD_CLOEXEC), err;
+
+	if (fd < 0)
+		return -errno;
+	if (ftruncate(fd, FAULT_SIZE) < 0)
+		err = -errno;
+	else
+		err = fault_fd(fd, huge, ns, pmd_kb);
+	close(fd);
+	return err;
+}
+
+static int f4_shmr(double *ns) { return fault_shmr_gen(false, ns, NULL); }
+static int f4_memfd(double *ns) { return fault_memfd_gen(false, ns, NULL); }
+static int fh_shmr(double *ns) { return fault_shmr_gen(true, ns, NULL); }
+static int fh_memfd(double *ns) { return fault_memfd_gen(true, ns, NULL); }
+
+static void thp_advise(void)
+{
+	char cur[128] = "";
+	FILE *f = fopen(THP_SHMEM, "r");
+
+	if (!f) {
+		note("%s not readable: no shmem THP in this kernel", THP_SHMEM);
+		return;
+	}
+	if (!fgets(cur, sizeof(cur), f))
+		cur[0] = 0;
+	fclose(f);
+	cur[strcspn(cur, "\n")] = 0;
+	if (!strstr(cur, "[never]") && !strstr(cur, "[deny]"))
+		return;
+	f = fopen(THP_SHMEM, "w");
+	if (!f || fputs("advise", f) < 0 || fclose(f) != 0) {
+		note("could not set %s to advise (was: %s)", THP_SHMEM, cur);
+		return;
+	}
+	note("set %s to advise (was: %s) for the memfd MADV_HUGEPAGE baseline",
+	     THP_SHMEM, cur);
+}
+
+static void huge_check(const char *impl, int err, long kb)
+{
+	long want = (long)(FAULT_SIZE >> 10);
+
+	if (err)
+		note("fault_huge/%s: check run failed: %s", impl, strerror(-err));
+	else if (kb < 0)
+		note("fault_huge/%s: cannot tell whether huge pages were used (no PMD counters in smaps)",
+		     impl);
+	else
+		note("fault_huge/%s: %s huge pages (%ld of %ld KiB PMD-mapped)", impl,
+		     kb == want ? "used" : kb ? "partly used" : "NOT using", kb, want);
+}
+
+static void bench_fault(struct plan p, bool do4k, bool dohuge)
+{
+	bool shmr_huge = have_shmr() && (shmr_feat.features & SHMR_FEAT_HUGE);
+	struct impl f4[] = {
+		{ .name = "shmr", .sample = f4_shmr, .skip = !have_shmr() },
+		{ .name = "memfd", .sample = f4_memfd },
+	};
+	struct impl fh[] = {
+		{ .name = "shmr", .sample = fh_shmr, .skip = !shmr_huge },
+		{ .name = "memfd", .sample = fh_memfd },
+	};
+
+	if (do4k)
+		run("fault_4k", f4, 2, p);
+	if (!dohuge)
+		goto out;
+	if (have_shmr() && !shmr_huge)
+		note("fault_huge/shmr: the module does not offer SHMR_CREATE_HUGE; no row");
+	{
+		long kb = -1;
+		int err;
+
+		if (shmr_huge) {
+			err = fault_shmr_gen(true, NULL, &kb);
+			huge_check("shmr", err, kb);
+		}
+		err = fault_memfd_gen(true, NULL, &kb);
+		huge_check("memfd", err, kb);
+	}
+	run("fault_huge", fh, 2, p);
+out:
+	for (size_t i = 0; i < 2; i++) {
+		bench_samples_free(&f4[i].s);
+		bench_samples_free(&fh[i].s);
+	}
+}
+
+/* ---- list_1000 / stat_1000 ------------------------------------------------ */
+static uint64_t sh_ids[NLIST];
+static int sv_ids[NLIST];
+static unsigned int sh_made, sv_made, px_made;
+static struct shmr_region_info *sh_buf;
+static uint32_t sh_cap;
+static char *rd_buf;
+static const size_t rd_cap = 4 << 20;
+static int devshm_fd = -1;
+
+static void lst_name(char *buf, size_t n, bool posix, unsigned int i)
+{
+	snprintf(buf, n, "%s%s-%u", posix ? "/" : "", prefix, i);
+}
+
+static int lst_shmr_setup(void)
+{
+	char name[96];
+	int fd = -1, err;
+
+	if (shmr_feat.max_regions && shmr_feat.max_regions < NLIST + 8) {
+		note("list_1000/shmr: module limit max_regions=%llu is below %d",
+		     (unsigned long long)shmr_feat.max_regions, NLIST);
+		return -ENOSPC;
+	}
+	for (sh_made = 0; sh_made < NLIST; sh_made++) {
+		lst_name(name, sizeof(name), false, sh_made);
+		err = sh_create(name, PAGE, SHMR_CREATE_EXCL, &fd, &sh_ids[sh_made]);
+		if (err)
+			return err;
+		close(fd);
+	}
+	sh_cap = NLIST + 256;
+	sh_buf = calloc(sh_cap, sizeof(*sh_buf));
+	return sh_buf ? 0 : -ENOMEM;
+}
+
+static void lst_shmr_teardown(void)
+{
+	char name[96];
+
+	while (sh_made > 0) {
+		lst_name(name, sizeof(name), false, --sh_made);
+		sh_unlink(name);
+	}
+	free(sh_buf);
+	sh_buf = NULL;
+}
+
+static int lst_shmr(void)
+{
+	uint32_t total;
+	int n = sh_list(sh_buf, sh_cap, &total);
+
+	if (n < 0)
+		return n;
+	return n < NLIST ? -ENOENT : 0;
+}
+
+static int st_shmr(void)
+{
+	struct shmr_region_info info;
+	unsigned int i;
+	int err;
+
+	for (i = 0; i < NLIST; i++) {
+		err = sh_stat_id(sh_ids[i], &info);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static int lst_sysv_setup(void)
+{
+	for (sv_made = 0; sv_made < NLIST; sv_made++) {
+		sv_ids[sv_made] = shmget(IPC_PRIVATE, PAGE, IPC_CREAT | 0600);
+		if (sv_ids[sv_made] < 0)
+			return -errno;
+	}
+	rd_buf = malloc(rd_cap);
+	return rd_buf ? 0 : -ENOMEM;
+}
+
+static void lst_sysv_teardown(void)
+{
+	while (sv_made > 0)
+		shmctl(sv_ids[--sv_made], IPC_RMID, NULL);
+	free(rd_buf);
+	rd_buf = NULL;
+}
+
+/* Read /proc/sysvipc/shm whole, one line per segment after the header. */
+static int lst_sysv(void)
+{
+	int fd = open("/proc/sysvipc/shm", O_RDONLY | O_CLOEXEC);
+	size_t len = 0;
+	unsigned int lines = 0;
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	while ((n = read(fd, rd_buf + len, rd_cap - len)) > 0)
+		len += (size_t)n;
+	close(fd);
+	if (n < 0)
+		return -EIO;
+	for (size_t i = 0; i < len; i++)
+		lines += rd_buf[i] == '\n';
+	return lines < NLIST + 1 ? -ENOENT : 0;
+}
+
+static int st_sysv(void)
+{
+	struct shmid_ds ds;
+	unsigned int i;
+
+	for (i = 0; i < NLIST; i++)
+		if (shmctl(sv_ids[i], IPC_STAT, &ds) < 0)
+			return -errno;
+	return 0;
+}
+
+static int lst_posix_setup(void)
+{
+	char name[96];
+	int fd;
+
+	for (px_made = 0; px_made < NLIST; px_made++) {
+		lst_name(name, sizeof(name), true, px_made);
+		fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (fd < 0)
+			return -errno;
+		if (ftruncate(fd, PAGE) < 0) {
+			close(fd);
+			return -errno;
+		}
+		close(fd);
+	}
+	devshm_fd = open("/dev/shm", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	return devshm_fd < 0 ? -errno : 0;
+}
+
+static void lst_posix_teardown(void)
+{
+	char name[96];
+
+	while (px_made > 0) {
+		lst_name(name, sizeof(name), true, --px_made);
+		shm_unlink(name);
+	}
+	if (devshm_fd >= 0)
+		close(devshm_fd);
+	devshm_fd = -1;
+}
+
+/* readdir /dev/shm and fstatat each entry. */
+static int lst_posix(void)
+{
+	int fd = open("/dev/shm", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	unsigned int found = 0;
+	struct dirent *de;
+	struct stat st;
+	DIR *d;
+
+	if (fd < 0)
+		return -errno;
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return -errno;
+	}
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		if (fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0)
+			found++;
+	}
+	closedir(d);
+	return found < NLIST ? -ENOENT : 0;
+}
+
+static int st_posix(void)
+{
+	char name[96];
+	struct stat st;
+	unsigned int i;
+
+	for (i = 0; i < NLIST; i++) {
+		/* the file under /dev/shm: the POSIX name without its '/' */
+		lst_name(name, sizeof(name), false, i);
+		if (fstatat(devshm_fd, name, &st, 0) < 0)
+			return -errno;
+	}
+	return 0;
+}
+
+static void bench_lists(struct plan p, bool dolist, bool dostat)
+{
+	struct impl impls[] = {
+		{ .name = "shmr", .cycle = lst_shmr, .skip = !have_shmr() },
+		{ .name = "sysv_shm", .cycle = lst_sysv },
+		{ .name = "posix_shm", .cycle = lst_posix },
+	};
+	struct impl stats[] = {
+		{ .name = "shmr", .cycle = st_shmr },
+		{ .name = "sysv_shm", .cycle = st_sysv },
+		{ .name = "posix_shm", .cycle = st_posix },
+	};
+	int (*setup[])(void) = { lst_shmr_setup, lst_sysv_setup, lst_posix_setup };
+	size_t i;
+	int err;
+
+	/* Create the 1,000 of each once, for both benchmarks. */
+	for (i = 0; i < 3; i++) {
+		if (impls[i].skip)
+			continue;
+		err = setup[i]();
+		if (err) {
+			fail_impl("list_1000", &impls[i], err);
+			impls[i].skip = true;
+		}
+	}
+	for (i = 0; i < 3; i++)
+		stats[i].skip = impls[i].skip;
+	if (dolist)
+		run("list_1000", impls, 3, p);
+	if (dostat)
+		run("stat_1000", stats, 3, p);
+	lst_shmr_teardown();
+	lst_sysv_teardown();
+	lst_posix_teardown();
+	for (i = 0; i < 3; i++) {
+		bench_samples_free(&impls[i].s);
+		bench_samples_free(&stats[i].s);
+	}
+}
+
+/* Leave nothing behind on an early exit. */
+static void cleanup(void)
+{
+	if (have_shmr()) {
+		sh_unlink(nm_shmr);
+		lst_shmr_teardown();
+	}
+	shm_unlink(nm_posix);
+	lst_sysv_teardown();
+	lst_posix_teardown();
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: bench_regions [--quick] [--csv FILE|-] [--notes FILE] [--thp-advise]\n"
+		   "                     [--only lifecycle,attach,fault_4k,fault_huge,list_1000,stat_1000]\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "quick", no_argument, NULL, 'q' },
+		{ "csv", required_argument, NULL, 'c' },
+		{ "notes", required_argument, NULL, 'n' },
+		{ "thp-advise", no_argument, NULL, 't' },
+		{ "only", required_argument, NULL, 'o' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	const char *csv_path = "-", *notes_path = NULL;
+	bool set_thp = false;
+	struct plan cyc, fault, list;
+	int c, err;
+
+	while ((c = getopt_long(argc, argv, "qc:n:to:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'q': quick = true; break;
+		case 'c': csv_path = optarg; break;
+		case 'n': notes_path = optarg; break;
+		case 't': set_thp = true; break;
+		case 'o': only = optarg; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	if (notes_path) {
+		notes_file = fopen(notes_path, "a");
+		if (!notes_file) {
+			fprintf(stderr, "bench_regions: %s: %s\n", notes_path, strerror(errno));
+			return 2;
+		}
+	}
+	csv = bench_csv_open(csv_path);
+	if (!csv)
+		return 2;
+	snprintf(prefix, sizeof(prefix), "shmr-bench-%d", (int)getpid());
+	snprintf(nm_shmr, sizeof(nm_shmr), "%s-lc", prefix);
+	snprintf(nm_posix, sizeof(nm_posix), "/%s-lc", prefix);
+	atexit(cleanup);
+
+	err = sh_init();
+	if (err)
+		note("%s: %s: shmr rows left out", SHMR_DEVICE_PATH, strerror(-err));
+	if (set_thp)
+		thp_advise();
+
+	if (quick) {
+		cyc = (struct plan){ .warmup = 1, .reps = 5, .block = 20 };
+		fault = (struct plan){ .warmup = 1, .reps = 3, .block = 1 };
+		list = (struct plan){ .warmup = 1, .reps = 5, .block = 2 };
+	} else {
+		cyc = (struct plan){ .warmup = 3, .reps = 31, .block = 200 };
+		fault = (struct plan){ .warmup = 1, .reps = 11, .block = 1 };
+		list = (struct plan){ .warmup = 2, .reps = 21, .block = 10 };
+	}
+
+	if (wanted("lifecycle"))
+		bench_lifecycle(cyc);
+	if (wanted("attach"))
+		bench_attach(cyc);
+	if (wanted("fault_4k") || wanted("fault_huge"))
+		bench_fault(fault, wanted("fault_4k"), wanted("fault_huge"));
+	if (wanted("list_1000") || wanted("stat_1000"))
+		bench_lists(list, wanted("list_1000"), wanted("stat_1000"));
+
+	bench_csv_close(csv);
+	if (notes_file)
+		fclose(notes_file);
+	return failures ? 1 : 0;
+}

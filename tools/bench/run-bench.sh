@@ -1,0 +1,145 @@
+#!/bin/bash
+# run-bench.sh: the driver of `make bench` (see docs/bench.md).
+#
+#   tools/bench/run-bench.sh [--quick] [--kernel 6.1|6.12|6.12-rt] [--no-host] [--no-vm]
+#
+# 1. host: build/bench/bench_locks --csv build/bench/results.csv (lock fast
+#    paths are only compared on the host: TCG distorts them);
+# 2. VM (one boot of tools/shmr-vm): every other build/bench/bench_* binary,
+#    each with --csv FILE (and --quick), region and syscall-bound numbers,
+#    shmr interleaved with its baselines inside each binary; their rows are
+#    appended to build/bench/results.csv;
+# 3. build/bench/summary.txt (the table, printed too) and build/bench/ratios.png.
+#
+# Expects the build to be done (`make bench` runs `make all` first).
+# Exit status: 0 when every part ran (missed targets are reported, not
+# failures), 1 when a benchmark or the VM failed.
+set -uo pipefail
+
+top=$(cd "$(dirname "$(readlink -f "$0")")/../.." && pwd)
+cd "$top" || exit 1
+
+quick=0 kernel=6.1 do_host=1 do_vm=1
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--quick) quick=1; shift ;;
+	--kernel) kernel=$2; shift 2 ;;
+	--no-host) do_host=0; shift ;;
+	--no-vm) do_vm=0; shift ;;
+	-h|--help) sed -n '2,16s/^# \{0,1\}//p' "$0"; exit 0 ;;
+	*) echo "run-bench.sh: unknown argument '$1'" >&2; exit 2 ;;
+	esac
+done
+qarg=()
+[ "$quick" = 1 ] && qarg=(--quick)
+
+out=build/bench
+csv=$out/results.csv
+summary=$out/summary.txt
+mkdir -p "$out"
+echo "benchmark,impl,unit,median,p10,p90" > "$csv"
+: > "$out/notes.txt"
+rc=0
+start=$(date +%s)
+
+note() {
+	echo "$*" | tee -a "$out/notes.txt"
+}
+
+# ---- 1. host: locks ----------------------------------------------------------
+host_info="host: $(uname -r), $(nproc) CPUs, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)"
+if [ "$do_host" = 1 ]; then
+	if [ -x "$out/bench_locks" ]; then
+		echo "== host: bench_locks ${qarg[*]} ($host_info)"
+		if ! "$out/bench_locks" "${qarg[@]}" --csv "$csv"; then
+			note "bench_locks failed (exit status $?); its rows may be missing"
+			rc=1
+		fi
+	else
+		note "no $out/bench_locks yet: lock rows skipped"
+	fi
+fi
+
+# ---- 2. VM: regions and syscall-bound benchmarks -------------------------------
+vm_benches=()
+for b in "$out"/bench_*; do
+	[ -x "$b" ] && [ -f "$b" ] || continue
+	case "$(basename "$b")" in
+	bench_locks) ;;
+	*) vm_benches+=("$(basename "$b")") ;;
+	esac
+done
+vm_info=
+if [ "$do_vm" = 1 ] && [ ${#vm_benches[@]} -gt 0 ]; then
+	# The guest script: machine info, then each benchmark; results between
+	# markers so that they can be told apart from the rest of the output.
+	gs=$out/vm-bench.sh
+	{
+		echo 'echo "@@INFO $(uname -r), $(nproc) CPUs, $(sed -n "s/^model name[[:space:]]*: //p" /proc/cpuinfo | head -n 1)"'
+		echo 'st=0'
+		for b in "${vm_benches[@]}"; do
+			args="--csv /tmp/$b.csv"
+			[ "$b" = bench_regions ] && args="$args --thp-advise --notes /tmp/notes.txt"
+			echo "echo '== guest: $b ${qarg[*]}'"
+			echo "/opt/shmr/bench/$b ${qarg[*]} $args || { echo \"@@NOTE $b failed (exit status \$?)\"; st=1; }"
+			echo "[ -f /tmp/$b.csv ] && sed 's/^/@@CSV /' /tmp/$b.csv"
+		done
+		echo '[ -f /tmp/notes.txt ] && sed "s/^/@@NOTE /" /tmp/notes.txt'
+		echo 'exit $st'
+	} > "$gs"
+	echo "== VM ($kernel): ${vm_benches[*]}"
+	# Boot without the VM suite's debugging options (slab debugging and page
+	# poisoning make every syscall-bound cycle 2-8x slower under TCG and
+	# would dwarf the differences being measured): Debian's defaults.
+	tools/shmr-vm --kernel "$kernel" --timeout 780 --add "$gs" \
+		--append "slub_debug=- page_poison=0 init_on_free=0" -- sh /host/vm-bench.sh 2>&1 |
+		tee "$out/vm.log" | grep --line-buffered -v '^@@'
+	vrc=${PIPESTATUS[0]}
+	grep '^@@CSV ' "$out/vm.log" | sed 's/^@@CSV //' | grep -v '^benchmark,' >> "$csv"
+	grep '^@@NOTE ' "$out/vm.log" | sed 's/^@@NOTE /guest: /' >> "$out/notes.txt"
+	vm_info=$(sed -n 's/^@@INFO /guest (QEMU): /p' "$out/vm.log" | head -n 1)
+	if [ "$vrc" != 0 ]; then
+		note "the VM run failed (tools/shmr-vm exit status $vrc; log: $out/vm.log)"
+		rc=1
+	fi
+elif [ "$do_vm" = 1 ]; then
+	note "no VM benchmarks built under $out"
+	rc=1
+fi
+
+# ---- 3. summary and plot -------------------------------------------------------
+dat=$out/ratios.dat
+tgt=$out/targets.gp
+: > "$dat"
+: > "$tgt"
+{
+	echo "shmr benchmarks, $(date -u '+%F %T') UTC$([ "$quick" = 1 ] && echo ' (--quick)')"
+	echo "$host_info (lock rows)"
+	[ -n "$vm_info" ] && echo "$vm_info (region rows; TCG: compare ratios, not absolute numbers)"
+	echo
+	awk -f tools/bench/summary.awk -v dat="$dat" -v gp="$tgt" "$csv"
+	if [ -s "$out/notes.txt" ]; then
+		echo
+		echo "notes:"
+		sed 's/^/  /' "$out/notes.txt"
+	fi
+} > "$summary"
+echo
+cat "$summary"
+
+if [ -s "$dat" ]; then
+	if command -v gnuplot >/dev/null; then
+		if gnuplot -e "dat='$dat'; tgt='$tgt'; out='$out/ratios.png'" tools/bench/plot.gp; then
+			echo "plot: $out/ratios.png"
+		else
+			echo "run-bench.sh: gnuplot failed" >&2
+			rc=1
+		fi
+	else
+		echo "run-bench.sh: no gnuplot (tools/deps.sh bench): no plot" >&2
+	fi
+else
+	echo "run-bench.sh: no shmr/baseline ratios to plot"
+fi
+echo "results: $csv, $summary; took $(( $(date +%s) - start )) s"
+exit $rc

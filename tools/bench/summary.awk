@@ -1,0 +1,126 @@
+# summary.awk: the table of `make bench` from build/bench/results.csv.
+#
+#   awk -F, -f tools/bench/summary.awk [-v dat=RATIOS.dat -v gp=TARGETS.gp] results.csv
+#
+# Prints one aligned row per benchmark and implementation with the ratio
+# shmr/baseline (of the medians) on every baseline row, and the brief's
+# target with met/missed where there is one. With dat= and gp= it also
+# writes the data and the target lines for tools/bench/plot.gp.
+# Exit status 0 (missed targets are reported, not failures).
+
+function fmt(v) {
+	if (v == "")
+		return "-"
+	if (v + 0 >= 1000 || v + 0 <= -1000)
+		return sprintf("%.0f", v)
+	return sprintf("%.1f", v)
+}
+
+# target(benchmark, baseline) -> "<=X" or ">=X" or ""
+function target(b, impl) {
+	if ((b SUBSEP impl) in tgt)
+		return tgt[b, impl]
+	if (b ~ /^uring_(create|stat)_b32$/ && impl == "ioctl")
+		return ">=2.5"
+	return ""
+}
+
+function verdict(ratio, t,    v) {
+	v = substr(t, 3) + 0
+	if (substr(t, 1, 2) == "<=")
+		return ratio <= v ? "met" : "MISSED"
+	return ratio >= v ? "met" : "MISSED"
+}
+
+function row(b, impl, unit, med, p10, p90, ratio, t, res) {
+	printf "%-20s %-16s %-6s %12s %12s %12s %8s %8s %s\n", b, impl, unit, fmt(med),
+		fmt(p10), fmt(p90), ratio, t, res
+}
+
+function plotrow(label, ratio, t, unit) {
+	if (dat == "")
+		return
+	nplot++
+	printf "%d \"%s\" %.6g %s\n", nplot - 1, label, ratio, unit == "ops/s" ? 1 : 0 > dat
+	if (t != "") {
+		printf "set arrow from %g,%.6g to %g,%.6g nohead front lw 3 lc rgb \"#d62728\"\n",
+			nplot - 1.45, substr(t, 3) + 0, nplot - 0.55, substr(t, 3) + 0 > gp
+	}
+}
+
+BEGIN {
+	FS = ","
+	# The brief's targets ("Targets" in shared/BRIEF.md): shmr / baseline.
+	tgt["lifecycle", "memfd"] = "<=1.0"
+	tgt["lifecycle", "posix_shm"] = "<=0.7"
+	tgt["attach", "memfd"] = "<=1.3"
+	tgt["fault_4k", "memfd"] = "<=1.05"
+	tgt["mutex_uncontended", "pthread_robust"] = "<=0.6"
+	tgt["mutex_contended_2p", "pthread_robust"] = ">=1.5"
+	tgt["mutex_contended_4p", "pthread_robust"] = ">=1.5"
+	tgt["handoff_p99", "pthread_robust"] = "<=1.0"
+	nb = 0
+	nplot = 0
+}
+
+NR == 1 && $1 == "benchmark" { next }
+NF == 6 && $1 !~ /^#/ {
+	b = $1; impl = $2
+	if (!(b in seen)) {
+		seen[b] = 1
+		order[++nb] = b
+		nimpl[b] = 0
+	}
+	if (!((b SUBSEP impl) in med))
+		imp[b, ++nimpl[b]] = impl
+	unit[b, impl] = $3; med[b, impl] = $4; p10[b, impl] = $5; p90[b, impl] = $6
+}
+
+END {
+	print "ratio = shmr median / baseline median. unit ns: lower is better, a ratio"
+	print "below 1 means shmr is faster; unit ops/s: higher is better, a ratio above 1"
+	print "means shmr is faster. target: the brief's bound on that ratio."
+	print ""
+	printf "%-20s %-16s %-6s %12s %12s %12s %8s %8s %s\n", "benchmark", "impl", "unit",
+		"median", "p10", "p90", "ratio", "target", "result"
+	met = missed = 0
+	for (i = 1; i <= nb; i++) {
+		b = order[i]
+		has = (b SUBSEP "shmr") in med
+		if (has)
+			row(b, "shmr", unit[b, "shmr"], med[b, "shmr"], p10[b, "shmr"], p90[b, "shmr"],
+			    "-", "", "")
+		for (j = 1; j <= nimpl[b]; j++) {
+			impl = imp[b, j]
+			if (impl == "shmr")
+				continue
+			r = "-"; t = target(b, impl); res = ""
+			if (has && med[b, impl] + 0 > 0) {
+				ratio = med[b, "shmr"] / med[b, impl]
+				r = sprintf("%.2f", ratio)
+				plotrow(b "/" impl, ratio, t, unit[b, impl])
+				if (t != "") {
+					res = verdict(ratio, t)
+					if (res == "met") met++; else missed++
+				}
+			} else if (t != "") {
+				res = "no shmr row"
+			}
+			row(b, impl, unit[b, impl], med[b, impl], p10[b, impl], p90[b, impl], r, t, res)
+		}
+		# The huge-page target is against shmr's own 4 KiB fault cost.
+		if (b == "fault_huge" && has && ("fault_4k" SUBSEP "shmr") in med &&
+		    med["fault_4k", "shmr"] > 0) {
+			ratio = med["fault_huge", "shmr"] / med["fault_4k", "shmr"]
+			t = "<=0.1"
+			res = verdict(ratio, t)
+			if (res == "met") met++; else missed++
+			row(b, "(shmr fault_4k)", unit["fault_4k", "shmr"], med["fault_4k", "shmr"],
+			    p10["fault_4k", "shmr"], p90["fault_4k", "shmr"],
+			    sprintf("%.2f", ratio), t, res)
+			plotrow("fault_huge/shmr_4k", ratio, t, "ns")
+		}
+	}
+	print ""
+	printf "targets: %d met, %d missed\n", met, missed
+}
