@@ -1,0 +1,673 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Region API tests shared by both backends: tests/host/region_api.c runs
+ * them on the posix backend (forced), tests/vm/lib_region.c on the kernel
+ * backend. Define EXPECT_BACKEND (SHMR_BACKEND_*) before including.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "shmr.h"
+
+/* kselftest_harness.h is not -Wextra clean */
+#pragma GCC diagnostic ignored "-Wunused-parameter"
+#pragma GCC diagnostic ignored "-Wsign-compare"
+#pragma GCC diagnostic ignored "-Wmisleading-indentation"
+#include "kselftest_harness.h"
+
+#define IS_KERNEL (EXPECT_BACKEND == SHMR_BACKEND_KERNEL)
+
+/* a name unique to this process and call */
+static const char *tname(const char *tag)
+{
+	static __thread char buf[8][64];
+	static __thread int i;
+	char *b = buf[i++ % 8];
+
+	snprintf(b, 64, "rt-%d-%s", (int)getpid(), tag);
+	return b;
+}
+
+static int create_named(const char *name, uint64_t size, uint32_t flags, struct shmr_region **r)
+{
+	struct shmr_region_opts o = SHMR_REGION_OPTS(.name = name, .size = size, .mode = 0600,
+						       .flags = flags);
+
+	return shmr_region_create(&o, r);
+}
+
+static long page_size(void)
+{
+	return sysconf(_SC_PAGESIZE);
+}
+
+static int child_status(pid_t pid)
+{
+	int st;
+
+	if (waitpid(pid, &st, 0) != pid)
+		return -1;
+	if (WIFSIGNALED(st))
+		return 1000 + WTERMSIG(st);
+	return WEXITSTATUS(st);
+}
+
+TEST(backend_and_features)
+{
+	uint64_t f = ~0ULL;
+
+	ASSERT_EQ(EXPECT_BACKEND, shmr_backend());
+	EXPECT_STREQ(IS_KERNEL ? "kernel" : "posix", shmr_backend_name());
+	ASSERT_EQ(0, shmr_features(&f));
+	EXPECT_TRUE(f & SHMR_FEATURE_NAMED);
+	EXPECT_TRUE(f & SHMR_FEATURE_ANON);
+	if (IS_KERNEL) {
+		EXPECT_TRUE(f & SHMR_FEATURE_ATTACH);
+		EXPECT_TRUE(f & SHMR_FEATURE_EXITS);
+	} else {
+		EXPECT_EQ(SHMR_FEATURE_NAMED | SHMR_FEATURE_ANON, f);
+	}
+	EXPECT_EQ(-EINVAL, shmr_features(NULL));
+}
+
+TEST(create_map_share_unlink)
+{
+	const char *name = tname("share");
+	struct shmr_region *a, *b;
+	struct shmr_region_stat st;
+	char *pa, *pb;
+
+	ASSERT_EQ(0, create_named(name, 3 * page_size(), SHMR_REGION_EXCL, &a));
+	EXPECT_EQ((uint64_t)(3 * page_size()), shmr_region_size(a));
+	ASSERT_EQ(0, shmr_region_map(a, (void **)&pa));
+	strcpy(pa + page_size(), "hello");
+	ASSERT_EQ(0, shmr_region_open(name, 0, &b));
+	ASSERT_EQ(0, shmr_region_map(b, (void **)&pb));
+	EXPECT_NE(pa, pb);
+	EXPECT_STREQ("hello", pb + page_size());
+	pb[0] = 'x';
+	EXPECT_EQ('x', pa[0]);
+
+	ASSERT_EQ(0, shmr_region_stat(b, &st));
+	EXPECT_STREQ(name, st.name);
+	EXPECT_EQ((uint64_t)(3 * page_size()), st.size);
+	EXPECT_EQ(0600U, st.mode);
+	EXPECT_EQ(getuid(), st.uid);
+	EXPECT_EQ(0U, st.flags);
+	EXPECT_NE(0ULL, st.id);
+	EXPECT_NE(0ULL, st.ctime_ns);
+	if (IS_KERNEL) {
+		EXPECT_EQ(2U, st.handles);
+		EXPECT_EQ(2U, st.mappings);
+		EXPECT_EQ(1U, st.nattach);
+		EXPECT_EQ(getpid(), st.creator_pid);
+	} else {
+		EXPECT_EQ(SHMR_COUNT_UNKNOWN, st.handles);
+		EXPECT_EQ(SHMR_COUNT_UNKNOWN, st.mappings);
+		EXPECT_EQ(SHMR_COUNT_UNKNOWN, st.nattach);
+	}
+
+	/* unlink while in use: name gone, memory still there */
+	ASSERT_EQ(0, shmr_region_unlink(name));
+	EXPECT_EQ(-ENOENT, shmr_region_unlink(name));
+	{
+		struct shmr_region *c = (struct shmr_region *)1;
+
+		EXPECT_EQ(-ENOENT, shmr_region_open(name, 0, &c));
+		EXPECT_EQ(NULL, c);
+	}
+	ASSERT_EQ(0, shmr_region_stat(a, &st));
+	EXPECT_TRUE(st.flags & SHMR_STAT_UNLINKED);
+
+	/* close keeps mappings valid */
+	ASSERT_EQ(0, shmr_region_close(a));
+	ASSERT_EQ(0, shmr_region_close(b));
+	EXPECT_STREQ("hello", pa + page_size());
+	EXPECT_EQ(0, shmr_region_unmap(pa));
+	EXPECT_EQ(0, shmr_region_unmap(pb));
+	EXPECT_EQ(0, shmr_leak_count());
+}
+
+TEST(create_open_existing)
+{
+	const char *name = tname("exist");
+	struct shmr_region *a, *b = NULL;
+
+	ASSERT_EQ(0, create_named(name, 2 * page_size(), 0, &a));
+	EXPECT_EQ(-EEXIST, create_named(name, page_size(), SHMR_REGION_EXCL, &b));
+	EXPECT_EQ(NULL, b);
+	EXPECT_EQ(-EINVAL, create_named(name, 4 * page_size(), 0, &b));
+	ASSERT_EQ(0, create_named(name, page_size(), 0, &b));
+	{
+		struct shmr_region_stat sa, sb;
+
+		ASSERT_EQ(0, shmr_region_stat(a, &sa));
+		ASSERT_EQ(0, shmr_region_stat(b, &sb));
+		EXPECT_EQ(sa.id, sb.id);
+		EXPECT_EQ((uint64_t)(2 * page_size()), shmr_region_size(b));
+	}
+	EXPECT_EQ(0, shmr_region_close(b));
+	EXPECT_EQ(0, shmr_region_unlink(name));
+	EXPECT_EQ(0, shmr_region_close(a));
+}
+
+TEST(create_rounds_size)
+{
+	struct shmr_region *r;
+
+	ASSERT_EQ(0, create_named(tname("round"), 1, SHMR_REGION_EXCL, &r));
+	EXPECT_EQ((uint64_t)page_size(), shmr_region_size(r));
+	EXPECT_EQ(0, shmr_region_unlink(tname("round")));
+	EXPECT_EQ(0, shmr_region_close(r));
+}
+
+TEST(create_mode)
+{
+	struct shmr_region_opts o = SHMR_REGION_OPTS(.name = tname("mode"), .size = 4096,
+						       .mode = 0640);
+	struct shmr_region_stat st;
+	struct shmr_region *r;
+	mode_t old = umask(077);
+
+	ASSERT_EQ(0, shmr_region_create(&o, &r));
+	umask(old);
+	ASSERT_EQ(0, shmr_region_stat(r, &st));
+	EXPECT_EQ(0640U, st.mode);	/* umask not applied */
+	EXPECT_EQ(0, shmr_region_close(r));
+	EXPECT_EQ(0, shmr_region_unlink(o.name));
+
+	/* mode 0 means 0600 */
+	o.mode = 0;
+	ASSERT_EQ(0, shmr_region_create(&o, &r));
+	ASSERT_EQ(0, shmr_region_stat(r, &st));
+	EXPECT_EQ(0600U, st.mode);
+	EXPECT_EQ(0, shmr_region_close(r));
+	EXPECT_EQ(0, shmr_region_unlink(o.name));
+}
+
+/* one test per validation branch, everything else valid */
+TEST(create_errors)
+{
+	struct shmr_region_opts o = SHMR_REGION_OPTS(.name = tname("err"), .size = 4096);
+	struct {
+		struct shmr_region_opts o;
+		uint64_t extra;
+	} big;
+	struct shmr_region *r = (struct shmr_region *)1;
+	char longname[SHMR_REGION_NAME_MAX + 2];
+
+	EXPECT_EQ(-EINVAL, shmr_region_create(NULL, &r));
+	EXPECT_EQ(NULL, r);
+	EXPECT_EQ(-EINVAL, shmr_region_create(&o, NULL));
+	o.sz = sizeof(size_t);
+	EXPECT_EQ(-EINVAL, shmr_region_create(&o, &r));
+	o.sz = 0;
+	EXPECT_EQ(-EINVAL, shmr_region_create(&o, &r));
+	o.sz = sizeof(o);
+	o.size = 0;
+	EXPECT_EQ(-EINVAL, shmr_region_create(&o, &r));
+	o.size = 4096;
+	o.mode = 01000;
+	EXPECT_EQ(-EINVAL, shmr_region_create(&o, &r));
+	o.mode = 0600;
+	o.flags = 1U << 20;
+	EXPECT_EQ(-EINVAL, shmr_region_create(&o, &r));
+	o.flags = ~0U;
+	EXPECT_EQ(-EINVAL, shmr_region_create(&o, &r));
+	o.flags = 0;
+	o.name = "";
+	EXPECT_EQ(-EINVAL, shmr_region_create(&o, &r));
+	o.name = "a/b";
+	EXPECT_EQ(-EINVAL, shmr_region_create(&o, &r));
+	memset(longname, 'n', sizeof(longname));
+	longname[sizeof(longname) - 1] = '\0';
+	o.name = longname;
+	EXPECT_EQ(-ENAMETOOLONG, shmr_region_create(&o, &r));
+	o.name = NULL;
+	o.flags = SHMR_REGION_EXCL;
+	EXPECT_EQ(-EINVAL, shmr_region_create(&o, &r));
+	o.flags = SHMR_REGION_PROCESS;
+	EXPECT_EQ(-EINVAL, shmr_region_create(&o, &r));
+	o.flags = 0;
+
+	/* a larger struct: zero tail accepted, non-zero tail -E2BIG */
+	memset(&big, 0, sizeof(big));
+	big.o = o;
+	big.o.sz = sizeof(big);
+	ASSERT_EQ(0, shmr_region_create(&big.o, &r));
+	EXPECT_EQ(0, shmr_region_close(r));
+	big.extra = 1;
+	EXPECT_EQ(-E2BIG, shmr_region_create(&big.o, &r));
+
+	if (!IS_KERNEL) {
+		o.name = tname("unsup");
+		o.flags = SHMR_REGION_PROCESS;
+		EXPECT_EQ(-EOPNOTSUPP, shmr_region_create(&o, &r));
+		o.flags = SHMR_REGION_HUGE;
+		EXPECT_EQ(-EOPNOTSUPP, shmr_region_create(&o, &r));
+	}
+	EXPECT_EQ(0, shmr_leak_count());
+}
+
+TEST(open_errors)
+{
+	struct shmr_region *r = (struct shmr_region *)1;
+	char longname[SHMR_REGION_NAME_MAX + 2];
+
+	EXPECT_EQ(-ENOENT, shmr_region_open(tname("nope"), 0, &r));
+	EXPECT_EQ(NULL, r);
+	EXPECT_EQ(-EINVAL, shmr_region_open(NULL, 0, &r));
+	EXPECT_EQ(-EINVAL, shmr_region_open("", 0, &r));
+	EXPECT_EQ(-EINVAL, shmr_region_open("x/y", 0, &r));
+	EXPECT_EQ(-EINVAL, shmr_region_open(tname("nope"), 1U << 9, &r));
+	EXPECT_EQ(-EINVAL, shmr_region_open(tname("nope"), 0, NULL));
+	memset(longname, 'n', sizeof(longname));
+	longname[sizeof(longname) - 1] = '\0';
+	EXPECT_EQ(-ENAMETOOLONG, shmr_region_open(longname, 0, &r));
+}
+
+TEST(unlink_errors)
+{
+	EXPECT_EQ(-ENOENT, shmr_region_unlink(tname("nope")));
+	EXPECT_EQ(-EINVAL, shmr_region_unlink(NULL));
+	EXPECT_EQ(-EINVAL, shmr_region_unlink(""));
+	EXPECT_EQ(-EINVAL, shmr_region_unlink("a/b"));
+}
+
+TEST(map_unmap_errors)
+{
+	struct shmr_region *r;
+	void *p = (void *)1, *q;
+	int x;
+
+	EXPECT_EQ(-EINVAL, shmr_region_map(NULL, &p));
+	ASSERT_EQ(0, create_named(NULL, 4096, 0, &r));
+	EXPECT_EQ(-EINVAL, shmr_region_map(r, NULL));
+	EXPECT_EQ(-EINVAL, shmr_region_unmap(NULL));
+	EXPECT_EQ(-EINVAL, shmr_region_unmap(&x));
+	ASSERT_EQ(0, shmr_region_map(r, &p));
+	ASSERT_EQ(0, shmr_region_map(r, &q));
+	EXPECT_NE(p, q);
+	EXPECT_EQ(-EINVAL, shmr_region_unmap((char *)p + 1));
+	EXPECT_EQ(0, shmr_region_unmap(p));
+	EXPECT_EQ(-EINVAL, shmr_region_unmap(p));
+	EXPECT_EQ(0, shmr_region_unmap(q));
+	EXPECT_EQ(0, shmr_region_close(r));
+	EXPECT_EQ(0, shmr_region_close(NULL));
+}
+
+TEST(fd_and_cloexec)
+{
+	struct shmr_region *a, *b;
+
+	EXPECT_EQ(-EINVAL, shmr_region_fd(NULL));
+	EXPECT_EQ(0ULL, shmr_region_size(NULL));
+	ASSERT_EQ(0, create_named(tname("cloexec"), 4096, SHMR_REGION_EXCL, &a));
+	ASSERT_GE(shmr_region_fd(a), 0);
+	EXPECT_EQ(FD_CLOEXEC, fcntl(shmr_region_fd(a), F_GETFD) & FD_CLOEXEC);
+	ASSERT_EQ(0, shmr_region_open(tname("cloexec"), SHMR_REGION_NOCLOEXEC, &b));
+	EXPECT_EQ(0, fcntl(shmr_region_fd(b), F_GETFD) & FD_CLOEXEC);
+	EXPECT_EQ(0, shmr_region_close(b));
+	EXPECT_EQ(0, shmr_region_close(a));
+	ASSERT_EQ(0, create_named(tname("cloexec"), 4096, SHMR_REGION_NOCLOEXEC, &a));
+	EXPECT_EQ(0, fcntl(shmr_region_fd(a), F_GETFD) & FD_CLOEXEC);
+	EXPECT_EQ(0, shmr_region_close(a));
+	ASSERT_EQ(0, create_named(NULL, 4096, SHMR_REGION_NOCLOEXEC, &a));
+	EXPECT_EQ(0, fcntl(shmr_region_fd(a), F_GETFD) & FD_CLOEXEC);
+	EXPECT_EQ(0, shmr_region_close(a));
+	EXPECT_EQ(0, shmr_region_unlink(tname("cloexec")));
+}
+
+TEST(anonymous)
+{
+	struct shmr_region_stat st;
+	struct shmr_region *r;
+	char *p;
+
+	ASSERT_EQ(0, create_named(NULL, 2 * page_size(), 0, &r));
+	ASSERT_EQ(0, shmr_region_map(r, (void **)&p));
+	p[2 * page_size() - 1] = 7;
+	ASSERT_EQ(0, shmr_region_stat(r, &st));
+	EXPECT_TRUE(st.flags & SHMR_STAT_ANON);
+	EXPECT_STREQ("", st.name);
+	EXPECT_EQ((uint64_t)(2 * page_size()), st.size);
+	EXPECT_EQ(0, shmr_region_close(r));
+	EXPECT_EQ(7, p[2 * page_size() - 1]);
+	EXPECT_EQ(0, shmr_region_unmap(p));
+}
+
+TEST(read_only)
+{
+	const char *name = tname("ro");
+	struct shmr_region *w, *ro;
+	char *pw, *pr;
+	pid_t pid;
+
+	ASSERT_EQ(0, create_named(name, 4096, SHMR_REGION_EXCL, &w));
+	ASSERT_EQ(0, shmr_region_map(w, (void **)&pw));
+	strcpy(pw, "ro data");
+	ASSERT_EQ(0, shmr_region_open(name, SHMR_REGION_RDONLY, &ro));
+	ASSERT_EQ(0, shmr_region_map(ro, (void **)&pr));
+	EXPECT_STREQ("ro data", pr);
+	EXPECT_EQ(-1, mprotect(pr, 4096, PROT_READ | PROT_WRITE));
+	EXPECT_EQ(EACCES, errno);
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (pid == 0) {
+		pr[0] = 'X';	/* must fault */
+		_exit(0);
+	}
+	EXPECT_EQ(1000 + SIGSEGV, child_status(pid));
+	EXPECT_EQ('r', pw[0]);
+	if (IS_KERNEL)
+		EXPECT_EQ(-EBADF, shmr_region_seal(ro));
+	EXPECT_EQ(0, shmr_region_unmap(pr));
+	EXPECT_EQ(0, shmr_region_unmap(pw));
+	EXPECT_EQ(0, shmr_region_close(ro));
+	EXPECT_EQ(0, shmr_region_close(w));
+	EXPECT_EQ(0, shmr_region_unlink(name));
+}
+
+TEST(permissions)
+{
+	const char *name = tname("perm");
+	struct shmr_region *r;
+	pid_t pid;
+
+	if (geteuid() != 0)
+		SKIP(return, "needs root to switch to another uid");
+	ASSERT_EQ(0, create_named(name, 4096, SHMR_REGION_EXCL, &r));	/* 0600 root */
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (pid == 0) {
+		struct shmr_region *o;
+
+		if (setgid(65534) || setuid(65534))
+			_exit(10);
+		if (shmr_region_open(name, 0, &o) != -EACCES)
+			_exit(11);
+		if (shmr_region_open(name, SHMR_REGION_RDONLY, &o) != -EACCES)
+			_exit(12);
+		_exit(0);
+	}
+	EXPECT_EQ(0, child_status(pid));
+	EXPECT_EQ(0, shmr_region_unlink(name));
+	EXPECT_EQ(0, shmr_region_close(r));
+}
+
+static int find_in(const struct shmr_region_stat *v, int n, const char *name)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (!strcmp(v[i].name, name))
+			return i;
+	return -1;
+}
+
+TEST(list_and_stat_id)
+{
+	struct shmr_region *r[3];
+	struct shmr_region_stat *v, st, one;
+	char names[3][64];
+	int i, n, total;
+
+	for (i = 0; i < 3; i++) {
+		snprintf(names[i], sizeof(names[i]), "%s%d", tname("list"), i);
+		ASSERT_EQ(0, create_named(names[i], (i + 1) * 4096, SHMR_REGION_EXCL, &r[i]));
+	}
+	total = shmr_region_list(NULL, 0);
+	ASSERT_GE(total, 3);
+	EXPECT_EQ(-EINVAL, shmr_region_list(NULL, 1));
+	v = calloc(total + 16, sizeof(*v));
+	ASSERT_NE(NULL, v);
+	n = shmr_region_list(v, total + 16);
+	ASSERT_GE(n, 3);
+	for (i = 0; i < 3; i++) {
+		int k = find_in(v, n, names[i]);
+
+		ASSERT_GE(k, 0);
+		EXPECT_EQ((uint64_t)((i + 1) * 4096), v[k].size);
+		ASSERT_EQ(0, shmr_region_stat(r[i], &st));
+		EXPECT_EQ(st.id, v[k].id);
+		ASSERT_EQ(0, shmr_region_stat_id(st.id, &one));
+		EXPECT_STREQ(names[i], one.name);
+		EXPECT_EQ(st.size, one.size);
+	}
+	/* a short buffer is not an error */
+	EXPECT_EQ(n, shmr_region_list(&one, 1));
+	EXPECT_EQ(-ENOENT, shmr_region_stat_id(0xfffffffffffffULL, &one));
+	EXPECT_EQ(-EINVAL, shmr_region_stat_id(1, NULL));
+	EXPECT_EQ(-EINVAL, shmr_region_stat(NULL, &one));
+	EXPECT_EQ(-EINVAL, shmr_region_stat(r[0], NULL));
+	for (i = 0; i < 3; i++) {
+		EXPECT_EQ(0, shmr_region_unlink(names[i]));
+		EXPECT_EQ(0, shmr_region_close(r[i]));
+	}
+	n = shmr_region_list(v, total + 16);
+	for (i = 0; i < 3; i++)
+		EXPECT_EQ(-1, find_in(v, n, names[i]));
+	free(v);
+}
+
+TEST(send_recv)
+{
+	struct shmr_region *r, *ro;
+	int sv[2];
+	char *p;
+	pid_t pid;
+
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv));
+	ASSERT_EQ(0, create_named(NULL, 8192, 0, &r));
+	ASSERT_EQ(0, shmr_region_map(r, (void **)&p));
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (pid == 0) {
+		struct shmr_region *got, *got2;
+		struct shmr_region_stat st;
+		char *q;
+
+		close(sv[0]);
+		if (shmr_region_recv(sv[1], 0, &got))
+			_exit(10);
+		if (shmr_region_size(got) != 8192 || shmr_region_stat(got, &st) ||
+		    !(st.flags & SHMR_STAT_ANON) || st.size != 8192)
+			_exit(11);
+		if (!(fcntl(shmr_region_fd(got), F_GETFD) & FD_CLOEXEC))
+			_exit(12);
+		if (shmr_region_map(got, (void **)&q))
+			_exit(13);
+		strcpy(q + 4096, "from child");
+		/* the second one is read-only */
+		if (shmr_region_recv(sv[1], SHMR_REGION_NOCLOEXEC, &got2))
+			_exit(14);
+		if (fcntl(shmr_region_fd(got2), F_GETFD) & FD_CLOEXEC)
+			_exit(15);
+		if (shmr_region_map(got2, (void **)&q))
+			_exit(16);
+		if (mprotect(q, 4096, PROT_READ | PROT_WRITE) == 0)
+			_exit(17);
+		if (shmr_region_recv(sv[1], 0, &got2) != -ECONNRESET)
+			_exit(18);
+		_exit(0);
+	}
+	close(sv[1]);
+	ASSERT_EQ(0, shmr_region_send(sv[0], r));
+	{
+		const char *name = tname("sendro");
+		struct shmr_region *w;
+
+		ASSERT_EQ(0, create_named(name, 4096, SHMR_REGION_EXCL, &w));
+		ASSERT_EQ(0, shmr_region_open(name, SHMR_REGION_RDONLY, &ro));
+		ASSERT_EQ(0, shmr_region_send(sv[0], ro));
+		EXPECT_EQ(0, shmr_region_close(w));
+		EXPECT_EQ(0, shmr_region_close(ro));
+		EXPECT_EQ(0, shmr_region_unlink(name));
+	}
+	close(sv[0]);
+	EXPECT_EQ(0, child_status(pid));
+	EXPECT_STREQ("from child", p + 4096);
+	EXPECT_EQ(-EINVAL, shmr_region_send(-1, r));
+	EXPECT_EQ(-EINVAL, shmr_region_send(0, NULL));
+	EXPECT_EQ(0, shmr_region_unmap(p));
+	EXPECT_EQ(0, shmr_region_close(r));
+}
+
+TEST(recv_errors)
+{
+	struct shmr_region *r = (struct shmr_region *)1;
+	int sv[2];
+
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv));
+	EXPECT_EQ(-EINVAL, shmr_region_recv(sv[1], 1U << 7, &r));
+	EXPECT_EQ(-EINVAL, shmr_region_recv(sv[1], 0, NULL));
+	EXPECT_EQ(-EINVAL, shmr_region_recv(-1, 0, &r));
+	/* not a shmr message */
+	ASSERT_EQ(5, write(sv[0], "hello", 5));
+	EXPECT_EQ(-EBADMSG, shmr_region_recv(sv[1], 0, &r));
+	EXPECT_EQ(NULL, r);
+	close(sv[0]);
+	EXPECT_EQ(-ECONNRESET, shmr_region_recv(sv[1], 0, &r));
+	close(sv[1]);
+	EXPECT_EQ(-EBADF, shmr_region_recv(sv[1], 0, &r));
+	EXPECT_EQ(0, shmr_leak_count());
+}
+
+TEST(registry_tracks)
+{
+	struct shmr_tracked t[4];
+	struct shmr_region *r;
+	char where[64];
+	int line, n;
+	void *p;
+
+	ASSERT_EQ(0, shmr_registry_list(NULL, 0));
+	line = __LINE__ + 1;
+	ASSERT_EQ(0, create_named(NULL, 4096, 0, &r));
+	ASSERT_EQ(0, shmr_region_map(r, &p));
+	n = shmr_registry_list(t, 4);
+	ASSERT_EQ(2, n);
+	/* newest first */
+	EXPECT_EQ(SHMR_TRACKED_MAPPING, t[0].kind);
+	EXPECT_EQ(p, t[0].addr);
+	EXPECT_EQ(-1, t[0].fd);
+	EXPECT_EQ(SHMR_TRACKED_HANDLE, t[1].kind);
+	EXPECT_EQ(shmr_region_fd(r), t[1].fd);
+	EXPECT_EQ(4096ULL, t[1].size);
+	EXPECT_EQ(getpid(), t[1].pid);
+	EXPECT_EQ(0, t[1].inherited);
+	/* create_named() is a helper in this file: the macro records its line */
+	EXPECT_NE(NULL, strstr(t[1].where, "region_tests.h:"));
+	snprintf(where, sizeof(where), ":%d", line + 1);
+	EXPECT_NE(NULL, strstr(t[0].where, where));
+	EXPECT_EQ(2, shmr_leak_count());
+	EXPECT_EQ(0, shmr_region_unmap(p));
+	EXPECT_EQ(1, shmr_registry_list(t, 4));
+	EXPECT_EQ(0, shmr_region_close(r));
+	EXPECT_EQ(0, shmr_registry_list(t, 4));
+	EXPECT_EQ(-EINVAL, shmr_registry_list(NULL, 1));
+}
+
+TEST(fork_child_view)
+{
+	struct shmr_region *r;
+	char *p;
+	pid_t pid;
+
+	ASSERT_EQ(0, create_named(NULL, 4096, 0, &r));
+	ASSERT_EQ(0, shmr_region_map(r, (void **)&p));
+	strcpy(p, "parent");
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (pid == 0) {
+		struct shmr_tracked t[4];
+		struct shmr_region *c;
+		void *q;
+		int i;
+
+		if (shmr_registry_list(t, 4) != 2)
+			_exit(10);
+		for (i = 0; i < 2; i++)
+			if (!t[i].inherited || t[i].pid != getppid())
+				_exit(11);
+		/* what it lists really exists here */
+		if (fcntl(t[1].fd, F_GETFD) < 0 || strcmp(t[0].addr, "parent"))
+			_exit(12);
+		/* inherited entries are the parent's, not the child's leaks */
+		if (shmr_leak_count() != 0)
+			_exit(13);
+		if (create_named(NULL, 4096, 0, &c) || shmr_region_map(c, &q))
+			_exit(14);
+		if (shmr_leak_count() != 2 || shmr_registry_list(t, 4) != 4 || t[0].inherited)
+			_exit(15);
+		/* the child may release what it inherited */
+		if (shmr_region_unmap(p) || shmr_region_close(r) || shmr_registry_list(t, 4) != 2)
+			_exit(16);
+		if (shmr_region_unmap(q) || shmr_region_close(c) || shmr_leak_count())
+			_exit(17);
+		_exit(0);
+	}
+	EXPECT_EQ(0, child_status(pid));
+	/* the parent's view is unchanged */
+	EXPECT_EQ(2, shmr_leak_count());
+	EXPECT_STREQ("parent", p);
+	EXPECT_EQ(0, shmr_region_unmap(p));
+	EXPECT_EQ(0, shmr_region_close(r));
+}
+
+#define NTHREADS 4
+#define NITER 200
+
+static void *cycle_thread(void *arg)
+{
+	long fails = 0;
+	int i;
+
+	(void)arg;
+	for (i = 0; i < NITER; i++) {
+		struct shmr_region *r;
+		char *p;
+
+		if (create_named(NULL, 4096, 0, &r)) {
+			fails++;
+			continue;
+		}
+		if (shmr_region_map(r, (void **)&p) == 0) {
+			p[0] = (char)i;
+			if (shmr_region_unmap(p))
+				fails++;
+		} else {
+			fails++;
+		}
+		if (shmr_region_close(r))
+			fails++;
+	}
+	return (void *)fails;
+}
+
+TEST(threads)
+{
+	pthread_t th[NTHREADS];
+	void *ret;
+	int i;
+
+	for (i = 0; i < NTHREADS; i++)
+		ASSERT_EQ(0, pthread_create(&th[i], NULL, cycle_thread, NULL));
+	for (i = 0; i < NTHREADS; i++) {
+		ASSERT_EQ(0, pthread_join(th[i], &ret));
+		EXPECT_EQ(0L, (long)ret);
+	}
+	EXPECT_EQ(0, shmr_registry_list(NULL, 0));
+	EXPECT_EQ(0, shmr_leak_count());
+}

@@ -1,0 +1,203 @@
+// SPDX-License-Identifier: GPL-2.0
+/* libshmr region API on the kernel backend: every call and error path. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "shmr.h"
+
+#define EXPECT_BACKEND SHMR_BACKEND_KERNEL
+
+__attribute__((constructor)) static void need_module(void)
+{
+	if (access("/dev/shmr", F_OK)) {
+		printf("TAP version 13\n1..0 # SKIP /dev/shmr absent (module not loaded)\n");
+		exit(4);
+	}
+	setenv("SHMR_BACKEND", "kernel", 1);
+}
+
+#include "region_tests.h"
+
+TEST(kernel_who)
+{
+	struct shmr_region *r, *r2;
+	struct shmr_attach a[4];
+	struct shmr_region_stat st;
+	void *p;
+	int n;
+
+	ASSERT_EQ(0, create_named(tname("who"), 4096, SHMR_REGION_EXCL, &r));
+	ASSERT_EQ(0, shmr_region_map(r, &p));
+	ASSERT_EQ(0, shmr_region_open(tname("who"), SHMR_REGION_RDONLY, &r2));
+	n = shmr_region_who(r, a, 4);
+	ASSERT_EQ(1, n);
+	EXPECT_EQ(getpid(), a[0].pid);
+	EXPECT_EQ(2U, a[0].handles);
+	EXPECT_EQ(1U, a[0].mappings);
+	EXPECT_NE(0ULL, a[0].since_ns);
+	EXPECT_NE(0, a[0].comm[0]);
+	ASSERT_EQ(0, shmr_region_stat(r, &st));
+	EXPECT_EQ(1, shmr_region_who_id(st.id, a, 4));
+	EXPECT_EQ(getpid(), a[0].pid);
+	EXPECT_EQ(1, shmr_region_who_id(st.id, NULL, 0));
+	EXPECT_EQ(-EINVAL, shmr_region_who_id(st.id, NULL, 1));
+	EXPECT_EQ(-EINVAL, shmr_region_who(NULL, a, 1));
+	EXPECT_EQ(-ENOENT, shmr_region_who_id(0xfffffffffffULL, a, 1));
+	EXPECT_EQ(0, shmr_region_close(r2));
+	EXPECT_EQ(0, shmr_region_close(r));
+	/* the mapping alone keeps us attached */
+	EXPECT_EQ(1, shmr_region_who_id(st.id, a, 4));
+	EXPECT_EQ(0U, a[0].handles);
+	EXPECT_EQ(1U, a[0].mappings);
+	EXPECT_EQ(0, shmr_region_unmap(p));
+	EXPECT_EQ(0, shmr_region_unlink(tname("who")));
+	EXPECT_EQ(-ENOENT, shmr_region_stat_id(st.id, &st));
+}
+
+TEST(kernel_list_shows_anonymous)
+{
+	struct shmr_region_stat st, *v;
+	struct shmr_region *r;
+	int n, i, found = 0;
+
+	ASSERT_EQ(0, create_named(NULL, 4096, 0, &r));
+	ASSERT_EQ(0, shmr_region_stat(r, &st));
+	n = shmr_region_list(NULL, 0);
+	ASSERT_GE(n, 1);
+	v = calloc(n + 8, sizeof(*v));
+	n = shmr_region_list(v, n + 8);
+	for (i = 0; i < n; i++)
+		if (v[i].id == st.id && (v[i].flags & SHMR_STAT_ANON))
+			found = 1;
+	EXPECT_TRUE(found);
+	free(v);
+	EXPECT_EQ(0, shmr_region_close(r));
+}
+
+TEST(kernel_process_lifetime)
+{
+	const char *name = tname("proc");
+	struct shmr_region *r;
+	uint64_t f;
+	pid_t pid;
+
+	ASSERT_EQ(0, shmr_features(&f));
+	if (!(f & SHMR_FEATURE_PROCESS))
+		SKIP(return, "module without SHMR_FEAT_PROCESS");
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (pid == 0) {
+		struct shmr_region *c;
+		struct shmr_region_stat st;
+
+		if (create_named(name, 4096, SHMR_REGION_PROCESS | SHMR_REGION_EXCL, &c))
+			_exit(10);
+		if (shmr_region_stat(c, &st) || !(st.flags & SHMR_STAT_PROCESS))
+			_exit(11);
+		shmr_region_close(c);
+		_exit(0);	/* the creator exits: the name goes */
+	}
+	EXPECT_EQ(0, child_status(pid));
+	EXPECT_EQ(-ENOENT, shmr_region_open(name, 0, &r));
+}
+
+TEST(kernel_seal)
+{
+	const char *name = tname("seal");
+	struct shmr_region *r, *o;
+	struct shmr_region_stat st;
+	uint64_t f;
+	void *p;
+
+	ASSERT_EQ(0, shmr_features(&f));
+	if (!(f & SHMR_FEATURE_SEAL))
+		SKIP(return, "module without SHMR_FEAT_SEAL");
+	ASSERT_EQ(0, create_named(name, 4096, SHMR_REGION_EXCL, &r));
+	EXPECT_EQ(-EINVAL, shmr_region_seal(NULL));
+	ASSERT_EQ(0, shmr_region_seal(r));
+	ASSERT_EQ(0, shmr_region_stat(r, &st));
+	EXPECT_TRUE(st.flags & SHMR_STAT_SEALED);
+	EXPECT_EQ(-EPERM, shmr_region_open(name, 0, &o));
+	ASSERT_EQ(0, shmr_region_open(name, SHMR_REGION_RDONLY, &o));
+	ASSERT_EQ(0, shmr_region_map(o, &p));
+	EXPECT_EQ(0, shmr_region_unmap(p));
+	EXPECT_EQ(-EPERM, shmr_region_map(r, &p));
+	EXPECT_EQ(0, shmr_region_close(o));
+	EXPECT_EQ(0, shmr_region_close(r));
+	EXPECT_EQ(0, shmr_region_unlink(name));
+}
+
+TEST(kernel_events)
+{
+	const char *name = tname("ev");
+	struct shmr_region *r;
+	uint32_t ev = ~0U;
+	uint64_t f;
+
+	ASSERT_EQ(0, shmr_features(&f));
+	if (!(f & SHMR_FEATURE_EVENTS))
+		SKIP(return, "module without SHMR_FEAT_EVENTS");
+	ASSERT_EQ(0, create_named(name, 4096, SHMR_REGION_EXCL, &r));
+	EXPECT_EQ(-EINVAL, shmr_region_events(r, NULL));
+	ASSERT_EQ(0, shmr_region_events(r, &ev));
+	EXPECT_EQ(0U, ev);
+	ASSERT_EQ(0, shmr_region_unlink(name));
+	ASSERT_EQ(0, shmr_region_events(r, &ev));
+	EXPECT_TRUE(ev & SHMR_EVENT_UNLINKED);
+	ASSERT_EQ(0, shmr_region_events(r, &ev));
+	EXPECT_EQ(0U, ev);
+	EXPECT_EQ(0, shmr_region_close(r));
+}
+
+TEST(kernel_exit_records)
+{
+	const char *name = tname("exit");
+	struct shmr_exit *e;
+	struct shmr_region *r;
+	int sync[2], n, i, found = 0;
+	pid_t pid;
+	char c;
+
+	ASSERT_EQ(0, create_named(name, 4096, SHMR_REGION_EXCL, &r));
+	ASSERT_EQ(0, pipe(sync));
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (pid == 0) {
+		struct shmr_region *o;
+		void *p;
+
+		if (shmr_region_open(name, 0, &o) || shmr_region_map(o, &p))
+			_exit(10);
+		if (write(sync[1], "x", 1) != 1)
+			_exit(11);
+		pause();
+		_exit(0);
+	}
+	ASSERT_EQ(1, read(sync[0], &c, 1));
+	kill(pid, SIGKILL);
+	EXPECT_EQ(1000 + SIGKILL, child_status(pid));
+	EXPECT_EQ(-EINVAL, shmr_exit_list(NULL, 1, 0));
+	EXPECT_EQ(-EINVAL, shmr_exit_list(NULL, 0, 1U << 5));
+	n = shmr_exit_list(NULL, 0, 0);
+	ASSERT_GE(n, 1);
+	e = calloc(n, sizeof(*e));
+	ASSERT_EQ(n, shmr_exit_list(e, n, 0));
+	for (i = 0; i < n; i++) {
+		if (e[i].pid != pid)
+			continue;
+		found = 1;
+		EXPECT_STREQ(name, e[i].name);
+		EXPECT_EQ(SIGKILL, e[i].signal);
+		EXPECT_EQ(1U, e[i].handles);
+		EXPECT_EQ(1U, e[i].mappings);
+		EXPECT_NE(0ULL, e[i].when_ns);
+	}
+	EXPECT_TRUE(found);
+	free(e);
+	EXPECT_EQ(0, shmr_region_unlink(name));
+	EXPECT_EQ(0, shmr_region_close(r));
+}
+
+
+TEST_HARNESS_MAIN
