@@ -291,6 +291,20 @@ struct shmr_creds {
 	uint64_t caps;
 };
 
+/* The calling thread's effective capabilities (SHMR_CAP() bits), 0 on error. */
+static inline uint64_t shmr_caps_current(void)
+{
+	struct __user_cap_header_struct hdr = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
+
+	memset(data, 0, sizeof(data));
+	if (syscall(SYS_capget, &hdr, data))
+		return 0;
+	return (uint64_t)data[0].effective | ((uint64_t)data[1].effective << 32);
+}
+
 /* Switch the calling process to creds: 0 or -errno. For forked children. */
 static inline int shmr_become(const struct shmr_creds *cr)
 {

@@ -1,0 +1,265 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * OPEN permission matrix. A region created by uid 1000 / gid 1000 with each
+ * mode of the variants is opened read-only, read-write and by
+ * create-or-open (checked as read-write) by: its owner, a member of its
+ * group (primary and supplementary), another user, root without
+ * CAP_IPC_OWNER, a user holding only CAP_IPC_OWNER, and full root. Each
+ * must succeed or fail with -EACCES exactly as a file open would (one
+ * class applies: owner, else group, else other), CAP_IPC_OWNER overriding
+ * as for SysV shm. STAT reports the owner and mode.
+ */
+#include "shmr_test.h"
+
+#define OWNER_UID	1000
+#define OWNER_GID	1000
+
+enum perm_class { CLASS_OWNER, CLASS_GROUP, CLASS_OTHER, CLASS_OVERRIDE };
+
+struct subject {
+	const char *what;
+	struct shmr_creds cr;
+	enum perm_class cls;
+	bool root_minus_ipc_owner;	/* caps: root's minus CAP_IPC_OWNER */
+};
+
+static const struct subject subjects[] = {
+	{ "owner", { OWNER_UID, OWNER_GID, 0, { 0 }, 0 }, CLASS_OWNER, false },
+	{ "owner, other gid", { OWNER_UID, 1003, 0, { 0 }, 0 }, CLASS_OWNER, false },
+	{ "group (primary)", { 1001, OWNER_GID, 0, { 0 }, 0 }, CLASS_GROUP, false },
+	{ "group (supplementary)", { 1002, 1002, 1, { OWNER_GID }, 0 }, CLASS_GROUP, false },
+	{ "other", { 1003, 1003, 0, { 0 }, 0 }, CLASS_OTHER, false },
+	{ "root without CAP_IPC_OWNER", { 0, 0, 0, { 0 }, 0 }, CLASS_OTHER, true },
+	{ "root without CAP_IPC_OWNER, in the group", { 0, OWNER_GID, 0, { 0 }, 0 },
+	  CLASS_GROUP, true },
+	{ "other with CAP_IPC_OWNER", { 1003, 1003, 0, { 0 }, SHMR_CAP(CAP_IPC_OWNER) },
+	  CLASS_OVERRIDE, false },
+	{ "root", { 0, 0, 0, { 0 }, SHMR_CAPS_UNCHANGED }, CLASS_OVERRIDE, false },
+};
+
+static struct shmr_creds subject_creds(const struct subject *s)
+{
+	struct shmr_creds cr = s->cr;
+
+	if (s->root_minus_ipc_owner)
+		cr.caps = shmr_caps_current() & ~SHMR_CAP(CAP_IPC_OWNER);
+	return cr;
+}
+
+/* 0 if this subject may open with these access bits (4 read, 2 write). */
+static int expected(const struct subject *s, uint32_t mode, uint32_t need)
+{
+	uint32_t bits;
+
+	switch (s->cls) {
+	case CLASS_OVERRIDE:
+		return 0;
+	case CLASS_OWNER:
+		bits = (mode >> 6) & 7;
+		break;
+	case CLASS_GROUP:
+		bits = (mode >> 3) & 7;
+		break;
+	default:
+		bits = mode & 7;
+		break;
+	}
+	return (bits & need) == need ? 0 : -EACCES;
+}
+
+struct op {
+	const char *name;
+	uint32_t flags;		/* SHMR_OPEN_* */
+	bool create;		/* create-or-open instead of OPEN */
+	uint64_t size;
+	uint32_t mode;
+	uint64_t id;		/* the region's id, to check a success */
+};
+
+#define WRONG_REGION	(-10000)
+#define WRONG_ACCESS	(-10001)
+#define WAS_CREATED	(-10002)
+
+/* In the child: the operation's result, 0 or -errno (or WRONG_*). */
+static int do_op(void *arg)
+{
+	const struct op *op = arg;
+	int ctl, fd, acc, ret = 0;
+	struct shmr_create c;
+	struct shmr_open o;
+
+	ctl = shmr_ctl_open();
+	if (ctl < 0)
+		return ctl;
+	if (op->create) {
+		fd = shmr_create(ctl, op->name, op->size, op->flags, op->mode, &c);
+		if (fd >= 0 && c.result != 0)
+			ret = WAS_CREATED;
+		else if (fd >= 0 && c.id != op->id)
+			ret = WRONG_REGION;
+	} else {
+		fd = shmr_open(ctl, op->name, op->flags, &o);
+		if (fd >= 0 && o.id != op->id)
+			ret = WRONG_REGION;
+	}
+	if (fd < 0) {
+		close(ctl);
+		return fd;
+	}
+	acc = fcntl(fd, F_GETFL) & O_ACCMODE;
+	if (!ret && acc != ((op->flags & SHMR_OPEN_RDONLY) && !op->create ?
+			    O_RDONLY : O_RDWR))
+		ret = WRONG_ACCESS;
+	close(fd);
+	close(ctl);
+	return ret;
+}
+
+FIXTURE(perm) {
+	char name[128];
+	uint64_t id;
+	uint64_t pg;
+};
+
+FIXTURE_VARIANT(perm) {
+	uint32_t mode;
+};
+
+FIXTURE_VARIANT_ADD(perm, m0000) { .mode = 0 };
+FIXTURE_VARIANT_ADD(perm, m0400) { .mode = 0400 };
+FIXTURE_VARIANT_ADD(perm, m0600) { .mode = 0600 };
+FIXTURE_VARIANT_ADD(perm, m0640) { .mode = 0640 };
+FIXTURE_VARIANT_ADD(perm, m0604) { .mode = 0604 };
+FIXTURE_VARIANT_ADD(perm, m0644) { .mode = 0644 };
+FIXTURE_VARIANT_ADD(perm, m0666) { .mode = 0666 };
+FIXTURE_VARIANT_ADD(perm, m0200) { .mode = 0200 };	/* write without read */
+FIXTURE_VARIANT_ADD(perm, m0066) { .mode = 0066 };	/* owner excluded */
+FIXTURE_VARIANT_ADD(perm, m0060) { .mode = 0060 };
+FIXTURE_VARIANT_ADD(perm, m0006) { .mode = 0006 };
+
+static int create_as_owner(void *arg)
+{
+	struct op *op = arg;
+	struct shmr_create c;
+	int ctl, fd;
+
+	ctl = shmr_ctl_open();
+	if (ctl < 0)
+		return ctl;
+	fd = shmr_create(ctl, op->name, op->size, SHMR_CREATE_EXCL, op->mode, &c);
+	close(ctl);
+	if (fd < 0)
+		return fd;
+	close(fd);
+	op->id = c.id;	/* shared with the parent: see shmr_run_as() */
+	return 0;
+}
+
+FIXTURE_SETUP(perm)
+{
+	const struct shmr_creds owner = { OWNER_UID, OWNER_GID, 0, { 0 }, 0 };
+	struct op *op;
+
+	SHMR_REQUIRE_DEVICE();
+	ASSERT_EQ(0U, geteuid()) TH_LOG("the permission tests run as root");
+	self->pg = (uint64_t)shmr_page_size();
+	shmr_test_name(self->name, sizeof(self->name), "perm_open");
+	/* the child writes the id back through a shared page */
+	op = mmap(NULL, sizeof(*op), PROT_READ | PROT_WRITE,
+		  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, op);
+	memset(op, 0, sizeof(*op));
+	op->name = shmr_track(self->name);
+	op->size = self->pg;
+	op->mode = variant->mode;
+	ASSERT_EQ(0, shmr_run_as(&owner, create_as_owner, op));
+	self->id = op->id;
+	munmap(op, sizeof(*op));
+	ASSERT_NE(0ULL, (unsigned long long)self->id);
+}
+
+FIXTURE_TEARDOWN(perm)
+{
+	shmr_cleanup();
+}
+
+static void run_matrix(struct __test_metadata *_metadata,
+		       FIXTURE_DATA(perm) *self, uint32_t mode,
+		       uint32_t flags, bool create, uint32_t need)
+{
+	struct op op = {
+		.name = self->name, .flags = flags, .create = create,
+		.size = self->pg, .mode = 0600, .id = self->id,
+	};
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(subjects); i++) {
+		struct shmr_creds cr = subject_creds(&subjects[i]);
+
+		EXPECT_EQ(expected(&subjects[i], mode, need),
+			  shmr_run_as(&cr, do_op, &op))
+			TH_LOG("mode %04o, %s, %s", mode, subjects[i].what,
+			       create ? "create-or-open" :
+			       flags & SHMR_OPEN_RDONLY ? "read-only" : "read-write");
+	}
+}
+
+TEST_F(perm, open_read_only)
+{
+	run_matrix(_metadata, self, variant->mode, SHMR_OPEN_RDONLY, false, 4);
+}
+
+TEST_F(perm, open_read_write)
+{
+	run_matrix(_metadata, self, variant->mode, 0, false, 6);
+}
+
+TEST_F(perm, open_nocloexec_same_rules)
+{
+	run_matrix(_metadata, self, variant->mode,
+		   SHMR_OPEN_RDONLY | SHMR_OPEN_NOCLOEXEC, false, 4);
+}
+
+TEST_F(perm, create_or_open_is_read_write)
+{
+	run_matrix(_metadata, self, variant->mode, 0, true, 6);
+}
+
+TEST_F(perm, excl_create_existing_is_eexist)
+{
+	/* the name exists: EEXIST whatever the permissions */
+	struct op op = {
+		.name = self->name, .flags = SHMR_CREATE_EXCL, .create = true,
+		.size = self->pg, .mode = 0600, .id = self->id,
+	};
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(subjects); i++) {
+		struct shmr_creds cr = subject_creds(&subjects[i]);
+
+		EXPECT_EQ(-EEXIST, shmr_run_as(&cr, do_op, &op))
+			TH_LOG("mode %04o, %s", variant->mode, subjects[i].what);
+	}
+}
+
+TEST_F(perm, stat_owner_and_mode)
+{
+	struct shmr_region_info info;
+	int ctl;
+
+	ctl = shmr_ctl_open();
+	ASSERT_LE(0, ctl);
+	ASSERT_EQ(0, shmr_stat_id(ctl, self->id, &info));
+	EXPECT_EQ((uint32_t)OWNER_UID, info.uid);
+	EXPECT_EQ((uint32_t)OWNER_GID, info.gid);
+	EXPECT_EQ(variant->mode, info.mode);
+	EXPECT_EQ(0U, info.flags);
+	EXPECT_STREQ(self->name, info.name);
+	/* the creator was a child that has exited */
+	EXPECT_NE(getpid(), info.creator_pid);
+	EXPECT_EQ(0U, info.handles);
+	EXPECT_EQ(0U, info.nattach);
+	close(ctl);
+}
+
+TEST_HARNESS_MAIN
