@@ -17,7 +17,11 @@
  *   list_1000   list 1,000 existing regions (time of one whole listing)
  *   stat_1000   stat each of 1,000 regions (time of the 1,000 stats)
  *
- * Without /dev/shmr the shmr rows are left out (and said so on stderr).
+ * impl shmr is libshmr (shmr_region_*, with its lifetime tracking, forced to
+ * the kernel backend); impl ioctl is the same work through the raw ioctls of
+ * <linux/shmr.h> with no library, so shmr/ioctl bounds what the library and
+ * its leak tracking add. Without /dev/shmr the shmr and ioctl rows are left
+ * out (and said so on stderr).
  * --thp-advise sets /sys/kernel/mm/transparent_hugepage/shmem_enabled to
  * "advise" when it is "never" or "deny", so that memfd + MADV_HUGEPAGE can
  * get huge pages (meant for the VM; it is left that way).
@@ -42,6 +46,7 @@
 
 #include <linux/shmr.h>
 
+#include "shmr.h"
 #include "bench.h"
 
 #define PAGE		4096ul
@@ -76,10 +81,9 @@ static void note(const char *fmt, ...)
 }
 
 /*
- * ---- shmr ----------------------------------------------------------------
- * The raw ioctls of <linux/shmr.h>, behind the few functions the benchmark
- * needs (the one place to switch to the library's shmr_region_* API).
- * All return 0 or a negative errno.
+ * ---- raw ioctls -----------------------------------------------------------
+ * The raw ioctls of <linux/shmr.h> (impl "ioctl", and setup of the 1,000
+ * regions). All return 0 or a negative errno.
  */
 static int shmr_ctl = -1;
 static struct shmr_features shmr_feat;
@@ -278,6 +282,28 @@ static char nm_shmr[96], nm_posix[96];
 
 static int lc_shmr(void)
 {
+	struct shmr_region *r;
+	void *p;
+	int err;
+
+	err = shmr_region_create(&SHMR_REGION_OPTS(.name = nm_shmr, .size = PAGE,
+						   .flags = SHMR_REGION_EXCL), &r);
+	if (err)
+		return err;
+	err = shmr_region_map(r, &p);
+	if (err) {
+		shmr_region_close(r);
+		shmr_region_unlink(nm_shmr);
+		return err;
+	}
+	touch(p);
+	shmr_region_unmap(p);
+	shmr_region_close(r);
+	return shmr_region_unlink(nm_shmr);
+}
+
+static int lc_ioctl(void)
+{
 	uint64_t id;
 	void *p;
 	int fd = -1, err;
@@ -366,15 +392,14 @@ static void bench_lifecycle(struct plan p)
 {
 	struct impl impls[] = {
 		{ .name = "shmr", .cycle = lc_shmr, .skip = !have_shmr() },
+		{ .name = "ioctl", .cycle = lc_ioctl, .skip = !have_shmr() },
 		{ .name = "memfd", .cycle = lc_memfd },
 		{ .name = "posix_shm", .cycle = lc_posix },
 		{ .name = "sysv_shm", .cycle = lc_sysv },
 	};
 
-	snprintf(nm_shmr, sizeof(nm_shmr), "%s-lc", prefix);
-	snprintf(nm_posix, sizeof(nm_posix), "/%s-lc", prefix);
-	run("lifecycle", impls, 4, p);
-	for (size_t i = 0; i < 4; i++)
+	run("lifecycle", impls, 5, p);
+	for (size_t i = 0; i < 5; i++)
 		bench_samples_free(&impls[i].s);
 }
 
@@ -396,6 +421,21 @@ static void at_shmr_teardown(void)
 }
 
 static int at_shmr(void)
+{
+	struct shmr_region *r;
+	void *p;
+	int err = shmr_region_open(nm_shmr, 0, &r);
+
+	if (err)
+		return err;
+	err = shmr_region_map(r, &p);
+	if (!err)
+		shmr_region_unmap(p);
+	shmr_region_close(r);
+	return err;
+}
+
+static int at_ioctl(void)
 {
 	void *p;
 	int fd = -1, err = sh_open(nm_shmr, &fd, NULL);
@@ -495,6 +535,7 @@ static void bench_attach(struct plan p)
 	struct impl impls[] = {
 		{ .name = "shmr", .cycle = at_shmr, .setup = at_shmr_setup,
 		  .teardown = at_shmr_teardown, .skip = !have_shmr() },
+		{ .name = "ioctl", .cycle = at_ioctl, .skip = !have_shmr() },
 		{ .name = "memfd", .cycle = at_memfd, .setup = at_memfd_setup,
 		  .teardown = at_memfd_teardown },
 		{ .name = "posix_shm", .cycle = at_posix, .setup = at_posix_setup,
@@ -503,8 +544,8 @@ static void bench_attach(struct plan p)
 		  .teardown = at_sysv_teardown },
 	};
 
-	run("attach", impls, 4, p);
-	for (size_t i = 0; i < 4; i++)
+	run("attach", impls, 5, p);
+	for (size_t i = 0; i < 5; i++)
 		bench_samples_free(&impls[i].s);
 }
 
@@ -563,14 +604,31 @@ static int fault_fd(int fd, bool madv_huge, double *ns, long *pmd_kb)
 	return 0;
 }
 
+/* The same as fault_fd() through libshmr: map + touch every page + unmap. */
 static int fault_shmr_gen(bool huge, double *ns, long *pmd_kb)
 {
-	int fd = -1, err = sh_create(NULL, FAULT_SIZE, huge ? SHMR_CREATE_HUGE : 0, &fd, NULL);
+	struct shmr_region *r;
+	uint64_t t0;
+	unsigned long i;
+	char *p;
+	int err;
 
+	err = shmr_region_create(&SHMR_REGION_OPTS(.size = FAULT_SIZE,
+						   .flags = huge ? SHMR_REGION_HUGE : 0), &r);
 	if (err)
 		return err;
-	err = fault_fd(fd, false, ns, pmd_kb);
-	close(fd);
+	t0 = bench_now_ns();
+	err = shmr_region_map(r, (void **)&p);
+	if (!err) {
+		for (i = 0; i < FAULT_SIZE; i += PAGE)
+			touch(p + i);
+		if (pmd_kb)
+			*pmd_kb = pmd_mapped_kb(p);
+		shmr_region_unmap(p);
+		if (ns)
+			*ns = (double)(bench_now_ns() - t0) / FAULT_PAGES;
+	}
+	shmr_region_close(r);
 	return err;
 }
 
@@ -673,6 +731,7 @@ static uint64_t sh_ids[NLIST];
 static int sv_ids[NLIST];
 static unsigned int sh_made, sv_made, px_made;
 static struct shmr_region_info *sh_buf;
+static struct shmr_region_stat *sh_lbuf;
 static uint32_t sh_cap;
 static char *rd_buf;
 static const size_t rd_cap = 4 << 20;
@@ -700,9 +759,10 @@ static int lst_shmr_setup(void)
 			return err;
 		close(fd);
 	}
-	sh_cap = NLIST + 256;
+	sh_cap = NLIST + 16;
 	sh_buf = calloc(sh_cap, sizeof(*sh_buf));
-	return sh_buf ? 0 : -ENOMEM;
+	sh_lbuf = calloc(sh_cap, sizeof(*sh_lbuf));
+	return sh_buf && sh_lbuf ? 0 : -ENOMEM;
 }
 
 static void lst_shmr_teardown(void)
@@ -715,9 +775,34 @@ static void lst_shmr_teardown(void)
 	}
 	free(sh_buf);
 	sh_buf = NULL;
+	free(sh_lbuf);
+	sh_lbuf = NULL;
 }
 
 static int lst_shmr(void)
+{
+	int n = shmr_region_list(sh_lbuf, sh_cap);
+
+	if (n < 0)
+		return n;
+	return n < NLIST ? -ENOENT : 0;
+}
+
+static int st_shmr(void)
+{
+	struct shmr_region_stat st;
+	unsigned int i;
+	int err;
+
+	for (i = 0; i < NLIST; i++) {
+		err = shmr_region_stat_id(sh_ids[i], &st);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static int lst_ioctl(void)
 {
 	uint32_t total;
 	int n = sh_list(sh_buf, sh_cap, &total);
@@ -727,7 +812,7 @@ static int lst_shmr(void)
 	return n < NLIST ? -ENOENT : 0;
 }
 
-static int st_shmr(void)
+static int st_ioctl(void)
 {
 	struct shmr_region_info info;
 	unsigned int i;
@@ -869,38 +954,43 @@ static void bench_lists(struct plan p, bool dolist, bool dostat)
 {
 	struct impl impls[] = {
 		{ .name = "shmr", .cycle = lst_shmr, .skip = !have_shmr() },
+		{ .name = "ioctl", .cycle = lst_ioctl, .skip = !have_shmr() },
 		{ .name = "sysv_shm", .cycle = lst_sysv },
 		{ .name = "posix_shm", .cycle = lst_posix },
 	};
 	struct impl stats[] = {
 		{ .name = "shmr", .cycle = st_shmr },
+		{ .name = "ioctl", .cycle = st_ioctl },
 		{ .name = "sysv_shm", .cycle = st_sysv },
 		{ .name = "posix_shm", .cycle = st_posix },
 	};
-	int (*setup[])(void) = { lst_shmr_setup, lst_sysv_setup, lst_posix_setup };
+	/* setup[i] creates what impls[i] uses (shmr and ioctl share theirs) */
+	int (*setup[])(void) = { lst_shmr_setup, NULL, lst_sysv_setup, lst_posix_setup };
 	size_t i;
 	int err;
 
 	/* Create the 1,000 of each once, for both benchmarks. */
-	for (i = 0; i < 3; i++) {
-		if (impls[i].skip)
+	for (i = 0; i < 4; i++) {
+		if (impls[i].skip || !setup[i])
 			continue;
 		err = setup[i]();
 		if (err) {
 			fail_impl("list_1000", &impls[i], err);
 			impls[i].skip = true;
+			if (i == 0)
+				impls[1].skip = true;
 		}
 	}
-	for (i = 0; i < 3; i++)
+	for (i = 0; i < 4; i++)
 		stats[i].skip = impls[i].skip;
 	if (dolist)
-		run("list_1000", impls, 3, p);
+		run("list_1000", impls, 4, p);
 	if (dostat)
-		run("stat_1000", stats, 3, p);
+		run("stat_1000", stats, 4, p);
 	lst_shmr_teardown();
 	lst_sysv_teardown();
 	lst_posix_teardown();
-	for (i = 0; i < 3; i++) {
+	for (i = 0; i < 4; i++) {
 		bench_samples_free(&impls[i].s);
 		bench_samples_free(&stats[i].s);
 	}
@@ -971,8 +1061,18 @@ int main(int argc, char **argv)
 	atexit(cleanup);
 
 	err = sh_init();
-	if (err)
-		note("%s: %s: shmr rows left out", SHMR_DEVICE_PATH, strerror(-err));
+	if (err) {
+		note("%s: %s: shmr and ioctl rows left out", SHMR_DEVICE_PATH, strerror(-err));
+	} else {
+		/* libshmr must measure the module, never its POSIX fallback. */
+		setenv("SHMR_BACKEND", "kernel", 1);
+		if (shmr_backend() != SHMR_BACKEND_KERNEL) {
+			note("libshmr does not use the kernel backend (%s): shmr rows left out",
+			     shmr_backend_name());
+			close(shmr_ctl);
+			shmr_ctl = -1;
+		}
+	}
 	if (set_thp)
 		thp_advise();
 
