@@ -1,0 +1,365 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * shmr: attach tracking, events, the exit log and process-lifetime regions.
+ *
+ * Attribution. A handle counts for the process that opened it (CREATE or
+ * OPEN) until the open file description is released, whoever holds it
+ * then: fds inherited over fork() or passed with SCM_RIGHTS are invisible
+ * to a driver (no callback runs), so they count for the opener. A mapping
+ * counts for the process whose mm holds the VMA: mmap() is the caller,
+ * fork() finds the child through mm->owner (see shmr_compat.h), VMA splits
+ * and mremap() inherit the entry of the original VMA through vm_private_data.
+ *
+ * Death. A detach is a death when it happens because the process is
+ * exiting: a handle released by its opener while PF_EXITING (exit_files()
+ * runs the final fput() as task work of the dying task), or a mapping
+ * closed while the mm is torn down (mm_users == 0) by an exiting task.
+ * The first such detach of a (region, process) writes one exit record with
+ * what the process still held, and raises SHMR_EV_PEER_DIED on the region's
+ * other handles; an ordinary last detach raises SHMR_EV_DETACHED.
+ *
+ * Process-lifetime regions. A wait-queue entry on the creator's
+ * pid->wait_pidfd (woken by the exit notification, as pidfd poll uses it)
+ * queues work that unlinks the name once the creator is a zombie or gone.
+ * The wake can precede exit_state being set, so the work re-checks a few
+ * times. The watch is refcounted separately so that the work never waits
+ * for itself when it drops the last region reference.
+ */
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <linux/sched.h>
+#include <linux/sched/signal.h>
+#include <linux/sched/task.h>
+#include <linux/pid.h>
+#include <linux/pid_namespace.h>
+#include <linux/timekeeping.h>
+#include <linux/wait.h>
+#include <linux/mm.h>
+
+#include "shmr_internal.h"
+
+#define SHMR_WATCH_RECHECKS	100
+#define SHMR_WATCH_DELAY	(HZ / 50)
+
+bool shmr_current_dying(struct pid *pid)
+{
+	return (current->flags & PF_EXITING) && task_tgid(current) == pid;
+}
+
+struct shmr_attach *shmr_attach_alloc(struct pid *pid)
+{
+	struct shmr_attach *a = kzalloc(sizeof(*a), GFP_KERNEL);
+
+	if (!a)
+		return NULL;
+	a->pid = get_pid(pid);
+	return a;
+}
+
+void shmr_attach_free(struct shmr_attach *a)
+{
+	put_pid(a->pid);
+	kfree(a);
+}
+
+/*
+ * The entry of @pid for region @r, created from *@spare if there is none
+ * (then *@spare is set to NULL). Called with r->lock held.
+ */
+struct shmr_attach *shmr_attach_get_locked(struct shmr_region *r,
+					   struct pid *pid,
+					   struct shmr_attach **spare)
+{
+	struct task_struct *task;
+	struct shmr_attach *a;
+
+	list_for_each_entry(a, &r->attaches, node)
+		if (a->pid == pid && !a->died)
+			return a;
+	a = *spare;
+	*spare = NULL;
+	a->since_ns = ktime_get_real_ns();
+	rcu_read_lock();
+	task = pid_task(pid, PIDTYPE_TGID);
+	if (task)
+		get_task_comm(a->comm, task);
+	rcu_read_unlock();
+	list_add_tail(&a->node, &r->attaches);
+	r->nattach++;
+	shmr_count(SHMR_C_ATTACH_LIVE, 1);
+	return a;
+}
+
+/* Set @ev pending on every handle of @r not opened through @except. */
+void shmr_raise_locked(struct shmr_region *r, u32 ev,
+		       struct shmr_attach *except)
+{
+	struct shmr_handle *h;
+	bool any = false;
+
+	list_for_each_entry(h, &r->handles, node) {
+		if (except && h->attach == except)
+			continue;
+		h->events |= ev;
+		any = true;
+	}
+	if (any)
+		wake_up_all(&r->waitq);
+}
+
+static void shmr_exit_code(s32 *signal, s32 *status)
+{
+	struct signal_struct *sig = current->signal;
+	int code = current->exit_code;
+
+	if (sig->flags & SIGNAL_GROUP_EXIT)
+		code = sig->group_exit_code;
+	*signal = code & 0x7f;
+	*status = *signal ? 0 : (code >> 8) & 0xff;
+}
+
+/* Append to the namespace's exit log. Called with r->lock held. */
+static void shmr_log_exit(struct shmr_region *r, struct shmr_attach *a)
+{
+	struct shmr_ns *ns = r->ns;
+	struct shmr_exit_entry *e;
+
+	spin_lock(&shmr_log_lock);
+	if (ns->log_count == ns->log_cap) {
+		put_pid(ns->log[ns->log_head].pid);
+		ns->log[ns->log_head].pid = NULL;
+		ns->log_head = (ns->log_head + 1) % ns->log_cap;
+		ns->log_count--;
+		shmr_count(SHMR_C_EXIT_RECORDS_LIVE, -1);
+	}
+	e = &ns->log[(ns->log_head + ns->log_count) % ns->log_cap];
+	memset(e, 0, sizeof(*e));
+	e->region_id = r->id;
+	e->when_ns = ktime_get_real_ns();
+	e->pid = get_pid(a->pid);
+	shmr_exit_code(&e->signal, &e->status);
+	e->handles = a->handles;
+	e->mappings = a->mappings;
+	memcpy(e->comm, a->comm, sizeof(e->comm));
+	strscpy(e->name, r->name, sizeof(e->name));
+	ns->log_count++;
+	spin_unlock(&shmr_log_lock);
+	shmr_count(SHMR_C_EXIT_RECORDS_LIVE, 1);
+	shmr_count(SHMR_C_EXIT_RECORDS_TOTAL, 1);
+}
+
+/*
+ * Drop one handle or mapping of @a. Returns true when @a is no longer
+ * attached and was unlinked: the caller frees it after dropping r->lock.
+ * Called with r->lock held.
+ */
+bool shmr_attach_drop_locked(struct shmr_region *r, struct shmr_attach *a,
+			     bool handle, bool died)
+{
+	if (died && !a->died) {
+		a->died = true;
+		shmr_log_exit(r, a);
+		shmr_raise_locked(r, SHMR_EV_PEER_DIED, a);
+	}
+	if (handle)
+		a->handles--;
+	else
+		a->mappings--;
+	if (a->handles || a->mappings)
+		return false;
+	list_del(&a->node);
+	r->nattach--;
+	shmr_count(SHMR_C_ATTACH_LIVE, -1);
+	if (!a->died)
+		shmr_raise_locked(r, SHMR_EV_DETACHED, a);
+	return true;
+}
+
+unsigned int shmr_attach_snapshot_locked(struct shmr_region *r,
+					 struct shmr_attach_info *out,
+					 unsigned int cap)
+{
+	struct pid_namespace *pns = task_active_pid_ns(current);
+	struct shmr_attach *a;
+	unsigned int n = 0;
+
+	list_for_each_entry(a, &r->attaches, node) {
+		if (n == cap)
+			break;
+		memset(&out[n], 0, sizeof(out[n]));
+		out[n].pid = pid_nr_ns(a->pid, pns);
+		out[n].handles = a->handles;
+		out[n].mappings = a->mappings;
+		out[n].since_ns = a->since_ns;
+		memcpy(out[n].comm, a->comm, sizeof(out[n].comm));
+		n++;
+	}
+	return n;
+}
+
+/* Called with shmr_log_lock held, or with the ns unreachable. */
+void shmr_exit_log_free(struct shmr_ns *ns)
+{
+	while (ns->log_count) {
+		put_pid(ns->log[ns->log_head].pid);
+		ns->log[ns->log_head].pid = NULL;
+		ns->log_head = (ns->log_head + 1) % ns->log_cap;
+		ns->log_count--;
+		shmr_count(SHMR_C_EXIT_RECORDS_LIVE, -1);
+	}
+}
+
+/*
+ * Copy up to k->cap records (oldest first) into a new array *@recs (caller
+ * kvfree()s it) and fill k->count and k->total. Called with shmr_lock held;
+ * @ns may be NULL.
+ */
+int shmr_exited(struct shmr_ns *ns, struct shmr_exited *k,
+		struct shmr_exit_record **recs)
+{
+	struct pid_namespace *pns = task_active_pid_ns(current);
+	struct shmr_exit_record *out = NULL;
+	unsigned int i, n, cap;
+
+	*recs = NULL;
+	k->count = 0;
+	k->total = 0;
+	if (!ns)
+		return 0;
+	cap = min_t(unsigned int, k->cap, ns->log_cap);
+	if (cap) {
+		out = kvcalloc(cap, sizeof(*out), GFP_KERNEL);
+		if (!out)
+			return -ENOMEM;
+	}
+	spin_lock(&shmr_log_lock);
+	k->total = ns->log_count;
+	n = min(cap, ns->log_count);
+	for (i = 0; i < n; i++) {
+		struct shmr_exit_entry *e =
+			&ns->log[(ns->log_head + i) % ns->log_cap];
+
+		out[i].region_id = e->region_id;
+		out[i].when_ns = e->when_ns;
+		out[i].pid = pid_nr_ns(e->pid, pns);
+		out[i].signal = e->signal;
+		out[i].status = e->status;
+		out[i].handles = e->handles;
+		out[i].mappings = e->mappings;
+		memcpy(out[i].comm, e->comm, sizeof(out[i].comm));
+		memcpy(out[i].name, e->name, sizeof(out[i].name));
+	}
+	if (k->flags & SHMR_EXITED_CLEAR) {
+		for (i = 0; i < n; i++) {
+			put_pid(ns->log[ns->log_head].pid);
+			ns->log[ns->log_head].pid = NULL;
+			ns->log_head = (ns->log_head + 1) % ns->log_cap;
+			ns->log_count--;
+		}
+		shmr_count(SHMR_C_EXIT_RECORDS_LIVE, -(s64)n);
+	}
+	spin_unlock(&shmr_log_lock);
+	k->count = n;
+	*recs = out;
+	return 0;
+}
+
+static void shmr_watch_put(struct shmr_watch *w)
+{
+	if (!refcount_dec_and_test(&w->ref))
+		return;
+	put_pid(w->pid);
+	kfree(w);
+	shmr_count(SHMR_C_WATCHES_LIVE, -1);
+}
+
+static bool shmr_pid_gone(struct pid *pid)
+{
+	struct task_struct *task = get_pid_task(pid, PIDTYPE_TGID);
+	bool gone;
+
+	if (!task)
+		return true;
+	gone = READ_ONCE(task->exit_state) != 0;
+	put_task_struct(task);
+	return gone;
+}
+
+static void shmr_watch_work(struct work_struct *work)
+{
+	struct shmr_watch *w = container_of(to_delayed_work(work),
+					    struct shmr_watch, work);
+	struct shmr_region *r;
+	bool unlinked = false;
+
+	mutex_lock(&shmr_lock);
+	r = w->region;
+	if (r && !kref_get_unless_zero(&r->ref))
+		r = NULL;
+	mutex_unlock(&shmr_lock);
+	if (!r)
+		goto out_put_watch;
+
+	if (shmr_pid_gone(w->pid)) {
+		mutex_lock(&shmr_lock);
+		unlinked = !shmr_region_unlink_locked(r);
+		mutex_unlock(&shmr_lock);
+		if (unlinked) {
+			shmr_count(SHMR_C_PROCESS_UNLINKS, 1);
+			shmr_region_put(r);	/* the name's reference */
+		}
+	} else if (w->rechecks++ < SHMR_WATCH_RECHECKS) {
+		refcount_inc(&w->ref);
+		if (!queue_delayed_work(shmr_wq, &w->work, SHMR_WATCH_DELAY))
+			refcount_dec(&w->ref);
+	}
+	shmr_region_put(r);
+out_put_watch:
+	shmr_watch_put(w);
+}
+
+static int shmr_watch_wake(struct wait_queue_entry *wq, unsigned int mode,
+			   int sync, void *key)
+{
+	struct shmr_watch *w = container_of(wq, struct shmr_watch, wq);
+
+	/* The region's reference is held until the entry is removed. */
+	refcount_inc(&w->ref);
+	w->rechecks = 0;
+	if (!queue_delayed_work(shmr_wq, &w->work, 0))
+		refcount_dec(&w->ref);
+	return 0;
+}
+
+/* Called with shmr_lock held, for a region being created by current. */
+int shmr_watch_start(struct shmr_region *r)
+{
+	struct shmr_watch *w = kzalloc(sizeof(*w), GFP_KERNEL);
+
+	if (!w)
+		return -ENOMEM;
+	refcount_set(&w->ref, 1);
+	w->pid = get_pid(task_tgid(current));
+	w->region = r;
+	INIT_DELAYED_WORK(&w->work, shmr_watch_work);
+	init_waitqueue_func_entry(&w->wq, shmr_watch_wake);
+	add_wait_queue(&w->pid->wait_pidfd, &w->wq);
+	r->watch = w;
+	shmr_count(SHMR_C_WATCHES_LIVE, 1);
+	return 0;
+}
+
+/*
+ * The region is being freed; w->region was cleared under shmr_lock, so
+ * queued work finds nothing to do and only drops its watch reference.
+ */
+void shmr_watch_stop(struct shmr_region *r)
+{
+	struct shmr_watch *w = r->watch;
+
+	if (!w)
+		return;
+	remove_wait_queue(&w->pid->wait_pidfd, &w->wq);
+	r->watch = NULL;
+	shmr_watch_put(w);
+}

@@ -1,0 +1,212 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * shmr: internal interfaces between the parts of the module.
+ *
+ * Objects
+ *   struct shmr_ns      one per IPC namespace that has regions or exit
+ *                       records; keyed by the ipc_namespace pointer AND its
+ *                       ns.inum (put_ipc_ns() is not exported, so the module
+ *                       cannot pin the namespace; it only compares the key).
+ *   struct shmr_region  kref'd; a reference is held by its linked name, by
+ *                       every handle, and transiently by commands. Mappings
+ *                       hold their handle file (vm_file), hence the region.
+ *   struct shmr_handle  private data of a region fd (a file sharing the
+ *                       region's shmem inode, with our fops).
+ *   struct shmr_attach  one per (region, process): handles and mappings.
+ *   struct shmr_watch   the creator-exit watch of a SHMR_CREATE_PROCESS
+ *                       region, refcounted on its own (work may outlive it).
+ *
+ * Lock ordering (outermost first):
+ *   mmap_lock -> shmr_lock (mutex) -> region->lock (spin) -> shmr_log_lock
+ *   (spin). vm_operations (called under mmap_lock) only take region->lock
+ *   and shmr_log_lock. Nothing copies from or to userspace while holding
+ *   shmr_lock or a spinlock: commands copy their struct in first, snapshot
+ *   what they return into kernel memory, drop the locks, and copy out last.
+ *   The final region reference is dropped with kref_put_mutex(shmr_lock),
+ *   so a lookup under shmr_lock never sees a region whose count is zero.
+ */
+#ifndef _SHMR_INTERNAL_H
+#define _SHMR_INTERNAL_H
+
+#include <linux/kref.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/spinlock.h>
+#include <linux/wait.h>
+#include <linux/workqueue.h>
+#include <linux/uidgid.h>
+#include <linux/refcount.h>
+#include <linux/shmr.h>
+
+struct ipc_namespace;
+struct pid;
+struct file;
+struct vfsmount;
+struct seq_file;
+
+enum shmr_counter {
+	SHMR_C_REGIONS_LIVE,
+	SHMR_C_REGIONS_CREATED,
+	SHMR_C_REGIONS_FREED,
+	SHMR_C_HANDLES_LIVE,
+	SHMR_C_MAPPINGS_LIVE,
+	SHMR_C_ATTACH_LIVE,
+	SHMR_C_BYTES_LIVE,
+	SHMR_C_NS_LIVE,
+	SHMR_C_EXIT_RECORDS_LIVE,
+	SHMR_C_EXIT_RECORDS_TOTAL,
+	SHMR_C_PROCESS_UNLINKS,
+	SHMR_C_WATCHES_LIVE,
+	SHMR_C_NR,
+};
+
+extern atomic64_t shmr_counters[SHMR_C_NR];
+extern const char * const shmr_counter_names[SHMR_C_NR];
+
+static inline void shmr_count(enum shmr_counter c, s64 delta)
+{
+	atomic64_add(delta, &shmr_counters[c]);
+}
+
+/* module parameters (shmr_main.c) */
+extern unsigned long long shmr_max_region_size;
+extern unsigned int shmr_max_regions;
+extern unsigned long long shmr_max_user_bytes;
+extern unsigned int shmr_exit_log_size;
+
+extern struct mutex shmr_lock;
+extern spinlock_t shmr_log_lock;
+extern struct workqueue_struct *shmr_wq;
+extern struct vfsmount *shmr_mnt;	/* tmpfs, huge=never */
+extern struct vfsmount *shmr_huge_mnt;	/* tmpfs, huge=within_size, or NULL */
+
+struct shmr_exit_entry {
+	u64 region_id;
+	u64 when_ns;
+	struct pid *pid;
+	s32 signal;
+	s32 status;
+	u32 handles;
+	u32 mappings;
+	char comm[SHMR_COMM_LEN];
+	char name[SHMR_NAME_MAX + 1];
+};
+
+struct shmr_ns {
+	struct list_head node;		/* shmr_namespaces, under shmr_lock */
+	struct ipc_namespace *ipc;	/* key only, never dereferenced */
+	unsigned int inum;		/* key, with ipc */
+	struct list_head regions;	/* creation order, under shmr_lock */
+	unsigned int nregions;
+	/* exit log ring, under shmr_log_lock */
+	struct shmr_exit_entry *log;
+	unsigned int log_cap, log_head, log_count;
+};
+
+struct shmr_watch {
+	refcount_t ref;
+	struct wait_queue_entry wq;
+	struct pid *pid;		/* creator's thread-group pid */
+	struct delayed_work work;
+	struct shmr_region *region;	/* NULL once the region is freed */
+	unsigned int rechecks;
+};
+
+struct shmr_region {
+	struct kref ref;
+	struct shmr_ns *ns;
+	struct list_head ns_node;	/* ns->regions, under shmr_lock */
+	bool linked;			/* name visible, under shmr_lock */
+	struct file *shmem;		/* backing file; its inode is shared */
+	struct vfsmount *mnt;
+	const struct vm_operations_struct *shmem_vm_ops;
+	u64 id;
+	u64 size;
+	u64 ctime_ns;
+	kuid_t uid;
+	kgid_t gid;
+	umode_t mode;
+	kuid_t charge_uid;		/* whose max_user_bytes it counts in */
+	struct pid *creator;
+	struct shmr_watch *watch;	/* SHMR_CREATE_PROCESS */
+
+	spinlock_t lock;		/* everything below */
+	u32 info_flags;			/* SHMR_INFO_* */
+	u32 seals;
+	struct list_head attaches;
+	struct list_head handles;
+	unsigned int nhandles;
+	unsigned int nmappings;
+	unsigned int nattach;
+	wait_queue_head_t waitq;
+
+	char name[SHMR_NAME_MAX + 1];	/* empty if anonymous */
+};
+
+struct shmr_attach {
+	struct list_head node;		/* region->attaches */
+	struct pid *pid;		/* thread-group pid */
+	u64 since_ns;
+	unsigned int handles;
+	unsigned int mappings;
+	bool died;
+	char comm[SHMR_COMM_LEN];
+};
+
+struct shmr_handle {
+	struct shmr_region *region;
+	struct list_head node;		/* region->handles */
+	struct shmr_attach *attach;	/* the opener's entry */
+	bool writable;
+	u32 events;			/* pending SHMR_EV_*, under region->lock */
+};
+
+/* The command context: which fd a command arrived on. */
+struct shmr_ctx {
+	struct shmr_handle *handle;	/* NULL on the control fd */
+};
+
+/* shmr_cmd.c */
+long shmr_cmd(struct shmr_ctx *ctx, unsigned int cmd, void __user *arg,
+	      size_t usize);
+
+/* shmr_region.c */
+int shmr_region_init(void);
+void shmr_region_exit(void);
+struct shmr_ns *shmr_ns_current(bool create);
+struct shmr_region *shmr_region_lookup(struct shmr_ns *ns, const char *name);
+struct shmr_region *shmr_region_find_id(struct shmr_ns *ns, u64 id);
+void shmr_region_get(struct shmr_region *r);
+void shmr_region_put(struct shmr_region *r);
+int shmr_region_create(const char *name, u64 size, u32 flags, umode_t mode,
+		       struct shmr_region **out);
+int shmr_region_unlink_locked(struct shmr_region *r);
+int shmr_may_open(struct shmr_region *r, bool write);
+int shmr_may_unlink(struct shmr_region *r);
+int shmr_handle_open(struct shmr_region *r, bool write, bool cloexec,
+		     struct file **filep, int *fdp);
+void shmr_fill_info(struct shmr_region *r, struct shmr_region_info *info);
+void shmr_ns_maybe_free_locked(struct shmr_ns *ns);
+int shmr_proc_show(struct seq_file *m, void *v);
+
+/* shmr_attach.c */
+struct shmr_attach *shmr_attach_get_locked(struct shmr_region *r,
+					   struct pid *pid,
+					   struct shmr_attach **spare);
+struct shmr_attach *shmr_attach_alloc(struct pid *pid);
+void shmr_attach_free(struct shmr_attach *a);
+bool shmr_attach_drop_locked(struct shmr_region *r, struct shmr_attach *a,
+			     bool handle, bool died);
+void shmr_raise_locked(struct shmr_region *r, u32 ev,
+		       struct shmr_attach *except);
+unsigned int shmr_attach_snapshot_locked(struct shmr_region *r,
+					 struct shmr_attach_info *out,
+					 unsigned int cap);
+int shmr_watch_start(struct shmr_region *r);
+void shmr_watch_stop(struct shmr_region *r);
+void shmr_exit_log_free(struct shmr_ns *ns);
+int shmr_exited(struct shmr_ns *ns, struct shmr_exited *k,
+		struct shmr_exit_record **recs);
+bool shmr_current_dying(struct pid *pid);
+
+#endif /* _SHMR_INTERNAL_H */

@@ -1,0 +1,264 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * shmr: refcounted shmem-backed shared memory regions, /dev/shmr.
+ *
+ * This file: module init/exit, parameters, the control device, the
+ * private tmpfs mounts, debugfs counters and /proc/shmr.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/module.h>
+#include <linux/moduleparam.h>
+#include <linux/miscdevice.h>
+#include <linux/fs.h>
+#include <linux/mount.h>
+#include <linux/debugfs.h>
+#include <linux/proc_fs.h>
+#include <linux/seq_file.h>
+#include <linux/sizes.h>
+#include <linux/workqueue.h>
+
+#include "shmr_internal.h"
+
+DEFINE_MUTEX(shmr_lock);
+DEFINE_SPINLOCK(shmr_log_lock);
+struct workqueue_struct *shmr_wq;
+struct vfsmount *shmr_mnt;
+struct vfsmount *shmr_huge_mnt;
+
+atomic64_t shmr_counters[SHMR_C_NR];
+const char * const shmr_counter_names[SHMR_C_NR] = {
+	[SHMR_C_REGIONS_LIVE] = "regions_live",
+	[SHMR_C_REGIONS_CREATED] = "regions_created",
+	[SHMR_C_REGIONS_FREED] = "regions_freed",
+	[SHMR_C_HANDLES_LIVE] = "handles_live",
+	[SHMR_C_MAPPINGS_LIVE] = "mappings_live",
+	[SHMR_C_ATTACH_LIVE] = "attach_live",
+	[SHMR_C_BYTES_LIVE] = "bytes_live",
+	[SHMR_C_NS_LIVE] = "namespaces_live",
+	[SHMR_C_EXIT_RECORDS_LIVE] = "exit_records_live",
+	[SHMR_C_EXIT_RECORDS_TOTAL] = "exit_records_total",
+	[SHMR_C_PROCESS_UNLINKS] = "process_unlinks",
+	[SHMR_C_WATCHES_LIVE] = "watches_live",
+};
+
+/* ---- module parameters, range-checked ---- */
+
+#define SHMR_MAX_REGION_SIZE_LIMIT	(1ULL << 40)	/* 1 TiB */
+#define SHMR_MAX_USER_BYTES_LIMIT	(1ULL << 46)	/* 64 TiB */
+#define SHMR_MAX_REGIONS_LIMIT		(1U << 20)
+#define SHMR_EXIT_LOG_LIMIT		4096
+
+unsigned long long shmr_max_region_size = 16ULL << 30;
+unsigned int shmr_max_regions = 4096;
+unsigned long long shmr_max_user_bytes = 64ULL << 30;
+unsigned int shmr_exit_log_size = 64;
+
+static int shmr_set_ull(const char *val, const struct kernel_param *kp,
+			unsigned long long max)
+{
+	unsigned long long v;
+	int ret = kstrtoull(val, 0, &v);
+
+	if (ret)
+		return ret;
+	if (v < PAGE_SIZE || v > max)
+		return -ERANGE;
+	WRITE_ONCE(*(unsigned long long *)kp->arg, v);
+	return 0;
+}
+
+static int shmr_set_uint(const char *val, const struct kernel_param *kp,
+			 unsigned int max)
+{
+	unsigned int v;
+	int ret = kstrtouint(val, 0, &v);
+
+	if (ret)
+		return ret;
+	if (v < 1 || v > max)
+		return -ERANGE;
+	WRITE_ONCE(*(unsigned int *)kp->arg, v);
+	return 0;
+}
+
+static int shmr_set_region_size(const char *val, const struct kernel_param *kp)
+{
+	return shmr_set_ull(val, kp, SHMR_MAX_REGION_SIZE_LIMIT);
+}
+
+static int shmr_set_user_bytes(const char *val, const struct kernel_param *kp)
+{
+	return shmr_set_ull(val, kp, SHMR_MAX_USER_BYTES_LIMIT);
+}
+
+static int shmr_set_regions(const char *val, const struct kernel_param *kp)
+{
+	return shmr_set_uint(val, kp, SHMR_MAX_REGIONS_LIMIT);
+}
+
+static int shmr_set_exit_log(const char *val, const struct kernel_param *kp)
+{
+	return shmr_set_uint(val, kp, SHMR_EXIT_LOG_LIMIT);
+}
+
+static const struct kernel_param_ops shmr_region_size_ops = {
+	.set = shmr_set_region_size,
+	.get = param_get_ullong,
+};
+
+static const struct kernel_param_ops shmr_user_bytes_ops = {
+	.set = shmr_set_user_bytes,
+	.get = param_get_ullong,
+};
+
+static const struct kernel_param_ops shmr_regions_ops = {
+	.set = shmr_set_regions,
+	.get = param_get_uint,
+};
+
+static const struct kernel_param_ops shmr_exit_log_ops = {
+	.set = shmr_set_exit_log,
+	.get = param_get_uint,
+};
+
+module_param_cb(max_region_size, &shmr_region_size_ops,
+		&shmr_max_region_size, 0644);
+MODULE_PARM_DESC(max_region_size,
+		 "Largest region in bytes, PAGE_SIZE..1 TiB (default 16 GiB); larger: -EFBIG");
+module_param_cb(max_regions, &shmr_regions_ops, &shmr_max_regions, 0644);
+MODULE_PARM_DESC(max_regions,
+		 "Regions alive in all namespaces, 1..1048576 (default 4096); more: -ENOSPC");
+module_param_cb(max_user_bytes, &shmr_user_bytes_ops,
+		&shmr_max_user_bytes, 0644);
+MODULE_PARM_DESC(max_user_bytes,
+		 "Bytes of live regions per creating uid, PAGE_SIZE..64 TiB (default 64 GiB); more: -EDQUOT");
+module_param_cb(exit_log_size, &shmr_exit_log_ops, &shmr_exit_log_size,
+		0644);
+MODULE_PARM_DESC(exit_log_size,
+		 "Exit records kept per IPC namespace, 1..4096 (default 64); applies to namespaces seen later");
+
+/* ---- control device ---- */
+
+static long shmr_ctl_ioctl(struct file *file, unsigned int cmd,
+			   unsigned long arg)
+{
+	struct shmr_ctx ctx = { .handle = NULL };
+
+	return shmr_cmd(&ctx, cmd, (void __user *)arg, _IOC_SIZE(cmd));
+}
+
+static const struct file_operations shmr_ctl_fops = {
+	.owner = THIS_MODULE,
+	.unlocked_ioctl = shmr_ctl_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+	.llseek = noop_llseek,
+};
+
+static struct miscdevice shmr_misc = {
+	.minor = MISC_DYNAMIC_MINOR,
+	.name = "shmr",
+	.fops = &shmr_ctl_fops,
+	.mode = 0666,
+};
+
+/* ---- debugfs counters, /proc/shmr ---- */
+
+static struct dentry *shmr_debugfs;
+
+static int shmr_counters_show(struct seq_file *m, void *v)
+{
+	int i;
+
+	for (i = 0; i < SHMR_C_NR; i++)
+		seq_printf(m, "%s %lld\n", shmr_counter_names[i],
+			   atomic64_read(&shmr_counters[i]));
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(shmr_counters);
+
+/* ---- private tmpfs mounts ---- */
+
+static struct vfsmount *shmr_mount_tmpfs(const char *opts)
+{
+	struct file_system_type *type = get_fs_type("tmpfs");
+	struct vfsmount *mnt;
+	char buf[32];
+
+	if (!type)
+		return ERR_PTR(-ENODEV);
+	strscpy(buf, opts, sizeof(buf));
+	/*
+	 * tmpfs is built in (no module reference to drop; put_filesystem()
+	 * is not exported anyway).
+	 */
+	mnt = vfs_kern_mount(type, SB_KERNMOUNT, type->name, buf);
+	return mnt;
+}
+
+static int __init shmr_init(void)
+{
+	int ret;
+
+	shmr_wq = alloc_workqueue("shmr", WQ_UNBOUND, 0);
+	if (!shmr_wq)
+		return -ENOMEM;
+	ret = shmr_region_init();
+	if (ret)
+		goto out_destroy_wq;
+	shmr_mnt = shmr_mount_tmpfs("huge=never");
+	if (IS_ERR(shmr_mnt)) {
+		ret = PTR_ERR(shmr_mnt);
+		goto out_region_exit;
+	}
+	shmr_huge_mnt = shmr_mount_tmpfs("huge=within_size");
+	if (IS_ERR(shmr_huge_mnt)) {
+		pr_info("no huge page tmpfs (%ld): SHMR_CREATE_HUGE unsupported\n",
+			PTR_ERR(shmr_huge_mnt));
+		shmr_huge_mnt = NULL;
+	}
+	shmr_debugfs = debugfs_create_dir("shmr", NULL);
+	debugfs_create_file("counters", 0444, shmr_debugfs, NULL,
+			    &shmr_counters_fops);
+	if (!proc_create_single("shmr", 0444, NULL, shmr_proc_show)) {
+		ret = -ENOMEM;
+		goto out_remove_debugfs;
+	}
+	ret = misc_register(&shmr_misc);
+	if (ret)
+		goto out_remove_proc;
+	return 0;
+
+out_remove_proc:
+	remove_proc_entry("shmr", NULL);
+out_remove_debugfs:
+	debugfs_remove_recursive(shmr_debugfs);
+	if (shmr_huge_mnt)
+		kern_unmount(shmr_huge_mnt);
+	kern_unmount(shmr_mnt);
+out_region_exit:
+	shmr_region_exit();
+out_destroy_wq:
+	destroy_workqueue(shmr_wq);
+	return ret;
+}
+
+static void __exit shmr_exit(void)
+{
+	misc_deregister(&shmr_misc);
+	remove_proc_entry("shmr", NULL);
+	debugfs_remove_recursive(shmr_debugfs);
+	/* Pending process-lifetime work only drops watch references. */
+	destroy_workqueue(shmr_wq);
+	shmr_region_exit();
+	if (shmr_huge_mnt)
+		kern_unmount(shmr_huge_mnt);
+	kern_unmount(shmr_mnt);
+}
+
+module_init(shmr_init);
+module_exit(shmr_exit);
+
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("Refcounted shmem-backed shared memory regions");
+MODULE_AUTHOR("shmr developers");

@@ -1,0 +1,712 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * shmr: regions, names, namespaces, handles, mmap.
+ *
+ * A region's memory is a shmem file created on a module-private tmpfs
+ * mount. A handle is a second file on the same inode (alloc_file_pseudo),
+ * with our file_operations: like the SysV shm file of ipc/shm.c, a mapping
+ * keeps the handle file as vm_file, so shmem's fault path (which looks at
+ * vm_file's inode) works unchanged, while the mapping pins the handle and so
+ * the region. The raw shmem file never reaches userspace; the inode's mode
+ * bits are cleared so that it cannot be reopened through /proc/PID/fd by an
+ * unprivileged user, and F_SEAL_GROW/F_SEAL_SHRINK stop ftruncate().
+ */
+#include <linux/module.h>
+#include <linux/fs.h>
+#include <linux/file.h>
+#include <linux/mm.h>
+#include <linux/mman.h>
+#include <linux/shmem_fs.h>
+#include <linux/slab.h>
+#include <linux/sched.h>
+#include <linux/sched/signal.h>
+#include <linux/cred.h>
+#include <linux/capability.h>
+#include <linux/ipc_namespace.h>
+#include <linux/nsproxy.h>
+#include <linux/pid_namespace.h>
+#include <linux/poll.h>
+#include <linux/seq_file.h>
+#include <linux/timekeeping.h>
+#include <linux/user_namespace.h>
+#include <linux/sizes.h>
+#include <uapi/linux/memfd.h>
+#include <uapi/linux/fcntl.h>
+
+#include "shmr_internal.h"
+#include "shmr_compat.h"
+
+static LIST_HEAD(shmr_namespaces);
+static struct kmem_cache *shmr_region_cache;
+static struct kmem_cache *shmr_handle_cache;
+static atomic64_t shmr_next_id = ATOMIC64_INIT(0);
+static unsigned int shmr_nregions;	/* all namespaces, under shmr_lock */
+
+/* Bytes per uid, for max_user_bytes; under shmr_lock. */
+struct shmr_user {
+	struct list_head node;
+	kuid_t uid;
+	u64 bytes;
+};
+static LIST_HEAD(shmr_users);
+
+static const struct file_operations shmr_region_fops;
+static const struct vm_operations_struct shmr_vm_ops;
+
+static struct ipc_namespace *shmr_cur_ipc(void)
+{
+	return current->nsproxy->ipc_ns;
+}
+
+/* Called with shmr_lock held. */
+struct shmr_ns *shmr_ns_current(bool create)
+{
+	struct ipc_namespace *ipc = shmr_cur_ipc();
+	struct shmr_ns *ns;
+
+	lockdep_assert_held(&shmr_lock);
+	list_for_each_entry(ns, &shmr_namespaces, node)
+		if (ns->ipc == ipc && ns->inum == ipc->ns.inum)
+			return ns;
+	if (!create)
+		return NULL;
+	ns = kzalloc(sizeof(*ns), GFP_KERNEL);
+	if (!ns)
+		return NULL;
+	ns->log_cap = clamp_t(unsigned int, shmr_exit_log_size, 1, 65536);
+	ns->log = kvcalloc(ns->log_cap, sizeof(*ns->log), GFP_KERNEL);
+	if (!ns->log) {
+		kfree(ns);
+		return NULL;
+	}
+	ns->ipc = ipc;
+	ns->inum = ipc->ns.inum;
+	INIT_LIST_HEAD(&ns->regions);
+	list_add_tail(&ns->node, &shmr_namespaces);
+	shmr_count(SHMR_C_NS_LIVE, 1);
+	return ns;
+}
+
+/*
+ * A namespace entry lives while it has regions or exit records. Called with
+ * shmr_lock held.
+ */
+void shmr_ns_maybe_free_locked(struct shmr_ns *ns)
+{
+	unsigned int records;
+
+	if (ns->nregions)
+		return;
+	spin_lock(&shmr_log_lock);
+	records = ns->log_count;
+	spin_unlock(&shmr_log_lock);
+	if (records)
+		return;
+	list_del(&ns->node);
+	kvfree(ns->log);
+	kfree(ns);
+	shmr_count(SHMR_C_NS_LIVE, -1);
+}
+
+static struct shmr_user *shmr_user_find(kuid_t uid, bool create)
+{
+	struct shmr_user *u;
+
+	list_for_each_entry(u, &shmr_users, node)
+		if (uid_eq(u->uid, uid))
+			return u;
+	if (!create)
+		return NULL;
+	u = kzalloc(sizeof(*u), GFP_KERNEL);
+	if (!u)
+		return NULL;
+	u->uid = uid;
+	list_add(&u->node, &shmr_users);
+	return u;
+}
+
+static void shmr_user_uncharge(kuid_t uid, u64 bytes)
+{
+	struct shmr_user *u = shmr_user_find(uid, false);
+
+	if (!u)
+		return;
+	u->bytes -= min(u->bytes, bytes);
+	if (!u->bytes) {
+		list_del(&u->node);
+		kfree(u);
+	}
+}
+
+/* Called with shmr_lock held; returns a new reference or NULL. */
+struct shmr_region *shmr_region_lookup(struct shmr_ns *ns, const char *name)
+{
+	struct shmr_region *r;
+
+	lockdep_assert_held(&shmr_lock);
+	list_for_each_entry(r, &ns->regions, ns_node)
+		if (r->linked && !strcmp(r->name, name))
+			return kref_get_unless_zero(&r->ref) ? r : NULL;
+	return NULL;
+}
+
+/* Called with shmr_lock held; returns a new reference or NULL. */
+struct shmr_region *shmr_region_find_id(struct shmr_ns *ns, u64 id)
+{
+	struct shmr_region *r;
+
+	lockdep_assert_held(&shmr_lock);
+	list_for_each_entry(r, &ns->regions, ns_node)
+		if (r->id == id)
+			return kref_get_unless_zero(&r->ref) ? r : NULL;
+	return NULL;
+}
+
+void shmr_region_get(struct shmr_region *r)
+{
+	kref_get(&r->ref);
+}
+
+/* kref release: called with shmr_lock held, returns with it dropped. */
+static void shmr_region_release(struct kref *ref)
+{
+	struct shmr_region *r = container_of(ref, struct shmr_region, ref);
+	struct shmr_ns *ns = r->ns;
+
+	list_del(&r->ns_node);
+	ns->nregions--;
+	shmr_nregions--;
+	shmr_user_uncharge(r->charge_uid, r->size);
+	shmr_ns_maybe_free_locked(ns);
+	if (r->watch)
+		r->watch->region = NULL;
+	mutex_unlock(&shmr_lock);
+
+	shmr_watch_stop(r);
+	fput(r->shmem);
+	put_pid(r->creator);
+	shmr_count(SHMR_C_BYTES_LIVE, -(s64)r->size);
+	shmr_count(SHMR_C_REGIONS_LIVE, -1);
+	shmr_count(SHMR_C_REGIONS_FREED, 1);
+	kmem_cache_free(shmr_region_cache, r);
+	module_put(THIS_MODULE);
+}
+
+void shmr_region_put(struct shmr_region *r)
+{
+	kref_put_mutex(&r->ref, shmr_region_release, &shmr_lock);
+}
+
+static int shmr_check_limits(u64 size, kuid_t uid)
+{
+	struct shmr_user *u;
+
+	lockdep_assert_held(&shmr_lock);
+	if (shmr_nregions >= shmr_max_regions)
+		return -ENOSPC;
+	u = shmr_user_find(uid, false);
+	if (size > shmr_max_user_bytes ||
+	    (u && u->bytes > shmr_max_user_bytes - size))
+		return -EDQUOT;
+	return 0;
+}
+
+/*
+ * Create a region or, if @name exists in the caller's namespace and
+ * SHMR_CREATE_EXCL is not given, return the existing one (-EEXIST with
+ * *out set). @size is already validated and rounded. Returns 0 with a new
+ * reference in *out when created.
+ */
+int shmr_region_create(const char *name, u64 size, u32 flags, umode_t mode,
+		       struct shmr_region **out)
+{
+	bool huge = flags & SHMR_CREATE_HUGE;
+	struct vfsmount *mnt = huge ? shmr_huge_mnt : shmr_mnt;
+	struct shmr_region *r, *old;
+	struct inode *inode;
+	struct shmr_ns *ns;
+	char fname[32];
+	int ret;
+
+	*out = NULL;
+	r = kmem_cache_zalloc(shmr_region_cache, GFP_KERNEL);
+	if (!r)
+		return -ENOMEM;
+	kref_init(&r->ref);
+	spin_lock_init(&r->lock);
+	INIT_LIST_HEAD(&r->attaches);
+	INIT_LIST_HEAD(&r->handles);
+	init_waitqueue_head(&r->waitq);
+	r->size = size;
+	r->mode = mode;
+	r->uid = current_fsuid();
+	r->gid = current_fsgid();
+	r->charge_uid = current_euid();
+	r->ctime_ns = ktime_get_real_ns();
+	r->mnt = mnt;
+	if (name)
+		strscpy(r->name, name, sizeof(r->name));
+	else
+		r->info_flags |= SHMR_INFO_ANON;
+	if (huge)
+		r->info_flags |= SHMR_INFO_HUGE;
+	if (flags & SHMR_CREATE_PROCESS)
+		r->info_flags |= SHMR_INFO_PROCESS;
+
+	snprintf(fname, sizeof(fname), "shmr");
+	r->shmem = shmem_file_setup_with_mnt(mnt, fname, size, 0);
+	if (IS_ERR(r->shmem)) {
+		ret = PTR_ERR(r->shmem);
+		goto out_free_region;
+	}
+	inode = file_inode(r->shmem);
+	/* No reopening through /proc/PID/fd, no resizing through a handle. */
+	inode->i_mode = S_IFREG;
+	SHMEM_I(inode)->seals |= F_SEAL_SEAL | F_SEAL_GROW | F_SEAL_SHRINK;
+	r->creator = get_pid(task_tgid(current));
+
+	mutex_lock(&shmr_lock);
+	ns = shmr_ns_current(true);
+	if (!ns) {
+		ret = -ENOMEM;
+		goto out_unlock;
+	}
+	if (name) {
+		old = shmr_region_lookup(ns, name);
+		if (old) {
+			mutex_unlock(&shmr_lock);
+			*out = old;
+			ret = -EEXIST;
+			goto out_put_shmem;
+		}
+	}
+	ret = shmr_check_limits(size, r->charge_uid);
+	if (ret)
+		goto out_free_ns;
+	if (!shmr_user_find(r->charge_uid, true)) {
+		ret = -ENOMEM;
+		goto out_free_ns;
+	}
+	if (flags & SHMR_CREATE_PROCESS) {
+		ret = shmr_watch_start(r);
+		if (ret)
+			goto out_uncharge;
+	}
+	shmr_user_find(r->charge_uid, false)->bytes += size;
+	r->id = atomic64_inc_return(&shmr_next_id);
+	r->ns = ns;
+	r->linked = !!name;
+	if (name)
+		kref_get(&r->ref);	/* the name's reference */
+	list_add_tail(&r->ns_node, &ns->regions);
+	ns->nregions++;
+	shmr_nregions++;
+	__module_get(THIS_MODULE);
+	mutex_unlock(&shmr_lock);
+
+	shmr_count(SHMR_C_REGIONS_LIVE, 1);
+	shmr_count(SHMR_C_REGIONS_CREATED, 1);
+	shmr_count(SHMR_C_BYTES_LIVE, size);
+	*out = r;
+	return 0;
+
+out_uncharge:
+	shmr_user_uncharge(r->charge_uid, 0);
+out_free_ns:
+	shmr_ns_maybe_free_locked(ns);
+out_unlock:
+	mutex_unlock(&shmr_lock);
+out_put_shmem:
+	put_pid(r->creator);
+	fput(r->shmem);
+out_free_region:
+	kmem_cache_free(shmr_region_cache, r);
+	return ret;
+}
+
+/*
+ * Hide the name. Called with shmr_lock held and a reference held by the
+ * caller; the caller drops the name's reference after unlocking.
+ */
+int shmr_region_unlink_locked(struct shmr_region *r)
+{
+	lockdep_assert_held(&shmr_lock);
+	if (!r->linked)
+		return -ENOENT;
+	r->linked = false;
+	spin_lock(&r->lock);
+	r->info_flags |= SHMR_INFO_UNLINKED;
+	shmr_raise_locked(r, SHMR_EV_UNLINKED, NULL);
+	spin_unlock(&r->lock);
+	return 0;
+}
+
+static bool shmr_ns_capable(int cap)
+{
+	return ns_capable(shmr_cur_ipc()->user_ns, cap);
+}
+
+/* File-like permission check for OPEN: -EACCES when denied. */
+int shmr_may_open(struct shmr_region *r, bool write)
+{
+	unsigned int want = write ? 6 : 4;
+	unsigned int bits = r->mode;
+
+	if (uid_eq(current_fsuid(), r->uid))
+		bits >>= 6;
+	else if (in_group_p(r->gid))
+		bits >>= 3;
+	if ((bits & want) == want)
+		return 0;
+	if (shmr_ns_capable(CAP_IPC_OWNER))
+		return 0;
+	return -EACCES;
+}
+
+/* Only the owner, CAP_SYS_ADMIN or CAP_IPC_OWNER may unlink: else -EPERM. */
+int shmr_may_unlink(struct shmr_region *r)
+{
+	if (uid_eq(current_fsuid(), r->uid) || uid_eq(current_euid(), r->uid))
+		return 0;
+	if (shmr_ns_capable(CAP_SYS_ADMIN) || shmr_ns_capable(CAP_IPC_OWNER))
+		return 0;
+	return -EPERM;
+}
+
+/*
+ * Create a handle file for @r (consumes no reference; takes its own) and
+ * reserve an fd. The caller installs the fd with fd_install() once it has
+ * told userspace, or undoes with put_unused_fd() + fput().
+ */
+int shmr_handle_open(struct shmr_region *r, bool write, bool cloexec,
+		     struct file **filep, int *fdp)
+{
+	struct inode *inode = file_inode(r->shmem);
+	struct shmr_attach *spare, *a;
+	struct shmr_handle *h;
+	struct file *file;
+	int fd, ret;
+
+	h = kmem_cache_zalloc(shmr_handle_cache, GFP_KERNEL);
+	if (!h)
+		return -ENOMEM;
+	spare = shmr_attach_alloc(task_tgid(current));
+	if (!spare) {
+		ret = -ENOMEM;
+		goto out_free_handle;
+	}
+	fd = get_unused_fd_flags(cloexec ? O_CLOEXEC : 0);
+	if (fd < 0) {
+		ret = fd;
+		goto out_free_spare;
+	}
+	ihold(inode);
+	file = alloc_file_pseudo(inode, r->mnt, r->name[0] ? r->name : "anon",
+				 write ? O_RDWR : O_RDONLY, &shmr_region_fops);
+	if (IS_ERR(file)) {
+		iput(inode);
+		ret = PTR_ERR(file);
+		goto out_put_fd;
+	}
+	/* __fput() does fops_put(); alloc_file_pseudo() took no module ref. */
+	__module_get(THIS_MODULE);
+	file->private_data = h;
+	h->region = r;
+	h->writable = write;
+	shmr_region_get(r);
+
+	spin_lock(&r->lock);
+	a = shmr_attach_get_locked(r, task_tgid(current), &spare);
+	a->handles++;
+	h->attach = a;
+	list_add_tail(&h->node, &r->handles);
+	r->nhandles++;
+	spin_unlock(&r->lock);
+	if (spare)
+		shmr_attach_free(spare);
+	shmr_count(SHMR_C_HANDLES_LIVE, 1);
+	*filep = file;
+	*fdp = fd;
+	return 0;
+
+out_put_fd:
+	put_unused_fd(fd);
+out_free_spare:
+	shmr_attach_free(spare);
+out_free_handle:
+	kmem_cache_free(shmr_handle_cache, h);
+	return ret;
+}
+
+static int shmr_region_file_release(struct inode *inode, struct file *file)
+{
+	struct shmr_handle *h = file->private_data;
+	struct shmr_region *r = h->region;
+	struct shmr_attach *a = h->attach;
+	bool gone;
+
+	spin_lock(&r->lock);
+	list_del(&h->node);
+	r->nhandles--;
+	gone = shmr_attach_drop_locked(r, a, true, shmr_current_dying(a->pid));
+	spin_unlock(&r->lock);
+	if (gone)
+		shmr_attach_free(a);
+	kmem_cache_free(shmr_handle_cache, h);
+	shmr_count(SHMR_C_HANDLES_LIVE, -1);
+	shmr_region_put(r);
+	return 0;
+}
+
+/* Account a new mapping @vma to the process whose mm holds it. */
+static void shmr_vma_attach(struct shmr_region *r, struct vm_area_struct *vma)
+{
+	struct pid *pid = shmr_mm_tgid(vma->vm_mm);
+	struct shmr_attach *spare = NULL, *a = NULL;
+
+	if (pid)
+		spare = shmr_attach_alloc(pid);
+	spin_lock(&r->lock);
+	if (spare)
+		a = shmr_attach_get_locked(r, pid, &spare);
+	if (a)
+		a->mappings++;
+	r->nmappings++;
+	spin_unlock(&r->lock);
+	vma->vm_private_data = a;
+	if (spare)
+		shmr_attach_free(spare);
+	put_pid(pid);
+	shmr_count(SHMR_C_MAPPINGS_LIVE, 1);
+}
+
+static struct shmr_region *shmr_vma_region(struct vm_area_struct *vma)
+{
+	struct shmr_handle *h = vma->vm_file->private_data;
+
+	return h->region;
+}
+
+static void shmr_vm_open(struct vm_area_struct *vma)
+{
+	shmr_vma_attach(shmr_vma_region(vma), vma);
+}
+
+/*
+ * The mm is being torn down (mm_users == 0) by its exiting owner: that is
+ * a death, not a detach. exec() also drops the old mm, but not while
+ * PF_EXITING.
+ */
+static bool shmr_vma_dying(struct vm_area_struct *vma)
+{
+	return !atomic_read(&vma->vm_mm->mm_users) &&
+	       (current->flags & PF_EXITING);
+}
+
+static void shmr_vm_close(struct vm_area_struct *vma)
+{
+	struct shmr_region *r = shmr_vma_region(vma);
+	struct shmr_attach *a = vma->vm_private_data;
+	bool gone = false;
+
+	spin_lock(&r->lock);
+	r->nmappings--;
+	if (a)
+		gone = shmr_attach_drop_locked(r, a, false, shmr_vma_dying(vma));
+	spin_unlock(&r->lock);
+	vma->vm_private_data = NULL;
+	if (gone)
+		shmr_attach_free(a);
+	shmr_count(SHMR_C_MAPPINGS_LIVE, -1);
+}
+
+static vm_fault_t shmr_vm_fault(struct vm_fault *vmf)
+{
+	return shmr_vma_region(vmf->vma)->shmem_vm_ops->fault(vmf);
+}
+
+static vm_fault_t shmr_vm_map_pages(struct vm_fault *vmf, pgoff_t start,
+				    pgoff_t end)
+{
+	struct shmr_region *r = shmr_vma_region(vmf->vma);
+
+	if (!r->shmem_vm_ops->map_pages)
+		return 0;
+	return r->shmem_vm_ops->map_pages(vmf, start, end);
+}
+
+static const struct vm_operations_struct shmr_vm_ops = {
+	.open = shmr_vm_open,
+	.close = shmr_vm_close,
+	.fault = shmr_vm_fault,
+	.map_pages = shmr_vm_map_pages,
+};
+
+/*
+ * mmap on a handle: MAP_SHARED only (-EINVAL), within the region (-ENXIO),
+ * writable only through a read-write handle (-EACCES, checked by the VFS
+ * from the file mode) of an unsealed region (-EPERM); a mapping that may
+ * not write loses VM_MAYWRITE so mprotect() cannot add PROT_WRITE.
+ */
+static int shmr_region_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	struct shmr_handle *h = file->private_data;
+	struct shmr_region *r = h->region;
+	unsigned long pages = r->size >> PAGE_SHIFT;
+	bool sealed;
+	int ret;
+
+	if (!(vma->vm_flags & VM_MAYSHARE))
+		return -EINVAL;
+	if (vma->vm_pgoff >= pages || vma_pages(vma) > pages - vma->vm_pgoff)
+		return -ENXIO;
+	if ((vma->vm_flags & VM_WRITE) && !h->writable)
+		return -EACCES;
+	spin_lock(&r->lock);
+	sealed = r->seals & SHMR_SEAL_WRITE;
+	spin_unlock(&r->lock);
+	if (sealed && (vma->vm_flags & VM_WRITE))
+		return -EPERM;
+	if (sealed || !h->writable)
+		shmr_vm_flags_clear(vma, VM_MAYWRITE);
+
+	ret = r->shmem->f_op->mmap(r->shmem, vma);
+	if (ret)
+		return ret;
+	/* Every VMA of a region gets the same shmem vm_ops; remember them. */
+	WRITE_ONCE(r->shmem_vm_ops, vma->vm_ops);
+	vma->vm_ops = &shmr_vm_ops;
+	shmr_vma_attach(r, vma);
+	return 0;
+}
+
+static unsigned long shmr_region_get_unmapped_area(struct file *file,
+						   unsigned long addr,
+						   unsigned long len,
+						   unsigned long pgoff,
+						   unsigned long flags)
+{
+	struct shmr_handle *h = file->private_data;
+	struct file *shmem = h->region->shmem;
+
+	/* shmem aligns to huge pages where the mount allows them. */
+	return shmem->f_op->get_unmapped_area(file, addr, len, pgoff, flags);
+}
+
+static __poll_t shmr_region_poll(struct file *file, poll_table *wait)
+{
+	struct shmr_handle *h = file->private_data;
+	struct shmr_region *r = h->region;
+	__poll_t mask = 0;
+
+	poll_wait(file, &r->waitq, wait);
+	spin_lock(&r->lock);
+	if (h->events)
+		mask = EPOLLIN | EPOLLRDNORM;
+	spin_unlock(&r->lock);
+	return mask;
+}
+
+static long shmr_region_ioctl(struct file *file, unsigned int cmd,
+			      unsigned long arg)
+{
+	struct shmr_ctx ctx = { .handle = file->private_data };
+
+	return shmr_cmd(&ctx, cmd, (void __user *)arg, _IOC_SIZE(cmd));
+}
+
+static const struct file_operations shmr_region_fops = {
+	.owner = THIS_MODULE,
+	.release = shmr_region_file_release,
+	.mmap = shmr_region_mmap,
+	.get_unmapped_area = shmr_region_get_unmapped_area,
+	.poll = shmr_region_poll,
+	.unlocked_ioctl = shmr_region_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+	.llseek = noop_llseek,
+};
+
+/* Called with the region's lifetime guaranteed by the caller. */
+void shmr_fill_info(struct shmr_region *r, struct shmr_region_info *info)
+{
+	struct user_namespace *uns = current_user_ns();
+
+	memset(info, 0, sizeof(*info));
+	info->id = r->id;
+	info->size = r->size;
+	info->ctime_ns = r->ctime_ns;
+	info->uid = from_kuid_munged(uns, r->uid);
+	info->gid = from_kgid_munged(uns, r->gid);
+	info->mode = r->mode;
+	info->creator_pid = pid_nr_ns(r->creator, task_active_pid_ns(current));
+	strscpy(info->name, r->name, sizeof(info->name));
+	spin_lock(&r->lock);
+	info->flags = r->info_flags;
+	info->handles = r->nhandles;
+	info->mappings = r->nmappings;
+	info->nattach = r->nattach;
+	spin_unlock(&r->lock);
+}
+
+/* /proc/shmr: the reader's IPC namespace, like /proc/sysvipc/shm. */
+int shmr_proc_show(struct seq_file *m, void *v)
+{
+	struct shmr_region_info info;
+	struct shmr_region *r;
+	struct shmr_ns *ns;
+
+	seq_printf(m, "%20s %10s %16s %5s %5s %5s %6s %10s %7s %8s %7s %s\n",
+		   "id", "flags", "size", "uid", "gid", "mode", "cpid",
+		   "handles", "maps", "nattach", "state", "name");
+	mutex_lock(&shmr_lock);
+	ns = shmr_ns_current(false);
+	if (ns) {
+		list_for_each_entry(r, &ns->regions, ns_node) {
+			shmr_fill_info(r, &info);
+			seq_printf(m, "%20llu %#10x %16llu %5u %5u %5o %6d %10u %7u %8u %7s %s\n",
+				   info.id, info.flags, info.size, info.uid,
+				   info.gid, info.mode, info.creator_pid,
+				   info.handles, info.mappings, info.nattach,
+				   (info.flags & SHMR_INFO_ANON) ? "anon" :
+				   (info.flags & SHMR_INFO_UNLINKED) ?
+				   "unlinked" : "linked",
+				   info.name[0] ? info.name : "-");
+		}
+	}
+	mutex_unlock(&shmr_lock);
+	return 0;
+}
+
+int shmr_region_init(void)
+{
+	shmr_region_cache = kmem_cache_create("shmr_region",
+					      sizeof(struct shmr_region), 0,
+					      SLAB_ACCOUNT, NULL);
+	if (!shmr_region_cache)
+		return -ENOMEM;
+	shmr_handle_cache = kmem_cache_create("shmr_handle",
+					      sizeof(struct shmr_handle), 0,
+					      SLAB_ACCOUNT, NULL);
+	if (!shmr_handle_cache) {
+		kmem_cache_destroy(shmr_region_cache);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void shmr_region_exit(void)
+{
+	struct shmr_ns *ns, *tmp;
+
+	/* No regions remain (each pins the module); drop exit logs. */
+	mutex_lock(&shmr_lock);
+	list_for_each_entry_safe(ns, tmp, &shmr_namespaces, node) {
+		spin_lock(&shmr_log_lock);
+		shmr_exit_log_free(ns);
+		spin_unlock(&shmr_log_lock);
+		shmr_ns_maybe_free_locked(ns);
+	}
+	mutex_unlock(&shmr_lock);
+	kmem_cache_destroy(shmr_handle_cache);
+	kmem_cache_destroy(shmr_region_cache);
+}
