@@ -5,7 +5,7 @@
  * every implementation, in a rotating order), with warm-up blocks dropped.
  *
  *   bench_regions [--quick] [--csv FILE|-] [--notes FILE] [--thp-advise]
- *                 [--only NAME[,NAME...]]
+ *                 [--only NAME[,NAME...]] [--breakdown]
  *
  * Benchmarks (rows of benchmark,impl,unit,median,p10,p90; unit ns):
  *   lifecycle   create + map + touch one page + unmap + close + unlink
@@ -25,6 +25,8 @@
  * --thp-advise sets /sys/kernel/mm/transparent_hugepage/shmem_enabled to
  * "advise" when it is "never" or "deny", so that memfd + MADV_HUGEPAGE can
  * get huge pages (meant for the VM; it is left that way).
+ * --breakdown first times each step of the lifecycle and attach cycles
+ * (raw ioctls vs memfd) and prints the medians as notes.
  * Notes (huge pages really used or not, what was changed) go to stderr and,
  * with --notes, to FILE. Exit status 1 if some measurement failed.
  */
@@ -549,6 +551,95 @@ static void bench_attach(struct plan p)
 		bench_samples_free(&impls[i].s);
 }
 
+/*
+ * ---- --breakdown: where a cycle's time goes, step by step -----------------
+ * Not a CSV benchmark: medians per step of the lifecycle and attach cycles,
+ * raw shmr ioctls beside memfd, printed as notes (for profiling the module).
+ */
+enum { ST_CREATE, ST_MMAP, ST_TOUCH, ST_MUNMAP, ST_CLOSE, ST_UNLINK, ST_N };
+static const char *const st_names[ST_N] = {
+	"create/open", "mmap", "touch", "munmap", "close", "unlink",
+};
+
+static int breakdown_cycle(bool shmr, bool attach, struct bench_samples *st)
+{
+	uint64_t t[ST_N + 1];
+	char *p;
+	int fd = -1, err = 0, i;
+
+	t[0] = bench_now_ns();
+	if (shmr && attach)
+		err = sh_open(nm_shmr, &fd, NULL);
+	else if (shmr)
+		err = sh_create(nm_shmr, PAGE, SHMR_CREATE_EXCL, &fd, NULL);
+	else if (attach)
+		fd = at_memfd_fd;
+	else if ((fd = memfd_create("shmr-bench", MFD_CLOEXEC)) < 0 || ftruncate(fd, PAGE) < 0)
+		err = -errno;
+	if (err)
+		return err;
+	t[1] = bench_now_ns();
+	p = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED)
+		return -errno;
+	t[2] = bench_now_ns();
+	if (!attach)
+		touch(p);
+	t[3] = bench_now_ns();
+	munmap(p, PAGE);
+	t[4] = bench_now_ns();
+	if (!(attach && !shmr))
+		close(fd);
+	t[5] = bench_now_ns();
+	if (shmr && !attach)
+		err = sh_unlink(nm_shmr);
+	t[6] = bench_now_ns();
+	for (i = 0; i < ST_N; i++)
+		bench_samples_add(&st[i], (double)(t[i + 1] - t[i]));
+	return err;
+}
+
+static void breakdown(unsigned int n)
+{
+	static const char *const what[2] = { "lifecycle", "attach" };
+	struct bench_samples st[2][ST_N] = { { { 0 } } };
+	int a, k, i, err = 0;
+	unsigned int r;
+
+	if (!have_shmr())
+		return;
+	err = at_memfd_setup();
+	for (a = 0; a < 2 && !err; a++) {
+		if (a == 1)
+			err = at_shmr_setup();	/* the region the attach cycles open */
+		for (r = 0; r < n && !err; r++)
+			for (k = 0; k < 2 && !err; k++)
+				err = breakdown_cycle(((r + k) & 1) == 0, a == 1, st[((r + k) & 1)]);
+		for (k = 0; k < 2 && !err; k++) {
+			char line[512];
+			size_t len = 0;
+
+			len += snprintf(line + len, sizeof(line) - len, "breakdown %s/%s (median ns):",
+					what[a], k == 0 ? "ioctl" : "memfd");
+			for (i = 0; i < ST_N; i++) {
+				struct bench_stats s = bench_samples_stats(&st[k][i]);
+
+				len += snprintf(line + len, sizeof(line) - len, " %s %.0f",
+						st_names[i], s.median);
+				bench_samples_reset(&st[k][i]);
+			}
+			note("%s", line);
+		}
+	}
+	if (err)
+		note("breakdown failed: %s", strerror(-err));
+	at_shmr_teardown();
+	at_memfd_teardown();
+	for (k = 0; k < 2; k++)
+		for (i = 0; i < ST_N; i++)
+			bench_samples_free(&st[k][i]);
+}
+
 /* ---- fault_4k / fault_huge ------------------------------------------------ */
 
 /* kB of the mapping at addr mapped by PMDs, from /proc/self/smaps; -1 if unknown. */
@@ -1011,7 +1102,8 @@ static void cleanup(void)
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: bench_regions [--quick] [--csv FILE|-] [--notes FILE] [--thp-advise]\n"
-		   "                     [--only lifecycle,attach,fault_4k,fault_huge,list_1000,stat_1000]\n");
+		   "                     [--only lifecycle,attach,fault_4k,fault_huge,list_1000,stat_1000]\n"
+		   "                     [--breakdown]\n");
 }
 
 int main(int argc, char **argv)
@@ -1022,21 +1114,23 @@ int main(int argc, char **argv)
 		{ "notes", required_argument, NULL, 'n' },
 		{ "thp-advise", no_argument, NULL, 't' },
 		{ "only", required_argument, NULL, 'o' },
+		{ "breakdown", no_argument, NULL, 'b' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
 	const char *csv_path = "-", *notes_path = NULL;
-	bool set_thp = false;
+	bool set_thp = false, do_breakdown = false;
 	struct plan cyc, fault, list;
 	int c, err;
 
-	while ((c = getopt_long(argc, argv, "qc:n:to:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "qc:n:to:bh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'q': quick = true; break;
 		case 'c': csv_path = optarg; break;
 		case 'n': notes_path = optarg; break;
 		case 't': set_thp = true; break;
 		case 'o': only = optarg; break;
+		case 'b': do_breakdown = true; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -1081,11 +1175,13 @@ int main(int argc, char **argv)
 		fault = (struct plan){ .warmup = 1, .reps = 3, .block = 1 };
 		list = (struct plan){ .warmup = 1, .reps = 5, .block = 2 };
 	} else {
-		cyc = (struct plan){ .warmup = 3, .reps = 31, .block = 200 };
+		cyc = (struct plan){ .warmup = 5, .reps = 61, .block = 50 };
 		fault = (struct plan){ .warmup = 1, .reps = 11, .block = 1 };
 		list = (struct plan){ .warmup = 2, .reps = 21, .block = 10 };
 	}
 
+	if (do_breakdown)
+		breakdown(quick ? 50 : 1000);
 	if (wanted("lifecycle"))
 		bench_lifecycle(cyc);
 	if (wanted("attach"))

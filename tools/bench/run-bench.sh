@@ -2,6 +2,7 @@
 # run-bench.sh: the driver of `make bench` (see docs/bench.md).
 #
 #   tools/bench/run-bench.sh [--quick] [--kernel 6.1|6.12|6.12-rt] [--no-host] [--no-vm]
+#                            [--no-build]
 #
 # 1. host: build/bench/bench_locks --csv build/bench/results.csv (lock fast
 #    paths are only compared on the host: TCG distorts them);
@@ -11,7 +12,8 @@
 #    appended to build/bench/results.csv;
 # 3. build/bench/summary.txt (the table, printed too) and build/bench/ratios.png.
 #
-# Expects the build to be done (`make bench` runs `make all` first).
+# Expects the build to be done (`make bench` runs `make all` first);
+# --no-build also keeps tools/shmr-vm from rebuilding what is stale.
 # Exit status: 0 when every part ran (missed targets are reported, not
 # failures), 1 when a benchmark or the VM failed.
 set -uo pipefail
@@ -19,14 +21,15 @@ set -uo pipefail
 top=$(cd "$(dirname "$(readlink -f "$0")")/../.." && pwd)
 cd "$top" || exit 1
 
-quick=0 kernel=6.1 do_host=1 do_vm=1
+quick=0 kernel=6.1 do_host=1 do_vm=1 vm_build=()
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--quick) quick=1; shift ;;
 	--kernel) kernel=$2; shift 2 ;;
 	--no-host) do_host=0; shift ;;
 	--no-vm) do_vm=0; shift ;;
-	-h|--help) sed -n '2,16s/^# \{0,1\}//p' "$0"; exit 0 ;;
+	--no-build) vm_build=(--no-build); shift ;;
+	-h|--help) sed -n '2,19s/^# \{0,1\}//p' "$0"; exit 0 ;;
 	*) echo "run-bench.sh: unknown argument '$1'" >&2; exit 2 ;;
 	esac
 done
@@ -79,7 +82,7 @@ if [ "$do_vm" = 1 ] && [ ${#vm_benches[@]} -gt 0 ]; then
 		echo 'st=0'
 		for b in "${vm_benches[@]}"; do
 			args="--csv /tmp/$b.csv"
-			[ "$b" = bench_regions ] && args="$args --thp-advise --notes /tmp/notes.txt"
+			[ "$b" = bench_regions ] && args="$args --thp-advise --breakdown --notes /tmp/notes.txt"
 			echo "echo '== guest: $b ${qarg[*]}'"
 			echo "/opt/shmr/bench/$b ${qarg[*]} $args || { echo \"@@NOTE $b failed (exit status \$?)\"; st=1; }"
 			echo "[ -f /tmp/$b.csv ] && sed 's/^/@@CSV /' /tmp/$b.csv"
@@ -91,7 +94,7 @@ if [ "$do_vm" = 1 ] && [ ${#vm_benches[@]} -gt 0 ]; then
 	# Boot without the VM suite's debugging options (slab debugging and page
 	# poisoning make every syscall-bound cycle 2-8x slower under TCG and
 	# would dwarf the differences being measured): Debian's defaults.
-	tools/shmr-vm --kernel "$kernel" --timeout 780 --add "$gs" \
+	tools/shmr-vm --kernel "$kernel" "${vm_build[@]}" --timeout 780 --add "$gs" \
 		--append "slub_debug=- page_poison=0 init_on_free=0" -- sh /host/vm-bench.sh 2>&1 |
 		tee "$out/vm.log" | grep --line-buffered -v '^@@'
 	vrc=${PIPESTATUS[0]}
