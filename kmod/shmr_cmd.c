@@ -122,10 +122,10 @@ static int shmr_cmd_create(struct shmr_ctx *ctx, void __user *arg,
 		return -EINVAL;
 	if (!k.size)
 		return -EINVAL;
-	align = (k.flags & SHMR_CREATE_HUGE) ? SZ_2M : PAGE_SIZE;
-	if (k.size > READ_ONCE(shmr_max_region_size) ||
-	    k.size > U64_MAX - (align - 1))
+	/* Checked before rounding, so that rounding cannot wrap. */
+	if (k.size > READ_ONCE(shmr_max_region_size))
 		return -EFBIG;
+	align = (k.flags & SHMR_CREATE_HUGE) ? SZ_2M : PAGE_SIZE;
 	size = round_up(k.size, align);
 	if (size > READ_ONCE(shmr_max_region_size))
 		return -EFBIG;

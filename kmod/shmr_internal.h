@@ -8,8 +8,8 @@
  *                       ns.inum (put_ipc_ns() is not exported, so the module
  *                       cannot pin the namespace; it only compares the key).
  *   struct shmr_region  kref'd; a reference is held by its linked name, by
- *                       every handle, and transiently by commands. Mappings
- *                       hold their handle file (vm_file), hence the region.
+ *                       every handle, by every mapping (VMA open/close) and
+ *                       transiently by commands.
  *   struct shmr_handle  private data of a region fd (a file sharing the
  *                       region's shmem inode, with our fops).
  *   struct shmr_attach  one per (region, process): handles and mappings.
@@ -118,6 +118,7 @@ struct shmr_region {
 	struct list_head ns_node;	/* ns->regions, under shmr_lock */
 	bool linked;			/* name visible, under shmr_lock */
 	struct file *shmem;		/* backing file; its inode is shared */
+	struct file *map_file;		/* vm_file of every mapping */
 	struct vfsmount *mnt;
 	const struct vm_operations_struct *shmem_vm_ops;
 	u64 id;
@@ -165,6 +166,8 @@ struct shmr_handle {
 struct shmr_ctx {
 	struct shmr_handle *handle;	/* NULL on the control fd */
 };
+
+#define SHMR_SIZE_LIMIT		(1ULL << 40)	/* max_region_size at most */
 
 /* shmr_cmd.c */
 long shmr_cmd(struct shmr_ctx *ctx, unsigned int cmd, void __user *arg,

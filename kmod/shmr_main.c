@@ -44,7 +44,7 @@ const char * const shmr_counter_names[SHMR_C_NR] = {
 
 /* ---- module parameters, range-checked ---- */
 
-#define SHMR_MAX_REGION_SIZE_LIMIT	(1ULL << 40)	/* 1 TiB */
+#define SHMR_MAX_REGION_SIZE_LIMIT	SHMR_SIZE_LIMIT	/* 1 TiB */
 #define SHMR_MAX_USER_BYTES_LIMIT	(1ULL << 46)	/* 64 TiB */
 #define SHMR_MAX_REGIONS_LIMIT		(1U << 20)
 #define SHMR_EXIT_LOG_LIMIT		4096

@@ -3,13 +3,16 @@
  * shmr: regions, names, namespaces, handles, mmap.
  *
  * A region's memory is a shmem file created on a module-private tmpfs
- * mount. A handle is a second file on the same inode (alloc_file_pseudo),
- * with our file_operations: like the SysV shm file of ipc/shm.c, a mapping
- * keeps the handle file as vm_file, so shmem's fault path (which looks at
- * vm_file's inode) works unchanged, while the mapping pins the handle and so
- * the region. The raw shmem file never reaches userspace; the inode's mode
- * bits are cleared so that it cannot be reopened through /proc/PID/fd by an
- * unprivileged user, and F_SEAL_GROW/F_SEAL_SHRINK stop ftruncate().
+ * mount. Handles are further files on the same inode (alloc_file_pseudo())
+ * with our file_operations, so the raw shmem file never reaches userspace.
+ * Mappings do not keep a handle open: mmap() swaps vm_file for the region's
+ * map_file (same inode, so shmem's fault path, which looks at vm_file's
+ * inode, works unchanged), and each VMA holds a region reference through
+ * vm_operations open/close, like the SysV shm attach count of ipc/shm.c.
+ * So closing a handle after mmap() releases the handle at once while the
+ * memory stays mapped. The inode's i_fop refuses any reopen (through
+ * /proc/PID/fd or /proc/PID/map_files), and F_SEAL_GROW/F_SEAL_SHRINK stop
+ * ftruncate() (-EPERM).
  */
 #include <linux/module.h>
 #include <linux/fs.h>
@@ -52,6 +55,22 @@ static LIST_HEAD(shmr_users);
 
 static const struct file_operations shmr_region_fops;
 static const struct vm_operations_struct shmr_vm_ops;
+
+/* The inode's i_fop: reopening a region through /proc is refused. */
+static int shmr_reopen_denied(struct inode *inode, struct file *file)
+{
+	return -EACCES;
+}
+
+static const struct file_operations shmr_inode_fops = {
+	.open = shmr_reopen_denied,
+};
+
+/* map_file: the vm_file of every mapping; it offers nothing else. */
+static const struct file_operations shmr_map_fops = {
+	.owner = THIS_MODULE,
+	.llseek = noop_llseek,
+};
 
 static struct ipc_namespace *shmr_cur_ipc(void)
 {
@@ -183,6 +202,7 @@ static void shmr_region_release(struct kref *ref)
 	mutex_unlock(&shmr_lock);
 
 	shmr_watch_stop(r);
+	fput(r->map_file);
 	fput(r->shmem);
 	put_pid(r->creator);
 	shmr_count(SHMR_C_BYTES_LIVE, -(s64)r->size);
@@ -262,7 +282,18 @@ int shmr_region_create(const char *name, u64 size, u32 flags, umode_t mode,
 	inode = file_inode(r->shmem);
 	/* No reopening through /proc/PID/fd, no resizing through a handle. */
 	inode->i_mode = S_IFREG;
+	inode->i_fop = &shmr_inode_fops;
 	SHMEM_I(inode)->seals |= F_SEAL_SEAL | F_SEAL_GROW | F_SEAL_SHRINK;
+	ihold(inode);
+	r->map_file = alloc_file_pseudo(inode, mnt, "shmr", O_RDWR,
+					&shmr_map_fops);
+	if (IS_ERR(r->map_file)) {
+		iput(inode);
+		ret = PTR_ERR(r->map_file);
+		goto out_put_shmem;
+	}
+	__module_get(THIS_MODULE);	/* dropped by __fput() */
+	r->map_file->private_data = r;
 	r->creator = get_pid(task_tgid(current));
 
 	mutex_lock(&shmr_lock);
@@ -277,7 +308,7 @@ int shmr_region_create(const char *name, u64 size, u32 flags, umode_t mode,
 			mutex_unlock(&shmr_lock);
 			*out = old;
 			ret = -EEXIST;
-			goto out_put_shmem;
+			goto out_put_map_file;
 		}
 	}
 	ret = shmr_check_limits(size, r->charge_uid);
@@ -316,8 +347,10 @@ out_free_ns:
 	shmr_ns_maybe_free_locked(ns);
 out_unlock:
 	mutex_unlock(&shmr_lock);
-out_put_shmem:
+out_put_map_file:
 	put_pid(r->creator);
+	fput(r->map_file);
+out_put_shmem:
 	fput(r->shmem);
 out_free_region:
 	kmem_cache_free(shmr_region_cache, r);
@@ -482,14 +515,16 @@ static void shmr_vma_attach(struct shmr_region *r, struct vm_area_struct *vma)
 
 static struct shmr_region *shmr_vma_region(struct vm_area_struct *vma)
 {
-	struct shmr_handle *h = vma->vm_file->private_data;
-
-	return h->region;
+	return vma->vm_file->private_data;
 }
 
+/* A VMA copied by fork(), split, or moved by mremap(). */
 static void shmr_vm_open(struct vm_area_struct *vma)
 {
-	shmr_vma_attach(shmr_vma_region(vma), vma);
+	struct shmr_region *r = shmr_vma_region(vma);
+
+	shmr_region_get(r);
+	shmr_vma_attach(r, vma);
 }
 
 /*
@@ -518,6 +553,8 @@ static void shmr_vm_close(struct vm_area_struct *vma)
 	if (gone)
 		shmr_attach_free(a);
 	shmr_count(SHMR_C_MAPPINGS_LIVE, -1);
+	/* mmap_lock -> shmr_lock is the documented order. */
+	shmr_region_put(r);
 }
 
 static vm_fault_t shmr_vm_fault(struct vm_fault *vmf)
@@ -576,6 +613,8 @@ static int shmr_region_mmap(struct file *file, struct vm_area_struct *vma)
 	/* Every VMA of a region gets the same shmem vm_ops; remember them. */
 	WRITE_ONCE(r->shmem_vm_ops, vma->vm_ops);
 	vma->vm_ops = &shmr_vm_ops;
+	vma_set_file(vma, r->map_file);
+	shmr_region_get(r);
 	shmr_vma_attach(r, vma);
 	return 0;
 }

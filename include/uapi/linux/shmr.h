@@ -23,6 +23,21 @@
  *    STAT (by id), LIST, EXITED;
  *  - a region fd (returned by CREATE and OPEN): FEATURES, STAT, SEAL, EVENTS.
  * Any other command on either is -ENOTTY.
+ *
+ * Errors the module chooses (besides the above):
+ *  - size 0 -EINVAL; size over the max_region_size module parameter -EFBIG
+ *    (checked before rounding, so no size can wrap);
+ *  - more regions than max_regions (all namespaces) -ENOSPC; more bytes
+ *    of live regions for the creating euid than max_user_bytes -EDQUOT;
+ *  - names: 0 pointer or empty -EINVAL, over SHMR_NAME_MAX -ENAMETOOLONG,
+ *    containing '/' -EINVAL, unreadable -EFAULT; missing -ENOENT;
+ *  - OPEN (and create-or-open) denied by the mode -EACCES; writable OPEN of
+ *    a sealed region -EPERM; UNLINK by other than the owner (or
+ *    CAP_SYS_ADMIN / CAP_IPC_OWNER in the namespace's user ns) -EPERM;
+ *  - mmap: MAP_PRIVATE -EINVAL; offset or length past the end -ENXIO;
+ *    PROT_WRITE through a read-only handle -EACCES, on a sealed region
+ *    -EPERM; ftruncate() on a region fd -EPERM (read-write) or -EINVAL;
+ *  - a region fd cannot be reopened through /proc/PID/fd (-EACCES).
  */
 #ifndef _UAPI_LINUX_SHMR_H
 #define _UAPI_LINUX_SHMR_H
