@@ -200,13 +200,14 @@ TEST_F(create, size_over_max)
 	uint64_t max = self->feat.max_region_size;
 	struct shmr_create c;
 
+	/* over the module's limit: -EFBIG, as for a file grown past s_maxbytes */
 	ASSERT_NE(0ULL, (unsigned long long)max);
 	init_create(&c, self->name, max + 1);
-	EXPECT_EQ(-EINVAL, create_raw(self->ctl, &c));
+	EXPECT_EQ(-EFBIG, create_raw(self->ctl, &c));
 	init_create(&c, self->name, max + self->pg);
-	EXPECT_EQ(-EINVAL, create_raw(self->ctl, &c));
+	EXPECT_EQ(-EFBIG, create_raw(self->ctl, &c));
 	init_create(&c, NULL, max * 2);
-	EXPECT_EQ(-EINVAL, create_raw(self->ctl, &c));
+	EXPECT_EQ(-EFBIG, create_raw(self->ctl, &c));
 	EXPECT_TRUE(name_absent(self->ctl, self->name));
 }
 
@@ -223,18 +224,23 @@ TEST_F(create, size_overflowing)
 	struct shmr_create c;
 	unsigned int i;
 
+	/*
+	 * Sizes whose rounding would wrap are over any limit: -EFBIG, not a
+	 * small region made of the wrapped size.
+	 */
 	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
+		ASSERT_LT(self->feat.max_region_size, sizes[i]);
 		init_create(&c, self->name, sizes[i]);
-		EXPECT_EQ(-EINVAL, create_raw(self->ctl, &c))
+		EXPECT_EQ(-EFBIG, create_raw(self->ctl, &c))
 			TH_LOG("size %#llx", (unsigned long long)sizes[i]);
 		init_create(&c, NULL, sizes[i]);
-		EXPECT_EQ(-EINVAL, create_raw(self->ctl, &c))
+		EXPECT_EQ(-EFBIG, create_raw(self->ctl, &c))
 			TH_LOG("anonymous, size %#llx", (unsigned long long)sizes[i]);
 	}
 	/* and with the huge flag, whose rounding is coarser */
 	init_create(&c, NULL, ~0ULL - 2 * 1024 * 1024 + 2);
 	c.flags = SHMR_CREATE_HUGE;
-	EXPECT_EQ(-EINVAL, create_raw(self->ctl, &c));
+	EXPECT_EQ(-EFBIG, create_raw(self->ctl, &c));
 	EXPECT_TRUE(name_absent(self->ctl, self->name));
 }
 

@@ -2,7 +2,7 @@
 /*
  * mmap() of a region fd: MAP_SHARED only; offset and length bounded by the
  * region (a mapping ending exactly at the end works, one byte page further
- * is refused); growing a mapping past the end with mremap() cannot reach
+ * is refused with -ENXIO, POSIX's errno for this); growing a mapping past the end with mremap() cannot reach
  * memory (refused, or SIGBUS); a read-only handle gets no writable mapping,
  * neither at mmap() nor by mprotect(); read(), write() and ftruncate() on a
  * region fd are refused (the region is only reachable through mappings).
@@ -110,28 +110,29 @@ TEST_F(mmap, exactly_to_the_end)
 			     (off_t)(self->size - self->pg)));
 }
 
+/* POSIX: "[ENXIO] Addresses in the range [off,off+len) are invalid for the object" */
 TEST_F(mmap, length_past_end)
 {
-	EXPECT_EQ(-EINVAL, try_map(self->size + self->pg, PROT_READ, MAP_SHARED,
-				   self->fd, 0));
-	EXPECT_EQ(-EINVAL, try_map(self->size + 1, PROT_READ, MAP_SHARED, self->fd, 0));
-	EXPECT_EQ(-EINVAL, try_map(self->size, PROT_READ, MAP_SHARED, self->fd,
-				   (off_t)self->pg));
-	EXPECT_EQ(-EINVAL, try_map(2 * self->pg, PROT_READ, MAP_SHARED, self->fd,
-				   (off_t)(self->size - self->pg)));
-	EXPECT_EQ(-EINVAL, try_map(64 * self->size, PROT_READ, MAP_SHARED, self->ro, 0));
+	EXPECT_EQ(-ENXIO, try_map(self->size + self->pg, PROT_READ, MAP_SHARED,
+				  self->fd, 0));
+	EXPECT_EQ(-ENXIO, try_map(self->size + 1, PROT_READ, MAP_SHARED, self->fd, 0));
+	EXPECT_EQ(-ENXIO, try_map(self->size, PROT_READ, MAP_SHARED, self->fd,
+				  (off_t)self->pg));
+	EXPECT_EQ(-ENXIO, try_map(2 * self->pg, PROT_READ, MAP_SHARED, self->fd,
+				  (off_t)(self->size - self->pg)));
+	EXPECT_EQ(-ENXIO, try_map(64 * self->size, PROT_READ, MAP_SHARED, self->ro, 0));
 }
 
 TEST_F(mmap, offset_past_end)
 {
-	EXPECT_EQ(-EINVAL, try_map(self->pg, PROT_READ, MAP_SHARED, self->fd,
-				   (off_t)self->size));
-	EXPECT_EQ(-EINVAL, try_map(self->pg, PROT_READ, MAP_SHARED, self->fd,
-				   (off_t)(self->size + self->pg)));
-	EXPECT_EQ(-EINVAL, try_map(self->pg, PROT_READ, MAP_SHARED, self->fd,
-				   (off_t)1 << 40));
-	EXPECT_EQ(-EINVAL, try_map(self->pg, PROT_READ, MAP_SHARED, self->ro,
-				   (off_t)self->size));
+	EXPECT_EQ(-ENXIO, try_map(self->pg, PROT_READ, MAP_SHARED, self->fd,
+				  (off_t)self->size));
+	EXPECT_EQ(-ENXIO, try_map(self->pg, PROT_READ, MAP_SHARED, self->fd,
+				  (off_t)(self->size + self->pg)));
+	EXPECT_EQ(-ENXIO, try_map(self->pg, PROT_READ, MAP_SHARED, self->fd,
+				  (off_t)1 << 40));
+	EXPECT_EQ(-ENXIO, try_map(self->pg, PROT_READ, MAP_SHARED, self->ro,
+				  (off_t)self->size));
 }
 
 /* Touch the page at arg; the child's death tells what happened. */
@@ -224,11 +225,17 @@ TEST_F(mmap, ftruncate_refused)
 {
 	struct shmr_region_info info;
 
-	/* the size is fixed at creation */
+	/*
+	 * The size is fixed at creation: like a memfd sealed with
+	 * F_SEAL_SHRINK | F_SEAL_GROW, -EPERM; a read-only handle is not open
+	 * for writing, -EINVAL as for any such fd.
+	 */
 	EXPECT_EQ(-1, ftruncate(self->fd, 0));
-	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(EPERM, errno);
 	EXPECT_EQ(-1, ftruncate(self->fd, (off_t)(2 * self->size)));
-	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(EPERM, errno);
+	EXPECT_EQ(-1, ftruncate(self->fd, (off_t)self->size - 1));
+	EXPECT_EQ(EPERM, errno);
 	EXPECT_EQ(-1, ftruncate(self->ro, 0));
 	EXPECT_EQ(EINVAL, errno);
 	ASSERT_EQ(0, shmr_stat_fd(self->fd, &info));
