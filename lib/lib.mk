@@ -27,3 +27,49 @@ $(LIB_A): $(LIB_OBJS)
 	@mkdir -p $(@D)
 	rm -f $@
 	$(AR) rcs $@ $^
+
+# ---- install -----------------------------------------------------------------
+# make install [DESTDIR=...] [PREFIX=/usr/local] [LIBDIR=...] [INCLUDEDIR=...]
+#              [BINDIR=...] [SBINDIR=...] [MANDIR=...]
+# Library (shared with SONAME links, static), headers (shmr.h and the UAPI
+# header as linux/shmr.h), shmr.pc, shmrctl (in SBINDIR) and the man pages.
+# Man page aliases: one ".so" page per documented function name.
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+MAN3_PAGES := $(wildcard man/*.3)
+MAN7_PAGES := $(wildcard man/*.7)
+MAN8_PAGES := $(wildcard man/*.8)
+# alias page -> target page, as "alias:target"
+MAN3_ALIASES := $(shell cat man/aliases 2>/dev/null)
+
+.PHONY: install-lib install-headers install-tools install-man
+install: install-lib install-headers install-tools install-man
+
+install-lib: $(LIB_SO) $(LIB_A)
+	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(PKGCONFIGDIR)
+	install -m 755 $(LIB_SO) $(DESTDIR)$(LIBDIR)/libshmr.so.$(SHMR_VERSION)
+	ln -sf libshmr.so.$(SHMR_VERSION) $(DESTDIR)$(LIBDIR)/libshmr.so.$(SHMR_SOVERSION)
+	ln -sf libshmr.so.$(SHMR_SOVERSION) $(DESTDIR)$(LIBDIR)/libshmr.so
+	install -m 644 $(LIB_A) $(DESTDIR)$(LIBDIR)/libshmr.a
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
+		-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' -e 's|@VERSION@|$(SHMR_VERSION)|g' \
+		lib/shmr.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/shmr.pc
+	chmod 644 $(DESTDIR)$(PKGCONFIGDIR)/shmr.pc
+
+install-headers:
+	install -d $(DESTDIR)$(INCLUDEDIR)/linux
+	install -m 644 lib/include/shmr.h $(DESTDIR)$(INCLUDEDIR)/shmr.h
+	install -m 644 include/uapi/linux/shmr.h $(DESTDIR)$(INCLUDEDIR)/linux/shmr.h
+
+install-tools: $(BUILD)/bin/shmrctl
+	install -d $(DESTDIR)$(SBINDIR)
+	install -m 755 $(BUILD)/bin/shmrctl $(DESTDIR)$(SBINDIR)/shmrctl
+
+install-man:
+	install -d $(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(MANDIR)/man8
+	$(if $(MAN3_PAGES),install -m 644 $(MAN3_PAGES) $(DESTDIR)$(MANDIR)/man3/)
+	$(if $(MAN7_PAGES),install -m 644 $(MAN7_PAGES) $(DESTDIR)$(MANDIR)/man7/)
+	$(if $(MAN8_PAGES),install -m 644 $(MAN8_PAGES) $(DESTDIR)$(MANDIR)/man8/)
+	@for a in $(MAN3_ALIASES); do \
+		name=$${a%%:*}; target=$${a#*:}; \
+		echo ".so man3/$$target" > $(DESTDIR)$(MANDIR)/man3/$$name.3 || exit 1; \
+	done
