@@ -616,6 +616,55 @@ TEST_F(misc, exited_positive)
 	EXPECT_NE(0xA5A5A5A5U, x.total);
 }
 
+TEST_F(misc, exited_record_zeroed)
+{
+	struct shmr_exit_record *rec;
+	struct shmr_exited x;
+	const uint32_t cap = 1024;
+	int status, found = -1;
+	uint32_t i;
+	pid_t pid;
+
+	/* a child that exits with status 3 while holding a handle */
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		int fd = shmr_open(self->ctl, self->name, 0, NULL);
+
+		_exit(fd < 0 ? 1 : 3);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	ASSERT_EQ(3, WEXITSTATUS(status));
+
+	rec = calloc(cap, sizeof(*rec));
+	ASSERT_NE(NULL, rec);
+	shmr_fill_a5(rec, cap * sizeof(*rec));
+	memset(&x, 0, sizeof(x));
+	x.records = (uintptr_t)rec;
+	x.cap = cap;
+	ASSERT_EQ(0, shmr_ioctl(self->ctl, SHMR_IOC_EXITED, &x));
+	ASSERT_LE(1U, x.count);
+	EXPECT_LE(x.count, x.total);
+	for (i = 0; i < x.count; i++)
+		if (rec[i].region_id == self->id && rec[i].pid == pid)
+			found = (int)i;
+	ASSERT_LE(0, found);
+	EXPECT_EQ(0, rec[found].signal);
+	EXPECT_EQ(3, rec[found].status);
+	EXPECT_EQ(1U, rec[found].handles);
+	EXPECT_EQ(0U, rec[found].mappings);
+	EXPECT_EQ(0U, rec[found].reserved0);
+	EXPECT_STREQ(self->name, rec[found].name);
+	EXPECT_TRUE(shmr_str_zero_padded(rec[found].name, sizeof(rec[found].name)));
+	EXPECT_TRUE(shmr_str_zero_padded(rec[found].comm, sizeof(rec[found].comm)));
+	/* nothing written past count */
+	if (x.count < cap) {
+		EXPECT_TRUE(shmr_all_bytes(&rec[x.count], sizeof(*rec), 0xA5));
+	}
+	free(rec);
+}
+
 TEST_F(misc, exited_flags_unknown)
 {
 	struct shmr_exited x;
