@@ -1,0 +1,105 @@
+// SPDX-License-Identifier: GPL-2.0
+/* shmrctl on the kernel backend: who, leaks, and the common output/exit-code checks. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+__attribute__((constructor)) static void need_module(void)
+{
+	if (access("/dev/shmr", F_OK)) {
+		printf("TAP version 13\n1..0 # SKIP /dev/shmr absent (module not loaded)\n");
+		exit(4);
+	}
+	setenv("SHMR_BACKEND", "kernel", 1);
+}
+
+#define EXPECT_KERNEL 1
+#include "shmrctl_tests.h"
+
+TEST(who_shows_attached)
+{
+	const char *name = tname("who");
+	struct shmr_region *reg;
+	char pid[16], want[128];
+	const char *row;
+	struct res r;
+	void *p;
+
+	ASSERT_EQ(0, shmr_region_create(&SHMR_REGION_OPTS(.name = name, .size = 4096), &reg));
+	ASSERT_EQ(0, shmr_region_map(reg, &p));
+	snprintf(pid, sizeof(pid), "%d", (int)getpid());
+	ASSERT_EQ(0, RUN(&r, "who", name));
+	EXPECT_NE(NULL, strstr(r.out, "PID  COMM"));
+	EXPECT_NE(NULL, strstr(r.out, "HANDLES  MAPS  SINCE\n"));
+	row = row_with(r.out, 0, pid);
+	ASSERT_NE(NULL, row) TH_LOG("%s", r.out);
+	/* one row: ours (shmrctl itself never attaches) */
+	EXPECT_EQ(NULL, strchr(strchr(r.out, '\n') + 1, '\n')[1] ? "more rows" : NULL);
+	EXPECT_NE(NULL, strstr(row, "  1  ")) TH_LOG("%s", row);
+	EXPECT_NE(NULL, strstr(row, "Z"));
+	ASSERT_EQ(0, RUN(&r, "who", name, "--json"));
+	EXPECT_TRUE(json_valid(r.out)) TH_LOG("%s", r.out);
+	snprintf(want, sizeof(want), "{\"pid\": %s, \"comm\": ", pid);
+	EXPECT_NE(NULL, strstr(r.out, want));
+	/* list shows the counts */
+	ASSERT_EQ(0, RUN(&r, "list"));
+	row = row_with(r.out, 1, name);
+	ASSERT_NE(NULL, row);
+	{
+		unsigned int h = 0, m = 0, a = 0;
+
+		EXPECT_EQ(3, sscanf(row, "%*s %*s %*s %*s %*s %u %u %u", &h, &m, &a));
+		EXPECT_EQ(1U, h);
+		EXPECT_EQ(1U, m);
+		EXPECT_EQ(1U, a);
+	}
+	EXPECT_EQ(3, RUN(&r, "who", tname("nope")));
+	EXPECT_EQ(0, shmr_region_unmap(p));
+	EXPECT_EQ(0, shmr_region_close(reg));
+	EXPECT_EQ(0, shmr_region_unlink(name));
+}
+
+TEST(leaks_names_killed_worker)
+{
+	const char *name = tname("killed");
+	struct shmr_region *reg;
+	int sync[2];
+	char pid_s[16], c;
+	const char *row;
+	struct res r;
+	pid_t pid;
+
+	ASSERT_EQ(0, shmr_region_create(&SHMR_REGION_OPTS(.name = name, .size = 4096), &reg));
+	ASSERT_EQ(0, pipe(sync));
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (pid == 0) {
+		struct shmr_region *o;
+		void *p;
+
+		if (shmr_region_open(name, 0, &o) || shmr_region_map(o, &p))
+			_exit(10);
+		if (write(sync[1], "x", 1) != 1)
+			_exit(11);
+		pause();
+		_exit(0);
+	}
+	ASSERT_EQ(1, read(sync[0], &c, 1));
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	snprintf(pid_s, sizeof(pid_s), "%d", (int)pid);
+	ASSERT_EQ(0, RUN(&r, "leaks"));
+	EXPECT_NE(NULL, strstr(r.out, "WHEN  "));
+	row = row_with(r.out, 1, pid_s);
+	ASSERT_NE(NULL, row) TH_LOG("%s", r.out);
+	EXPECT_NE(NULL, strstr(row, " killed:SIGKILL "));
+	EXPECT_NE(NULL, strstr(row, name));
+	ASSERT_EQ(0, RUN(&r, "leaks", "--json"));
+	EXPECT_TRUE(json_valid(r.out)) TH_LOG("%s", r.out);
+	EXPECT_NE(NULL, strstr(r.out, "\"signal\": 9"));
+	EXPECT_EQ(2, RUN(&r, "leaks", "extra"));
+	EXPECT_EQ(0, shmr_region_close(reg));
+	EXPECT_EQ(0, shmr_region_unlink(name));
+}
+
+TEST_HARNESS_MAIN
