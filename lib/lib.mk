@@ -73,3 +73,9 @@ install-man:
 		name=$${a%%:*}; target=$${a#*:}; \
 		echo ".so man3/$$target" > $(DESTDIR)$(MANDIR)/man3/$$name.3 || exit 1; \
 	done
+
+# ---- shmr-demo: helper programs of tools/demo-lib.sh (built with the tools) ----
+tools: $(BUILD)/bin/shmr-demo
+$(BUILD)/bin/shmr-demo: tools/shmrctl/demo/shmr-demo.c lib/include/shmr.h $(LIB_A)
+	@mkdir -p $(@D)
+	$(CC) $(SHMR_CPPFLAGS) $(SHMR_CFLAGS) $(CFLAGS) -o $@ $< $(LIB_A) -pthread
