@@ -215,6 +215,72 @@ TEST_F(stat, attach_cap_zero)
 	EXPECT_EQ(1U, s.info.nattach);
 }
 
+TEST_F(stat, attach_short_buffer)
+{
+	struct shmr_attach_info att[3];
+	int go[2], ready[2], i;
+	pid_t pid[2];
+	struct shmr_stat s;
+	char c;
+
+	ASSERT_EQ(0, pipe(go));
+	ASSERT_EQ(0, pipe(ready));
+	/* two more processes attached, each by a handle of its own */
+	for (i = 0; i < 2; i++) {
+		pid[i] = fork();
+		ASSERT_LE(0, pid[i]);
+		if (pid[i] == 0) {
+			int fd = shmr_open(self->ctl, self->name, SHMR_OPEN_RDONLY, NULL);
+
+			close(self->fd);	/* attached only through fd */
+			close(go[1]);
+			if (fd < 0)
+				_exit(1);
+			if (write(ready[1], "r", 1) != 1 || read(go[0], &c, 1) < 0)
+				_exit(2);
+			_exit(0);
+		}
+	}
+	for (i = 0; i < 2; i++)
+		ASSERT_EQ(1, read(ready[0], &c, 1));
+
+	init_stat(&s, 0);
+	shmr_fill_a5(att, sizeof(att));
+	s.attach = (uintptr_t)att;
+	s.attach_cap = 2;
+	ASSERT_EQ(0, shmr_ioctl(self->fd, SHMR_IOC_STAT, &s));
+	/* a short buffer is not an error: count < nattach */
+	EXPECT_EQ(3U, s.info.nattach);
+	EXPECT_EQ(3U, s.info.handles);
+	EXPECT_EQ(2U, s.attach_count);
+	EXPECT_NE(0, att[0].pid);
+	EXPECT_NE(att[0].pid, att[1].pid);
+	EXPECT_TRUE(shmr_all_bytes(&att[2], sizeof(att[2]), 0xA5));
+
+	init_stat(&s, self->id);
+	shmr_fill_a5(att, sizeof(att));
+	s.attach = (uintptr_t)att;
+	s.attach_cap = 3;
+	ASSERT_EQ(0, shmr_ioctl(self->ctl, SHMR_IOC_STAT, &s));
+	ASSERT_EQ(3U, s.attach_count);
+	for (i = 0; i < 3; i++) {
+		EXPECT_EQ(1U, att[i].handles);
+		EXPECT_EQ(0U, att[i].mappings);
+		EXPECT_EQ(0U, att[i].flags);
+		EXPECT_TRUE(shmr_str_zero_padded(att[i].comm, sizeof(att[i].comm)));
+	}
+	EXPECT_TRUE((att[0].pid == getpid()) + (att[1].pid == getpid()) +
+		    (att[2].pid == getpid()) == 1);
+
+	close(go[1]);
+	for (i = 0; i < 2; i++) {
+		int status;
+
+		ASSERT_EQ(pid[i], waitpid(pid[i], &status, 0));
+		EXPECT_EQ(0, status);
+	}
+}
+
 TEST_F(stat, attach_bad_pointer)
 {
 	char *buf = shmr_guard_alloc();

@@ -9,6 +9,8 @@
  * class applies: owner, else group, else other), CAP_IPC_OWNER overriding
  * as for SysV shm. STAT reports the owner and mode.
  */
+#include <sched.h>
+
 #include "shmr_test.h"
 
 #define OWNER_UID	1000
@@ -240,6 +242,44 @@ TEST_F(perm, excl_create_existing_is_eexist)
 		EXPECT_EQ(-EEXIST, shmr_run_as(&cr, do_op, &op))
 			TH_LOG("mode %04o, %s", variant->mode, subjects[i].what);
 	}
+}
+
+#define NO_USERNS	(-10003)
+
+/* do_op() from inside a new user namespace, where this user has every cap. */
+static int do_op_in_userns(void *arg)
+{
+	if (unshare(CLONE_NEWUSER))
+		return NO_USERNS;
+	if (!(shmr_caps_current() & SHMR_CAP(CAP_IPC_OWNER)))
+		return NO_USERNS;
+	return do_op(arg);
+}
+
+TEST_F(perm, userns_caps_do_not_override)
+{
+	/*
+	 * CAP_IPC_OWNER counts in the user namespace that owns the region's
+	 * IPC namespace (the initial one here), not in one the user made.
+	 */
+	const struct shmr_creds other = { 1003, 1003, 0, { 0 }, 0 };
+	const struct subject as_other = { "other", other, CLASS_OTHER, false };
+	struct op op = {
+		.name = self->name, .size = self->pg, .mode = 0600, .id = self->id,
+	};
+	int ret;
+
+	op.flags = SHMR_OPEN_RDONLY;
+	ret = shmr_run_as(&other, do_op_in_userns, &op);
+	if (ret == NO_USERNS)
+		SKIP(return, "cannot create a user namespace as uid 1003");
+	EXPECT_EQ(expected(&as_other, variant->mode, 4), ret);
+	op.flags = 0;
+	EXPECT_EQ(expected(&as_other, variant->mode, 6),
+		  shmr_run_as(&other, do_op_in_userns, &op));
+	op.create = true;
+	EXPECT_EQ(expected(&as_other, variant->mode, 6),
+		  shmr_run_as(&other, do_op_in_userns, &op));
 }
 
 TEST_F(perm, stat_owner_and_mode)

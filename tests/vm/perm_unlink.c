@@ -5,6 +5,8 @@
  * Everyone else gets -EPERM and the name stays; a missing name is -ENOENT
  * for everyone.
  */
+#include <sched.h>
+
 #include "shmr_test.h"
 
 #define OWNER_UID	1000
@@ -168,6 +170,37 @@ TEST_F(perm, missing_name_is_enoent)
 		EXPECT_EQ(-ENOENT, shmr_run_as(&cr, do_unlink, self->r->name))
 			TH_LOG("%s", subjects[i].what);
 	}
+}
+
+#define NO_USERNS	(-10003)
+
+static int unlink_in_userns(void *arg)
+{
+	if (unshare(CLONE_NEWUSER))
+		return NO_USERNS;
+	if (!(shmr_caps_current() & SHMR_CAP(CAP_SYS_ADMIN)))
+		return NO_USERNS;
+	return do_unlink(arg);
+}
+
+TEST_F(perm, userns_caps_do_not_unlink)
+{
+	/* CAP_SYS_ADMIN / CAP_IPC_OWNER in a user namespace of one's own */
+	const struct shmr_creds owner = { OWNER_UID, OWNER_GID, 0, { 0 }, 0 };
+	const struct shmr_creds other = { 1003, 1003, 0, { 0 }, 0 };
+	int ret;
+
+	shmr_test_name(self->r->name, sizeof(self->r->name), "perm_unlink");
+	shmr_track(self->r->name);
+	ASSERT_EQ(0, shmr_run_as(&owner, create_as_owner, self->r));
+	ret = shmr_run_as(&other, unlink_in_userns, self->r->name);
+	if (ret == NO_USERNS)
+		SKIP(return, "cannot create a user namespace as uid 1003");
+	EXPECT_EQ(-EPERM, ret);
+	EXPECT_TRUE(linked(self->r));
+	/* the owner inside a user namespace of its own is still the owner */
+	EXPECT_EQ(0, shmr_run_as(&owner, unlink_in_userns, self->r->name));
+	EXPECT_FALSE(linked(self->r));
 }
 
 TEST_F(perm, refused_unlink_leaves_region_usable)
