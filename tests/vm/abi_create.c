@@ -335,7 +335,39 @@ TEST_F(create, name_max_length)
 	EXPECT_EQ(SHMR_NAME_MAX, (int)strlen(info.name));
 	EXPECT_STREQ(name, info.name);
 	close(fd);
+	/* OPEN and UNLINK take the longest name too */
+	fd = shmr_open(self->ctl, name, SHMR_OPEN_RDONLY, NULL);
+	ASSERT_LE(0, fd);
+	close(fd);
 	EXPECT_EQ(0, shmr_unlink(self->ctl, name));
+	EXPECT_EQ(-ENOENT, shmr_open(self->ctl, name, 0, NULL));
+}
+
+TEST_F(create, name_ends_at_unreadable_page)
+{
+	char *buf = shmr_guard_alloc();
+	char *name, *end;
+	int fd, len;
+
+	ASSERT_NE(NULL, buf);
+	end = shmr_guard_fault(buf);
+	/* short and longest names whose NUL is the last readable byte */
+	for (len = (int)strlen(self->name); len <= SHMR_NAME_MAX;
+	     len += SHMR_NAME_MAX - (int)strlen(self->name)) {
+		name = end - len - 1;
+		memset(name, 'e', len);
+		memcpy(name, self->name, strlen(self->name));
+		name[len] = 0;
+		fd = shmr_create(self->ctl, shmr_track(name), self->pg,
+				 SHMR_CREATE_EXCL, 0600, NULL);
+		ASSERT_LE(0, fd) TH_LOG("length %d", len);
+		close(fd);
+		fd = shmr_open(self->ctl, name, 0, NULL);
+		ASSERT_LE(0, fd) TH_LOG("length %d", len);
+		close(fd);
+		EXPECT_EQ(0, shmr_unlink(self->ctl, name)) TH_LOG("length %d", len);
+	}
+	shmr_guard_free(buf);
 }
 
 TEST_F(create, name_too_long)
