@@ -60,7 +60,11 @@ static int posix_create(struct shmr_region *r, uint64_t size, uint32_t mode, uin
 			close(fd);
 			return err == -EFBIG ? -EINVAL : err;
 		}
-		goto done;
+		/* no fstat on this hot path: the id (inode) is filled on demand */
+		r->fd = fd;
+		r->size = size;
+		r->id = 0;
+		return 0;
 	}
 	err = shm_path(r->name, path, sizeof(path));
 	if (err)
@@ -91,7 +95,6 @@ static int posix_create(struct shmr_region *r, uint64_t size, uint32_t mode, uin
 			return -EINVAL;
 		}
 	}
-done:
 	if (!cloexec && fcntl(fd, F_SETFD, 0)) {
 		err = -errno;
 		close(fd);

@@ -283,7 +283,7 @@ struct shmr_tracked {
 	int fd;			/* handle: its fd; mapping: -1 */
 	void *addr;		/* mapping: its address; handle: NULL */
 	uint64_t size;
-	uint64_t id;		/* region id (posix: inode number) */
+	uint64_t id;		/* region id (posix: inode number, 0 for anonymous) */
 	int32_t pid;		/* process that made it (differs after fork) */
 	int inherited;		/* made before a fork, by the parent */
 	char where[128];	/* "file:line", "func+0xoff (object)" or "0xaddr" */
