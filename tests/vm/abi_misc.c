@@ -662,6 +662,15 @@ TEST_F(misc, exited_record_zeroed)
 	if (x.count < cap) {
 		EXPECT_TRUE(shmr_all_bytes(&rec[x.count], sizeof(*rec), 0xA5));
 	}
+	/* forget them again, so that the run ends with no records held */
+	memset(&x, 0, sizeof(x));
+	x.records = (uintptr_t)rec;
+	x.cap = cap;
+	x.flags = SHMR_EXITED_CLEAR;
+	EXPECT_EQ(0, shmr_ioctl(self->ctl, SHMR_IOC_EXITED, &x));
+	memset(&x, 0, sizeof(x));
+	EXPECT_EQ(0, shmr_ioctl(self->ctl, SHMR_IOC_EXITED, &x));
+	EXPECT_EQ(0U, x.total);
 	free(rec);
 }
 

@@ -238,6 +238,8 @@ TEST_F(stat, attach_short_buffer)
 				_exit(1);
 			if (write(ready[1], "r", 1) != 1 || read(go[0], &c, 1) < 0)
 				_exit(2);
+			/* detach before exiting: no exit record left behind */
+			close(fd);
 			_exit(0);
 		}
 	}

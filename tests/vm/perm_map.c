@@ -329,8 +329,10 @@ TEST_F(map, received_read_only_handle)
 static int inherited_try(void *arg)
 {
 	struct recv_arg *ra = arg;	/* sock is the inherited region fd here */
+	int ret = try_all_writes(ra->sh, ra->sock);
 
-	return try_all_writes(ra->sh, ra->sock);
+	close(ra->sock);
+	return ret;
 }
 
 TEST_F(map, inherited_read_only_handle)
