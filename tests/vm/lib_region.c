@@ -2,6 +2,7 @@
 /* libshmr region API on the kernel backend: every call and error path. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include "shmr.h"
@@ -179,6 +180,8 @@ TEST(kernel_exit_records)
 		struct shmr_region *o;
 		void *p;
 
+		prctl(PR_SET_PDEATHSIG, SIGKILL);	/* never outlive the test */
+		close(sync[0]);
 		if (shmr_region_open(name, 0, &o) || shmr_region_map(o, &p))
 			_exit(10);
 		if (write(sync[1], "x", 1) != 1)
@@ -186,8 +189,13 @@ TEST(kernel_exit_records)
 		pause();
 		_exit(0);
 	}
-	ASSERT_EQ(1, read(sync[0], &c, 1));
+	close(sync[1]);
+	c = 0;
+	if (read(sync[0], &c, 1) != 1)
+		c = 0;
 	kill(pid, SIGKILL);
+	close(sync[0]);
+	ASSERT_EQ('x', c);
 	EXPECT_EQ(1000 + SIGKILL, child_status(pid));
 	EXPECT_EQ(-EINVAL, shmr_exit_list(NULL, 1, 0));
 	EXPECT_EQ(-EINVAL, shmr_exit_list(NULL, 0, 1U << 5));

@@ -2,6 +2,7 @@
 /* shmrctl on the kernel backend: who, leaks, and the common output/exit-code checks. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 __attribute__((constructor)) static void need_module(void)
@@ -77,6 +78,8 @@ TEST(leaks_names_killed_worker)
 		struct shmr_region *o;
 		void *p;
 
+		prctl(PR_SET_PDEATHSIG, SIGKILL);	/* never outlive the test */
+		close(sync[0]);
 		if (shmr_region_open(name, 0, &o) || shmr_region_map(o, &p))
 			_exit(10);
 		if (write(sync[1], "x", 1) != 1)
@@ -84,8 +87,13 @@ TEST(leaks_names_killed_worker)
 		pause();
 		_exit(0);
 	}
-	ASSERT_EQ(1, read(sync[0], &c, 1));
+	close(sync[1]);
+	c = 0;
+	if (read(sync[0], &c, 1) != 1)
+		c = 0;
 	kill(pid, SIGKILL);
+	close(sync[0]);
+	ASSERT_EQ('x', c);
 	waitpid(pid, NULL, 0);
 	snprintf(pid_s, sizeof(pid_s), "%d", (int)pid);
 	ASSERT_EQ(0, RUN(&r, "leaks"));
