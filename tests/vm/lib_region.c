@@ -2,6 +2,7 @@
 /* libshmr region API on the kernel backend: every call and error path. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <poll.h>
 #include <sys/prctl.h>
 #include <unistd.h>
 
@@ -155,7 +156,14 @@ TEST(kernel_events)
 	EXPECT_EQ(-EINVAL, shmr_region_events(r, NULL));
 	ASSERT_EQ(0, shmr_region_events(r, &ev));
 	EXPECT_EQ(0U, ev);
-	ASSERT_EQ(0, shmr_region_unlink(name));
+	{
+		struct pollfd pfd = { .fd = shmr_region_fd(r), .events = POLLIN };
+
+		EXPECT_EQ(0, poll(&pfd, 1, 0));
+		ASSERT_EQ(0, shmr_region_unlink(name));
+		EXPECT_EQ(1, poll(&pfd, 1, 1000));
+		EXPECT_TRUE(pfd.revents & POLLIN);
+	}
 	ASSERT_EQ(0, shmr_region_events(r, &ev));
 	EXPECT_TRUE(ev & SHMR_EVENT_UNLINKED);
 	ASSERT_EQ(0, shmr_region_events(r, &ev));
@@ -219,5 +227,26 @@ TEST(kernel_exit_records)
 	EXPECT_EQ(0, shmr_region_close(r));
 }
 
+
+TEST(kernel_huge)
+{
+	struct shmr_region_stat st;
+	struct shmr_region *r;
+	uint64_t f;
+	char *p;
+
+	ASSERT_EQ(0, shmr_features(&f));
+	if (!(f & SHMR_FEATURE_HUGE))
+		SKIP(return, "module without SHMR_FEAT_HUGE");
+	ASSERT_EQ(0, create_named(NULL, 4096, SHMR_REGION_HUGE, &r));
+	EXPECT_EQ(2ULL << 20, shmr_region_size(r));
+	ASSERT_EQ(0, shmr_region_stat(r, &st));
+	EXPECT_TRUE(st.flags & SHMR_STAT_HUGE);
+	ASSERT_EQ(0, shmr_region_map(r, (void **)&p));
+	p[0] = 1;
+	p[(2 << 20) - 1] = 2;
+	EXPECT_EQ(0, shmr_region_unmap(p));
+	EXPECT_EQ(0, shmr_region_close(r));
+}
 
 TEST_HARNESS_MAIN
