@@ -6,9 +6,14 @@
  * OPEN) until the open file description is released, whoever holds it
  * then: fds inherited over fork() or passed with SCM_RIGHTS are invisible
  * to a driver (no callback runs), so they count for the opener. A mapping
- * counts for the process whose mm holds the VMA: mmap() is the caller,
- * fork() finds the child through mm->owner (see shmr_compat.h), VMA splits
- * and mremap() inherit the entry of the original VMA through vm_private_data.
+ * counts for the process whose mm holds the VMA; entries are matched by
+ * thread-group pid or by mm. fork() calls vm_ops->open() for the child's
+ * VMAs before the child has a pid (copy_mm() runs before the pids are
+ * attached), so such an entry starts with only the mm, and its pid is
+ * filled in later from mm->owner (see shmr_compat.h) or from the first
+ * call the child makes itself; until then STAT shows pid 0. VMA splits and
+ * mremap() find the entry by mm. An entry's mm is kept only while it has
+ * mappings, so a stale mm pointer is never compared.
  *
  * Death. A detach is a death when it happens because the process is
  * exiting: a handle released by its opener while PF_EXITING (exit_files()
@@ -37,6 +42,7 @@
 #include <linux/mm.h>
 
 #include "shmr_internal.h"
+#include "shmr_compat.h"
 
 #define SHMR_WATCH_RECHECKS	100
 #define SHMR_WATCH_DELAY	(HZ / 50)
@@ -46,14 +52,9 @@ bool shmr_current_dying(struct pid *pid)
 	return (current->flags & PF_EXITING) && task_tgid(current) == pid;
 }
 
-struct shmr_attach *shmr_attach_alloc(struct pid *pid)
+struct shmr_attach *shmr_attach_alloc(void)
 {
-	struct shmr_attach *a = kzalloc(sizeof(*a), GFP_KERNEL);
-
-	if (!a)
-		return NULL;
-	a->pid = get_pid(pid);
-	return a;
+	return kzalloc(sizeof(struct shmr_attach), GFP_KERNEL);
 }
 
 void shmr_attach_free(struct shmr_attach *a)
@@ -62,31 +63,67 @@ void shmr_attach_free(struct shmr_attach *a)
 	kfree(a);
 }
 
-/*
- * The entry of @pid for region @r, created from *@spare if there is none
- * (then *@spare is set to NULL). Called with r->lock held.
- */
-struct shmr_attach *shmr_attach_get_locked(struct shmr_region *r,
-					   struct pid *pid,
-					   struct shmr_attach **spare)
+/* Fill in the pid of an entry created by fork(). Called with r->lock held. */
+static void shmr_attach_resolve_locked(struct shmr_attach *a)
 {
 	struct task_struct *task;
-	struct shmr_attach *a;
+	struct pid *pid;
 
-	list_for_each_entry(a, &r->attaches, node)
-		if (a->pid == pid && !a->died)
-			return a;
-	a = *spare;
-	*spare = NULL;
-	a->since_ns = ktime_get_real_ns();
+	if (a->pid || !a->mm)
+		return;
+	pid = shmr_mm_tgid(a->mm);
+	if (!pid)
+		return;
+	a->pid = pid;
 	rcu_read_lock();
 	task = pid_task(pid, PIDTYPE_TGID);
 	if (task)
 		get_task_comm(a->comm, task);
 	rcu_read_unlock();
+}
+
+/*
+ * The entry of the process with thread-group @pid (may be NULL if not known
+ * yet) or address space @mm, created from *@spare if there is none (then
+ * *@spare is set to NULL). @map: the caller adds a mapping in @mm. Called
+ * with r->lock held.
+ */
+struct shmr_attach *shmr_attach_get_locked(struct shmr_region *r,
+					   struct pid *pid,
+					   struct mm_struct *mm, bool map,
+					   struct shmr_attach **spare)
+{
+	struct task_struct *task;
+	struct shmr_attach *a;
+
+	list_for_each_entry(a, &r->attaches, node) {
+		if (a->died)
+			continue;
+		if ((pid && a->pid == pid) || (mm && a->mm == mm))
+			goto found;
+	}
+	a = *spare;
+	if (!a)
+		return NULL;
+	*spare = NULL;
+	a->since_ns = ktime_get_real_ns();
+	/* A fork()ed child has its parent's comm at this point. */
+	get_task_comm(a->comm, current);
+	if (pid) {
+		rcu_read_lock();
+		task = pid_task(pid, PIDTYPE_TGID);
+		if (task)
+			get_task_comm(a->comm, task);
+		rcu_read_unlock();
+	}
 	list_add_tail(&a->node, &r->attaches);
 	r->nattach++;
 	shmr_count(SHMR_C_ATTACH_LIVE, 1);
+found:
+	if (!a->pid && pid)
+		a->pid = get_pid(pid);
+	if (map && !a->mm)
+		a->mm = mm;
 	return a;
 }
 
@@ -156,15 +193,18 @@ static void shmr_log_exit(struct shmr_region *r, struct shmr_attach *a)
 bool shmr_attach_drop_locked(struct shmr_region *r, struct shmr_attach *a,
 			     bool handle, bool died)
 {
+	shmr_attach_resolve_locked(a);
 	if (died && !a->died) {
 		a->died = true;
+		if (!a->pid)
+			a->pid = get_pid(task_tgid(current));
 		shmr_log_exit(r, a);
 		shmr_raise_locked(r, SHMR_EV_PEER_DIED, a);
 	}
 	if (handle)
 		a->handles--;
-	else
-		a->mappings--;
+	else if (!--a->mappings)
+		a->mm = NULL;
 	if (a->handles || a->mappings)
 		return false;
 	list_del(&a->node);
@@ -186,6 +226,7 @@ unsigned int shmr_attach_snapshot_locked(struct shmr_region *r,
 	list_for_each_entry(a, &r->attaches, node) {
 		if (n == cap)
 			break;
+		shmr_attach_resolve_locked(a);
 		memset(&out[n], 0, sizeof(out[n]));
 		out[n].pid = pid_nr_ns(a->pid, pns);
 		out[n].handles = a->handles;

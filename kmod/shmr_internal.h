@@ -43,6 +43,7 @@ struct pid;
 struct file;
 struct vfsmount;
 struct seq_file;
+struct mm_struct;
 
 enum shmr_counter {
 	SHMR_C_REGIONS_LIVE,
@@ -146,7 +147,8 @@ struct shmr_region {
 
 struct shmr_attach {
 	struct list_head node;		/* region->attaches */
-	struct pid *pid;		/* thread-group pid */
+	struct pid *pid;		/* thread-group pid; NULL until known */
+	struct mm_struct *mm;		/* set only while mappings > 0 */
 	u64 since_ns;
 	unsigned int handles;
 	unsigned int mappings;
@@ -195,8 +197,9 @@ int shmr_proc_show(struct seq_file *m, void *v);
 /* shmr_attach.c */
 struct shmr_attach *shmr_attach_get_locked(struct shmr_region *r,
 					   struct pid *pid,
+					   struct mm_struct *mm, bool map,
 					   struct shmr_attach **spare);
-struct shmr_attach *shmr_attach_alloc(struct pid *pid);
+struct shmr_attach *shmr_attach_alloc(void);
 void shmr_attach_free(struct shmr_attach *a);
 bool shmr_attach_drop_locked(struct shmr_region *r, struct shmr_attach *a,
 			     bool handle, bool died);

@@ -423,7 +423,7 @@ int shmr_handle_open(struct shmr_region *r, bool write, bool cloexec,
 	h = kmem_cache_zalloc(shmr_handle_cache, GFP_KERNEL);
 	if (!h)
 		return -ENOMEM;
-	spare = shmr_attach_alloc(task_tgid(current));
+	spare = shmr_attach_alloc();
 	if (!spare) {
 		ret = -ENOMEM;
 		goto out_free_handle;
@@ -449,7 +449,8 @@ int shmr_handle_open(struct shmr_region *r, bool write, bool cloexec,
 	shmr_region_get(r);
 
 	spin_lock(&r->lock);
-	a = shmr_attach_get_locked(r, task_tgid(current), &spare);
+	a = shmr_attach_get_locked(r, task_tgid(current), current->mm, false,
+				   &spare);
 	a->handles++;
 	h->attach = a;
 	list_add_tail(&h->node, &r->handles);
@@ -495,13 +496,10 @@ static int shmr_region_file_release(struct inode *inode, struct file *file)
 static void shmr_vma_attach(struct shmr_region *r, struct vm_area_struct *vma)
 {
 	struct pid *pid = shmr_mm_tgid(vma->vm_mm);
-	struct shmr_attach *spare = NULL, *a = NULL;
+	struct shmr_attach *spare = shmr_attach_alloc(), *a = NULL;
 
-	if (pid)
-		spare = shmr_attach_alloc(pid);
 	spin_lock(&r->lock);
-	if (spare)
-		a = shmr_attach_get_locked(r, pid, &spare);
+	a = shmr_attach_get_locked(r, pid, vma->vm_mm, true, &spare);
 	if (a)
 		a->mappings++;
 	r->nmappings++;
