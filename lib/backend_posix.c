@@ -178,6 +178,16 @@ static int posix_stat(const struct shmr_region *r, struct shmr_region_stat *st)
 	return 0;
 }
 
+/* creation order, like the module's list: ctime, then inode */
+static int by_ctime(const void *a, const void *b)
+{
+	const struct shmr_region_stat *x = a, *y = b;
+
+	if (x->ctime_ns != y->ctime_ns)
+		return x->ctime_ns < y->ctime_ns ? -1 : 1;
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
 static int posix_list(struct shmr_region_stat *out, size_t cap)
 {
 	size_t plen = sizeof(POSIX_PREFIX) - 1;
@@ -201,6 +211,8 @@ static int posix_list(struct shmr_region_stat *out, size_t cap)
 		count++;
 	}
 	closedir(d);
+	if (out && cap)
+		qsort(out, count < cap ? count : cap, sizeof(*out), by_ctime);
 	return count > INT32_MAX ? INT32_MAX : (int)count;
 }
 
