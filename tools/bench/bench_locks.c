@@ -1,0 +1,471 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * bench_locks: shmr locks beside glibc's process-shared pthread locks, on
+ * the host, in one run, interleaved.
+ *
+ *   bench_locks [--quick] [--csv FILE]
+ *
+ * mutex_uncontended    lock+unlock in one thread (ns)
+ * mutex_contended_2p   N processes hammering one lock around a counter
+ * mutex_contended_4p     increment (ops/s, all processes together)
+ * handoff_p50/p99      time from the holder's unlock to the blocked
+ *                      waiter's return from lock, two processes (ns)
+ * rwlock_read_mostly   4 processes, 1 write in 20 (ops/s)
+ *
+ * Implementations: shmr, pthread_normal and pthread_robust (both
+ * PTHREAD_PROCESS_SHARED), pthread_rwlock (shared). Every repetition runs
+ * each implementation once, in turn; the first repetition is a warm-up and
+ * is discarded. Rows: median, p10 and p90 over repetitions (for handoff,
+ * of each repetition's p50/p99). The table gives shmr's ratio to each
+ * baseline (median / median) and, for contended runs, fairness: the
+ * slowest process's share over the fastest's, worst repetition.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <shmr.h>
+#include "bench.h"
+
+enum impl { SHMR, PT_NORMAL, PT_ROBUST, NR_MUTEX_IMPLS };
+static const char *const impl_name[] = { "shmr", "pthread_normal", "pthread_robust" };
+
+#define MAXP		4
+#define HANDOFFS_MAX	4000
+
+struct shared {
+	struct shmr_mutex sm;
+	pthread_mutex_t pn;
+	pthread_mutex_t pr;
+	struct shmr_rwlock srw;
+	pthread_rwlock_t prw;
+	char pad0[64];
+	volatile long counter;
+	char pad1[64];
+	volatile int ready;
+	volatile int go;
+	volatile int stop;
+	char pad2[64];
+	long ops[MAXP];
+	/* handoff */
+	volatile uint64_t t_release;
+	volatile int turn;
+	uint64_t lat[HANDOFFS_MAX];
+};
+
+static struct shared *sh;
+static bool quick;
+
+static inline int do_lock(enum impl im)
+{
+	switch (im) {
+	case SHMR: {
+		int r = shmr_mutex_lock(&sh->sm);
+
+		if (r == -EOWNERDEAD)
+			r = shmr_mutex_consistent(&sh->sm);
+		return r;
+	}
+	case PT_NORMAL:
+		return pthread_mutex_lock(&sh->pn);
+	default:
+		return pthread_mutex_lock(&sh->pr);
+	}
+}
+
+static inline void do_unlock(enum impl im)
+{
+	switch (im) {
+	case SHMR:
+		shmr_mutex_unlock(&sh->sm);
+		break;
+	case PT_NORMAL:
+		pthread_mutex_unlock(&sh->pn);
+		break;
+	default:
+		pthread_mutex_unlock(&sh->pr);
+		break;
+	}
+}
+
+static void init_locks(void)
+{
+	pthread_mutexattr_t a;
+	pthread_rwlockattr_t ra;
+
+	pthread_mutexattr_init(&a);
+	pthread_mutexattr_setpshared(&a, PTHREAD_PROCESS_SHARED);
+	pthread_mutex_init(&sh->pn, &a);
+	pthread_mutexattr_setrobust(&a, PTHREAD_MUTEX_ROBUST);
+	pthread_mutex_init(&sh->pr, &a);
+	pthread_mutexattr_destroy(&a);
+	pthread_rwlockattr_init(&ra);
+	pthread_rwlockattr_setpshared(&ra, PTHREAD_PROCESS_SHARED);
+	pthread_rwlock_init(&sh->prw, &ra);
+	shmr_mutex_init(&sh->sm, 0);
+	shmr_rwlock_init(&sh->srw, 0);
+}
+
+/* ---- results and table ---------------------------------------------------- */
+
+struct row {
+	const char *bench, *impl, *unit;
+	struct bench_stats st;
+	double fairness;	/* <0: not applicable */
+};
+
+static struct row rows[64];
+static int nrows;
+static FILE *csv;
+
+static void add_row(const char *bench, const char *impl, const char *unit,
+		    struct bench_samples *s, double fairness)
+{
+	struct row *r = &rows[nrows++];
+
+	r->bench = bench;
+	r->impl = impl;
+	r->unit = unit;
+	r->st = bench_samples_stats(s);
+	r->fairness = fairness;
+	bench_report(bench, impl, unit, &r->st);
+	bench_csv_row(csv, bench, impl, unit, &r->st);
+}
+
+static const struct row *find_row(const char *bench, const char *impl)
+{
+	int i;
+
+	for (i = 0; i < nrows; i++)
+		if (!strcmp(rows[i].bench, bench) && !strcmp(rows[i].impl, impl))
+			return &rows[i];
+	return NULL;
+}
+
+static void print_table(void)
+{
+	int i;
+
+	printf("%-20s %-15s %-6s %12s %12s %12s %12s %9s\n", "benchmark", "impl",
+	       "unit", "median", "p10", "p90", "shmr/this", "fairness");
+	for (i = 0; i < nrows; i++) {
+		const struct row *r = &rows[i], *s = find_row(r->bench, "shmr");
+		char ratio[32] = "-", fair[32] = "-";
+
+		if (s && r != s && r->st.median > 0)
+			snprintf(ratio, sizeof(ratio), "%.2fx",
+				 s->st.median / r->st.median);
+		if (r->fairness >= 0)
+			snprintf(fair, sizeof(fair), "%.2f", r->fairness);
+		printf("%-20s %-15s %-6s %12.1f %12.1f %12.1f %12s %9s\n",
+		       r->bench, r->impl, r->unit, r->st.median, r->st.p10,
+		       r->st.p90, ratio, fair);
+	}
+	printf("(ratio: shmr median / baseline median; for ns lower is better,"
+	       " for ops/s higher is better)\n");
+}
+
+/* ---- processes -------------------------------------------------------------- */
+
+typedef void (*child_fn)(int idx, int arg);
+
+static void run_children(int n, child_fn fn, int arg, long ms)
+{
+	pid_t pid[MAXP];
+	int i;
+
+	sh->ready = 0;
+	sh->go = 0;
+	sh->stop = 0;
+	for (i = 0; i < n; i++) {
+		pid[i] = fork();
+		if (pid[i] == 0) {
+			__atomic_add_fetch(&sh->ready, 1, __ATOMIC_SEQ_CST);
+			while (!sh->go)
+				;
+			fn(i, arg);
+			_exit(0);
+		}
+	}
+	while (__atomic_load_n(&sh->ready, __ATOMIC_SEQ_CST) < n)
+		usleep(100);
+	__atomic_store_n(&sh->go, 1, __ATOMIC_SEQ_CST);
+	if (ms > 0) {
+		usleep((useconds_t)ms * 1000);
+		__atomic_store_n(&sh->stop, 1, __ATOMIC_SEQ_CST);
+	}
+	for (i = 0; i < n; i++)
+		waitpid(pid[i], NULL, 0);
+}
+
+/* ---- mutex_uncontended -------------------------------------------------------- */
+
+static double uncontended(enum impl im, long n)
+{
+	uint64_t t0 = bench_now_ns();
+	long i;
+
+	for (i = 0; i < n; i++) {
+		do_lock(im);
+		do_unlock(im);
+	}
+	return (double)(bench_now_ns() - t0) / (double)n;
+}
+
+/* ---- contended ---------------------------------------------------------------- */
+
+static void contend(int idx, int im)
+{
+	long n = 0;
+
+	while (!sh->stop) {
+		do_lock(im);
+		sh->counter++;
+		do_unlock(im);
+		n++;
+	}
+	sh->ops[idx] = n;
+}
+
+static double contended(enum impl im, int nproc, long ms, double *fair)
+{
+	long total = 0, mn = -1, mx = 0;
+	int i;
+
+	sh->counter = 0;
+	run_children(nproc, contend, im, ms);
+	for (i = 0; i < nproc; i++) {
+		total += sh->ops[i];
+		if (mn < 0 || sh->ops[i] < mn)
+			mn = sh->ops[i];
+		if (sh->ops[i] > mx)
+			mx = sh->ops[i];
+	}
+	if (total != sh->counter) {
+		fprintf(stderr, "bench_locks: %s lost updates (%ld != %ld)\n",
+			impl_name[im], total, sh->counter);
+		exit(1);
+	}
+	*fair = mx ? (double)mn / (double)mx : 0;
+	return (double)total * 1000.0 / (double)ms;
+}
+
+/* ---- handoff ------------------------------------------------------------------- */
+
+static inline void spin_ns(uint64_t ns)
+{
+	uint64_t end = bench_now_ns() + ns;
+
+	while (bench_now_ns() < end)
+		;
+}
+
+/*
+ * Two processes pass the lock back and forth. On turn i the holder (i % 2)
+ * lets the other block in lock for a while (0-40 us, varying), stamps the
+ * time and unlocks; the waiter stamps its return from lock and becomes the
+ * holder of turn i + 1.
+ */
+static void handoff_child(int idx, int arg)
+{
+	enum impl im = (enum impl)(arg & 0xff);
+	int n = arg >> 8, i;
+
+	if (idx == 0) {
+		do_lock(im);
+		__atomic_store_n(&sh->turn, 0, __ATOMIC_SEQ_CST);
+	}
+	for (i = 0; i < n; i++) {
+		if (i % 2 == idx) {
+			/* holder: wait until the other has announced itself */
+			while (sh->turn != 2 * i + 1)
+				;
+			spin_ns(2000 + (uint64_t)((i * 7919) % 40) * 1000);
+			sh->t_release = bench_now_ns();
+			do_unlock(im);
+		} else {
+			while (sh->turn != 2 * i)
+				;
+			__atomic_store_n(&sh->turn, 2 * i + 1, __ATOMIC_SEQ_CST);
+			do_lock(im);
+			sh->lat[i] = bench_now_ns() - sh->t_release;
+			__atomic_store_n(&sh->turn, 2 * i + 2, __ATOMIC_SEQ_CST);
+		}
+	}
+	if (n % 2 == idx)
+		do_unlock(im);
+}
+
+static void handoff(enum impl im, int n, double *p50, double *p99)
+{
+	struct bench_samples s = { 0 };
+	int i;
+
+	sh->turn = -1;
+	run_children(2, handoff_child, (int)im | (n << 8), 0);
+	for (i = 0; i < n; i++)
+		bench_samples_add(&s, (double)sh->lat[i]);
+	qsort(s.v, s.n, sizeof(double), bench__cmp_double);
+	*p50 = bench__pct_sorted(s.v, s.n, 50);
+	*p99 = bench__pct_sorted(s.v, s.n, 99);
+	bench_samples_free(&s);
+}
+
+/* ---- rwlock ---------------------------------------------------------------------- */
+
+static void rw_child(int idx, int use_shmr)
+{
+	unsigned int seed = (unsigned int)idx * 7 + 1;
+	long n = 0;
+	volatile long sink = 0;
+
+	while (!sh->stop) {
+		bool w = rand_r(&seed) % 20 == 0;
+
+		if (use_shmr) {
+			if (w)
+				shmr_rwlock_wrlock(&sh->srw);
+			else
+				shmr_rwlock_rdlock(&sh->srw);
+		} else if (w) {
+			pthread_rwlock_wrlock(&sh->prw);
+		} else {
+			pthread_rwlock_rdlock(&sh->prw);
+		}
+		if (w)
+			sh->counter++;
+		else
+			sink += sh->counter;
+		if (use_shmr)
+			shmr_rwlock_unlock(&sh->srw);
+		else
+			pthread_rwlock_unlock(&sh->prw);
+		n++;
+	}
+	sh->ops[idx] = n;
+}
+
+static double rw_read_mostly(bool use_shmr, long ms, double *fair)
+{
+	long total = 0, mn = -1, mx = 0;
+	int i;
+
+	run_children(4, rw_child, use_shmr, ms);
+	for (i = 0; i < 4; i++) {
+		total += sh->ops[i];
+		if (mn < 0 || sh->ops[i] < mn)
+			mn = sh->ops[i];
+		if (sh->ops[i] > mx)
+			mx = sh->ops[i];
+	}
+	*fair = mx ? (double)mn / (double)mx : 0;
+	return (double)total * 1000.0 / (double)ms;
+}
+
+/* ---- main ------------------------------------------------------------------------- */
+
+static double worst(double a, double b)
+{
+	return a < b ? a : b;
+}
+
+int main(int argc, char **argv)
+{
+	struct bench_samples un[NR_MUTEX_IMPLS] = { 0 }, c2[NR_MUTEX_IMPLS] = { 0 };
+	struct bench_samples c4[NR_MUTEX_IMPLS] = { 0 }, h50[NR_MUTEX_IMPLS] = { 0 };
+	struct bench_samples h99[NR_MUTEX_IMPLS] = { 0 }, rw[2] = { 0 };
+	double f2[NR_MUTEX_IMPLS], f4[NR_MUTEX_IMPLS], frw[2], f, p50, p99, v;
+	const char *csv_path = NULL;
+	int reps, im, rep, i, handoffs;
+	long n_un, ms;
+
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--quick")) {
+			quick = true;
+		} else if (!strcmp(argv[i], "--csv") && i + 1 < argc) {
+			csv_path = argv[++i];
+		} else {
+			fprintf(stderr, "usage: %s [--quick] [--csv FILE]\n", argv[0]);
+			return 2;
+		}
+	}
+	if (csv_path) {
+		csv = bench_csv_open(csv_path);
+		if (!csv)
+			return 1;
+	}
+	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
+		  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (sh == MAP_FAILED) {
+		perror("mmap");
+		return 1;
+	}
+	init_locks();
+	reps = quick ? 3 : 11;
+	n_un = quick ? 200000 : 2000000;
+	ms = quick ? 40 : 200;
+	handoffs = quick ? 400 : HANDOFFS_MAX;
+	for (im = 0; im < NR_MUTEX_IMPLS; im++)
+		f2[im] = f4[im] = 1.0;
+	frw[0] = frw[1] = 1.0;
+
+	fprintf(stderr, "bench_locks: %d repetitions (+1 warm-up), %ld ms per contended run\n",
+		reps, ms);
+	for (rep = 0; rep <= reps; rep++) {
+		for (im = 0; im < NR_MUTEX_IMPLS; im++) {
+			v = uncontended(im, n_un);
+			if (rep)
+				bench_samples_add(&un[im], v);
+		}
+		for (im = 0; im < NR_MUTEX_IMPLS; im++) {
+			v = contended(im, 2, ms, &f);
+			if (rep) {
+				bench_samples_add(&c2[im], v);
+				f2[im] = worst(f2[im], f);
+			}
+			v = contended(im, 4, ms, &f);
+			if (rep) {
+				bench_samples_add(&c4[im], v);
+				f4[im] = worst(f4[im], f);
+			}
+		}
+		for (im = 0; im < NR_MUTEX_IMPLS; im++) {
+			handoff(im, handoffs, &p50, &p99);
+			if (rep) {
+				bench_samples_add(&h50[im], p50);
+				bench_samples_add(&h99[im], p99);
+			}
+		}
+		for (i = 0; i < 2; i++) {
+			v = rw_read_mostly(i == 0, ms, &f);
+			if (rep) {
+				bench_samples_add(&rw[i], v);
+				frw[i] = worst(frw[i], f);
+			}
+		}
+	}
+	for (im = 0; im < NR_MUTEX_IMPLS; im++)
+		add_row("mutex_uncontended", impl_name[im], "ns", &un[im], -1);
+	for (im = 0; im < NR_MUTEX_IMPLS; im++)
+		add_row("mutex_contended_2p", impl_name[im], "ops/s", &c2[im], f2[im]);
+	for (im = 0; im < NR_MUTEX_IMPLS; im++)
+		add_row("mutex_contended_4p", impl_name[im], "ops/s", &c4[im], f4[im]);
+	for (im = 0; im < NR_MUTEX_IMPLS; im++)
+		add_row("handoff_p50", impl_name[im], "ns", &h50[im], -1);
+	for (im = 0; im < NR_MUTEX_IMPLS; im++)
+		add_row("handoff_p99", impl_name[im], "ns", &h99[im], -1);
+	add_row("rwlock_read_mostly", "shmr", "ops/s", &rw[0], frw[0]);
+	add_row("rwlock_read_mostly", "pthread_rwlock", "ops/s", &rw[1], frw[1]);
+	print_table();
+	bench_csv_close(csv);
+	return 0;
+}
