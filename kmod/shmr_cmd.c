@@ -35,7 +35,7 @@ static int shmr_copy_out(void __user *arg, const void *k, size_t ksize)
 
 static bool shmr_nonzero(const void *p, size_t n)
 {
-	return memchr_inv(p, 0, n) != NULL;
+	return !!memchr_inv(p, 0, n);
 }
 
 /* A name: 1..SHMR_NAME_MAX bytes, NUL-terminated, no '/'. */

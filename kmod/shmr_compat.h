@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * shmr: every difference between the supported kernels (6.1, 6.12,
- * 6.12-rt) lives here; no version checks elsewhere.
+ * 6.12-rt) lives here; no version checks elsewhere. Features are detected
+ * from the kernel headers in kmod/Kbuild (SHMR_HAVE_*), not by version.
  */
 #ifndef _SHMR_COMPAT_H
 #define _SHMR_COMPAT_H
 
-#include <linux/version.h>
 #include <linux/mm.h>
 #include <linux/mm_types.h>
 #include <linux/pid.h>
@@ -17,7 +17,7 @@
 static inline void shmr_vm_flags_clear(struct vm_area_struct *vma,
 				       unsigned long flags)
 {
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
+#ifdef SHMR_HAVE_VM_FLAGS_CLEAR
 	vm_flags_clear(vma, flags);
 #else
 	vma->vm_flags &= ~flags;

@@ -28,6 +28,7 @@
 #ifndef _SHMR_INTERNAL_H
 #define _SHMR_INTERNAL_H
 
+#include <linux/bits.h>
 #include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
@@ -169,7 +170,7 @@ struct shmr_ctx {
 	struct shmr_handle *handle;	/* NULL on the control fd */
 };
 
-#define SHMR_SIZE_LIMIT		(1ULL << 40)	/* max_region_size at most */
+#define SHMR_SIZE_LIMIT		BIT_ULL(40)	/* max_region_size at most */
 
 /* shmr_cmd.c */
 long shmr_cmd(struct shmr_ctx *ctx, unsigned int cmd, void __user *arg,

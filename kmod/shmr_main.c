@@ -20,7 +20,9 @@
 
 #include "shmr_internal.h"
 
+/* Namespaces, region lists and names, per-user bytes: shmr_internal.h */
 DEFINE_MUTEX(shmr_lock);
+/* Every namespace's exit log ring. */
 DEFINE_SPINLOCK(shmr_log_lock);
 struct workqueue_struct *shmr_wq;
 struct vfsmount *shmr_mnt;
@@ -45,8 +47,8 @@ const char * const shmr_counter_names[SHMR_C_NR] = {
 /* ---- module parameters, range-checked ---- */
 
 #define SHMR_MAX_REGION_SIZE_LIMIT	SHMR_SIZE_LIMIT	/* 1 TiB */
-#define SHMR_MAX_USER_BYTES_LIMIT	(1ULL << 46)	/* 64 TiB */
-#define SHMR_MAX_REGIONS_LIMIT		(1U << 20)
+#define SHMR_MAX_USER_BYTES_LIMIT	BIT_ULL(46)	/* 64 TiB */
+#define SHMR_MAX_REGIONS_LIMIT		BIT(20)
 #define SHMR_EXIT_LOG_LIMIT		4096
 
 unsigned long long shmr_max_region_size = 16ULL << 30;

@@ -51,6 +51,7 @@ struct shmr_user {
 	kuid_t uid;
 	u64 bytes;
 };
+
 static LIST_HEAD(shmr_users);
 
 static const struct file_operations shmr_region_fops;

@@ -408,11 +408,12 @@ TEST_F(region, shmem_returned)
 	ASSERT_NE(MAP_FAILED, p);
 	shmr_fill(p, len, 1);
 	during = meminfo_kb("Shmem");
-	EXPECT_LE(before + (long)(len >> 10) - 64, during);
+	EXPECT_LE(before + (long)(len >> 10) - 256, during);
 	munmap(p, len);
 	close(fd);
 	after = meminfo_kb("Shmem");
-	/* within 256 kB: test output may land on a tmpfs meanwhile */
+	/* within 256 kB: other tmpfs users come and go meanwhile */
+	EXPECT_LE((long)(len >> 10) - 256, during - after);
 	EXPECT_GE(before + 256, after) TH_LOG("Shmem %ld kB -> %ld -> %ld",
 					     before, during, after);
 	EXPECT_COUNTS_BACK(&self->start);
