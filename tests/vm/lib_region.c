@@ -48,12 +48,10 @@ TEST(kernel_who)
 	EXPECT_EQ(-ENOENT, shmr_region_who_id(0xfffffffffffULL, a, 1));
 	EXPECT_EQ(0, shmr_region_close(r2));
 	EXPECT_EQ(0, shmr_region_close(r));
-	/*
-	 * The mapping alone keeps us attached (it also keeps the creating
-	 * handle's open file description alive, which the module counts).
-	 */
+	/* the mapping alone keeps us attached; handles follow open fds */
 	EXPECT_EQ(1, shmr_region_who_id(st.id, a, 4));
 	EXPECT_EQ(getpid(), a[0].pid);
+	EXPECT_EQ(0U, a[0].handles);
 	EXPECT_EQ(1U, a[0].mappings);
 	EXPECT_EQ(0, shmr_region_unmap(p));
 	EXPECT_EQ(0, shmr_region_unlink(tname("who")));
