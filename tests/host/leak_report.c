@@ -213,6 +213,15 @@ TEST(leak_file_appends)
 	EXPECT_NE(NULL, strstr(buf, "leaks=3\n"));
 }
 
+TEST(leak_file_unwritable_falls_back_to_stderr)
+{
+	struct run r;
+
+	run_child(&r, "warn", "/nonexistent-dir/leaks.txt", leak_some);
+	EXPECT_EQ(0, r.status);
+	check_report(_metadata, r.out, r.pid);
+}
+
 static void leak_escaped(void)
 {
 	struct shmr_region *r;
