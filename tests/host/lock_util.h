@@ -37,16 +37,32 @@ static inline pid_t my_tid(void)
 	return (pid_t)syscall(SYS_gettid);
 }
 
-/* Iteration scale: SHMR_TEST_SCALE (default 1; the VM sets it lower). */
+static inline uint64_t now_ns(clockid_t clk);
+
+/*
+ * Iteration scale: SHMR_TEST_SCALE if set, else 1 on a fast machine and
+ * 0.1 when a fixed loop runs more than 5x slower than on real hardware
+ * (the VM's TCG emulation).
+ */
 static inline long scaled(long n)
 {
+	static double f;
 	const char *s = getenv("SHMR_TEST_SCALE");
-	double f = s ? atof(s) : 1.0;
 	long r;
 
-	if (f <= 0)
-		f = 1.0;
-	r = (long)(n * f);
+	if (f == 0 && s)
+		f = atof(s);
+	if (f <= 0) {
+		uint64_t t0 = now_ns(CLOCK_MONOTONIC);
+		volatile unsigned long x = 0;
+		unsigned long i;
+
+		for (i = 0; i < 2000000; i++)
+			x += i;
+		/* ~1-2 ms natively */
+		f = now_ns(CLOCK_MONOTONIC) - t0 > 10000000ull ? 0.1 : 1.0;
+	}
+	r = (long)((double)n * f);
 	return r < 1 ? 1 : r;
 }
 
