@@ -106,8 +106,37 @@ TEST(leaks_names_killed_worker)
 	EXPECT_TRUE(json_valid(r.out)) TH_LOG("%s", r.out);
 	EXPECT_NE(NULL, strstr(r.out, "\"signal\": 9"));
 	EXPECT_EQ(2, RUN(&r, "leaks", "extra"));
+	/* --clear shows them once more, then they are gone */
+	ASSERT_EQ(0, RUN(&r, "leaks", "--clear"));
+	EXPECT_NE(NULL, row_with(r.out, 1, pid_s));
+	ASSERT_EQ(0, RUN(&r, "leaks"));
+	EXPECT_EQ(NULL, row_with(r.out, 1, pid_s)) TH_LOG("%s", r.out);
 	EXPECT_EQ(0, shmr_region_close(reg));
 	EXPECT_EQ(0, shmr_region_unlink(name));
+}
+
+TEST(stat_anonymous_by_id)
+{
+	struct shmr_region_stat st;
+	struct shmr_region *reg;
+	char id[32];
+	struct res r;
+
+	ASSERT_EQ(0, shmr_region_create(&SHMR_REGION_OPTS(.size = 8192), &reg));
+	ASSERT_EQ(0, shmr_region_stat(reg, &st));
+	snprintf(id, sizeof(id), "%llu", (unsigned long long)st.id);
+	ASSERT_EQ(0, RUN(&r, "stat", id));
+	EXPECT_NE(NULL, strstr(r.out, "name:        (anonymous)\n")) TH_LOG("%s", r.out);
+	EXPECT_NE(NULL, strstr(r.out, "flags:       anon\n"));
+	EXPECT_NE(NULL, strstr(r.out, "handles:     1\n"));
+	ASSERT_EQ(0, RUN(&r, "stat", id, "--json"));
+	EXPECT_TRUE(json_valid(r.out));
+	EXPECT_NE(NULL, strstr(r.out, "\"name\": null"));
+	EXPECT_NE(NULL, strstr(r.out, "\"flags\": [\"anon\"]"));
+	ASSERT_EQ(0, RUN(&r, "list"));
+	EXPECT_NE(NULL, row_with(r.out, 1, "(anonymous)"));
+	EXPECT_EQ(0, shmr_region_close(reg));
+	EXPECT_EQ(3, RUN(&r, "stat", id));
 }
 
 TEST_HARNESS_MAIN
