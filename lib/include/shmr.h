@@ -315,8 +315,9 @@ SHMR_API int shmr_registry_list(struct shmr_tracked *out, size_t cap);
  *
  * At exit the same report is written if N > 0, controlled by the
  * environment: SHMR_LEAK=off|warn|fatal (default warn: written to stderr;
- * fatal: written, then the process exits with SHMR_LEAK_EXIT_CODE) and
- * SHMR_LEAK_FILE=PATH (appended to PATH instead of stderr).
+ * fatal: written, then the process exits with SHMR_LEAK_EXIT_CODE; any
+ * other value: warn) and SHMR_LEAK_FILE=PATH (appended to PATH instead of
+ * stderr; stderr if PATH cannot be opened). Both are read at exit.
  */
 SHMR_API int shmr_leak_report(FILE *f);
 
