@@ -119,6 +119,8 @@ static int copy_opts(const struct shmr_region_opts *in, struct shmr_region_opts 
 
 	if (!in || in->sz < OPTS_SIZE_V1)
 		return -EINVAL;
+	if (in->sz > 4096)	/* not a struct anyone will ever pass */
+		return -E2BIG;
 	memset(out, 0, sizeof(*out));
 	if (in->sz > sizeof(*out)) {
 		for (i = sizeof(*out); i < in->sz; i++)

@@ -214,6 +214,8 @@ TEST(create_errors)
 	EXPECT_EQ(-EINVAL, shmr_region_create(&o, &r));
 	o.sz = 0;
 	EXPECT_EQ(-EINVAL, shmr_region_create(&o, &r));
+	o.sz = (size_t)1 << 40;
+	EXPECT_EQ(-E2BIG, shmr_region_create(&o, &r));
 	o.sz = sizeof(o);
 	o.size = 0;
 	EXPECT_EQ(-EINVAL, shmr_region_create(&o, &r));
