@@ -108,24 +108,51 @@ struct shmr_ns *shmr_ns_current(bool create)
 }
 
 /*
- * A namespace entry lives while it has regions or exit records. Called with
- * shmr_lock held.
+ * At most this many namespaces without regions keep their exit records;
+ * beyond it the oldest such namespace forgets them. The module cannot see
+ * a namespace die (put_ipc_ns() is not exported), so this bounds what dead
+ * containers leave behind.
+ */
+#define SHMR_IDLE_NS_MAX	64
+
+static void shmr_ns_free_locked(struct shmr_ns *ns)
+{
+	spin_lock(&shmr_log_lock);
+	shmr_exit_log_free(ns);
+	spin_unlock(&shmr_log_lock);
+	list_del(&ns->node);
+	kvfree(ns->log);
+	kfree(ns);
+	shmr_count(SHMR_C_NS_LIVE, -1);
+}
+
+/*
+ * A namespace entry lives while it has regions or exit records (bounded by
+ * SHMR_IDLE_NS_MAX). Called with shmr_lock held.
  */
 void shmr_ns_maybe_free_locked(struct shmr_ns *ns)
 {
-	unsigned int records;
+	struct shmr_ns *it, *oldest = NULL;
+	unsigned int records, idle = 0;
 
 	if (ns->nregions)
 		return;
 	spin_lock(&shmr_log_lock);
 	records = ns->log_count;
 	spin_unlock(&shmr_log_lock);
-	if (records)
+	if (!records) {
+		shmr_ns_free_locked(ns);
 		return;
-	list_del(&ns->node);
-	kvfree(ns->log);
-	kfree(ns);
-	shmr_count(SHMR_C_NS_LIVE, -1);
+	}
+	list_for_each_entry(it, &shmr_namespaces, node) {
+		if (it->nregions)
+			continue;
+		if (!oldest)
+			oldest = it;
+		idle++;
+	}
+	if (idle > SHMR_IDLE_NS_MAX && oldest != ns)
+		shmr_ns_free_locked(oldest);
 }
 
 static struct shmr_user *shmr_user_find(kuid_t uid, bool create)
@@ -738,12 +765,8 @@ void shmr_region_exit(void)
 
 	/* No regions remain (each pins the module); drop exit logs. */
 	mutex_lock(&shmr_lock);
-	list_for_each_entry_safe(ns, tmp, &shmr_namespaces, node) {
-		spin_lock(&shmr_log_lock);
-		shmr_exit_log_free(ns);
-		spin_unlock(&shmr_log_lock);
-		shmr_ns_maybe_free_locked(ns);
-	}
+	list_for_each_entry_safe(ns, tmp, &shmr_namespaces, node)
+		shmr_ns_free_locked(ns);
 	mutex_unlock(&shmr_lock);
 	kmem_cache_destroy(shmr_handle_cache);
 	kmem_cache_destroy(shmr_region_cache);

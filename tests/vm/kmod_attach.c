@@ -5,6 +5,7 @@
  */
 #include "shmr_test.h"
 #include <poll.h>
+#include <sched.h>
 
 FIXTURE(attach) {
 	int ctl;
@@ -371,6 +372,100 @@ TEST_F(attach, process_lifetime_region_freed_first)
 	ASSERT_EQ(0, shmr_unlink(self->ctl, self->name));
 	close(fd);
 	EXPECT_EQ(self->live0, shmr_counter("regions_live"));
+}
+
+static int exited(int ctl, struct shmr_exit_record *r, unsigned int cap,
+		  uint32_t flags, unsigned int *total)
+{
+	struct shmr_exited x;
+
+	memset(&x, 0, sizeof(x));
+	x.records = (uintptr_t)r;
+	x.cap = cap;
+	x.flags = flags;
+	if (shmr_ioctl(ctl, SHMR_IOC_EXITED, &x))
+		return -1;
+	*total = x.total;
+	return (int)x.count;
+}
+
+/* In a new IPC namespace: three deaths, a log of two, then CLEAR. */
+static int exit_log_child(int ctl, long pg, uint64_t *id)
+{
+	struct shmr_exit_record r[8];
+	struct shmr_create c;
+	unsigned int total;
+	int fd, i, st;
+	pid_t pid;
+
+	if (unshare(CLONE_NEWIPC))
+		return 1;
+	if (exited(ctl, r, 8, 0, &total) != 0 || total != 0)
+		return 2;
+	fd = shmr_create(ctl, NULL, pg, 0, 0600, &c);
+	if (fd < 0)
+		return 3;
+	*id = c.id;
+	for (i = 0; i < 3; i++) {
+		pid = fork();
+		if (pid == 0) {
+			if (mmap(NULL, pg, PROT_READ, MAP_SHARED, fd, 0) == MAP_FAILED)
+				_exit(99);
+			_exit(10 + i);
+		}
+		if (waitpid(pid, &st, 0) != pid || WEXITSTATUS(st) != 10 + i)
+			return 4;
+	}
+	if (exited(ctl, r, 8, 0, &total) != 2 || total != 2)
+		return 5;
+	if (r[0].status != 11 || r[1].status != 12 || r[0].region_id != c.id)
+		return 6;
+	if (exited(ctl, r, 1, SHMR_EXITED_CLEAR, &total) != 1 || total != 2 ||
+	    r[0].status != 11)
+		return 7;
+	if (exited(ctl, r, 8, 0, &total) != 1 || total != 1 ||
+	    r[0].status != 12)
+		return 8;
+	if (exited(ctl, NULL, 0, SHMR_EXITED_CLEAR, &total) != 0 || total != 1)
+		return 9;	/* no buffer: nothing returned, nothing cleared */
+	close(fd);
+	return 0;
+}
+
+TEST_F(attach, exit_log_bounded_cleared_per_namespace)
+{
+	const char *param = "/sys/module/shmr/parameters/exit_log_size";
+	struct shmr_exit_record r[64];
+	unsigned int total, i;
+	char old[32] = "";
+	uint64_t *id;
+	int n, st, pfd;
+	pid_t pid;
+
+	pfd = open(param, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, pfd);
+	ASSERT_LT(0, read(pfd, old, sizeof(old) - 1));
+	ASSERT_EQ(1, pwrite(pfd, "2", 1, 0));
+	id = mmap(NULL, sizeof(*id), PROT_READ | PROT_WRITE,
+		  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, id);
+	*id = 0;
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0)
+		_exit(exit_log_child(self->ctl, self->pg, id));
+	ASSERT_EQ(pid, waitpid(pid, &st, 0));
+	pwrite(pfd, old, strlen(old), 0);
+	close(pfd);
+	ASSERT_TRUE(WIFEXITED(st));
+	EXPECT_EQ(0, WEXITSTATUS(st));
+	/* none of it is visible here */
+	ASSERT_NE(0ULL, *id);
+	n = exited(self->ctl, r, 64, 0, &total);
+	ASSERT_LE(0, n);
+	for (i = 0; i < (unsigned int)n; i++)
+		EXPECT_NE(*id, r[i].region_id);
+	munmap(id, sizeof(*id));
 }
 
 TEST_HARNESS_MAIN
