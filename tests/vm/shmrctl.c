@@ -8,7 +8,8 @@
 __attribute__((constructor)) static void need_module(void)
 {
 	if (access("/dev/shmr", F_OK)) {
-		printf("TAP version 13\n1..0 # SKIP /dev/shmr absent (module not loaded)\n");
+		printf("TAP version 13\n# SKIP: /dev/shmr absent (module not loaded)\n"
+		       "1..0 # SKIP /dev/shmr absent (module not loaded)\n");
 		exit(4);
 	}
 	setenv("SHMR_BACKEND", "kernel", 1);
