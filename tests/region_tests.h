@@ -658,6 +658,85 @@ static void *cycle_thread(void *arg)
 	return (void *)fails;
 }
 
+static volatile int stop_cycling;
+
+static void *cycle_until_stopped(void *arg)
+{
+	(void)arg;
+	while (!stop_cycling) {
+		struct shmr_region *r;
+		void *p;
+
+		if (create_named(NULL, 4096, 0, &r))
+			continue;
+		if (shmr_region_map(r, &p) == 0)
+			shmr_region_unmap(p);
+		shmr_region_close(r);
+	}
+	return NULL;
+}
+
+/* forks while other threads create, map, unmap and close: what a child lists exists */
+TEST(fork_during_threads)
+{
+	struct shmr_tracked t[64];
+	pthread_t th[2];
+	int i, k, bad = 0;
+
+	stop_cycling = 0;
+	for (i = 0; i < 2; i++)
+		ASSERT_EQ(0, pthread_create(&th[i], NULL, cycle_until_stopped, NULL));
+	for (k = 0; k < 30; k++) {
+		pid_t pid = fork();
+
+		ASSERT_GE(pid, 0);
+		if (pid == 0) {
+			unsigned char vec;
+			int n = shmr_registry_list(t, 64);
+
+			if (n < 0 || n > 64)
+				_exit(10);
+			for (i = 0; i < n; i++) {
+				if (!t[i].inherited)
+					_exit(11);
+				if (t[i].kind == SHMR_TRACKED_HANDLE && fcntl(t[i].fd, F_GETFD) < 0)
+					_exit(12);
+				if (t[i].kind == SHMR_TRACKED_MAPPING &&
+				    mincore(t[i].addr, t[i].size, &vec) != 0)
+					_exit(13);
+			}
+			/* and the child's own registry works (its mutex is usable) */
+			{
+				struct shmr_region *r;
+
+				if (create_named(NULL, 4096, 0, &r) || shmr_region_close(r))
+					_exit(14);
+			}
+			_exit(0);
+		}
+		if (child_status(pid) != 0)
+			bad++;
+	}
+	stop_cycling = 1;
+	for (i = 0; i < 2; i++)
+		pthread_join(th[i], NULL);
+	EXPECT_EQ(0, bad);
+	EXPECT_EQ(0, shmr_leak_count());
+}
+
+TEST(null_arguments)
+{
+	struct shmr_attach a;
+	uint32_t ev;
+
+	EXPECT_EQ(-EINVAL, shmr_region_seal(NULL));
+	EXPECT_EQ(-EINVAL, shmr_region_events(NULL, &ev));
+	EXPECT_EQ(-EINVAL, shmr_region_who(NULL, &a, 1));
+	EXPECT_EQ(-EINVAL, shmr_region_who_id(1, NULL, 1));
+	EXPECT_EQ(-EINVAL, shmr_exit_list(NULL, 1, 0));
+	EXPECT_EQ(-EINVAL, shmr_exit_list(NULL, 0, 1U << 3));
+}
+
 TEST(threads)
 {
 	pthread_t th[NTHREADS];
