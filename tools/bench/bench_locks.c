@@ -3,7 +3,7 @@
  * bench_locks: shmr locks beside glibc's process-shared pthread locks, on
  * the host, in one run, interleaved.
  *
- *   bench_locks [--quick] [--csv FILE]
+ *   bench_locks [--quick] [--csv FILE] [--only BENCHMARK-PREFIX]
  *
  * mutex_uncontended    lock+unlock in one thread (ns)
  * mutex_contended_2p   N processes hammering one lock around a counter
@@ -64,6 +64,12 @@ struct shared {
 
 static struct shared *sh;
 static bool quick;
+static const char *only;
+
+static bool want(const char *bench)
+{
+	return !only || !strncmp(bench, only, strlen(only));
+}
 
 static inline int do_lock(enum impl im)
 {
@@ -393,8 +399,11 @@ int main(int argc, char **argv)
 			quick = true;
 		} else if (!strcmp(argv[i], "--csv") && i + 1 < argc) {
 			csv_path = argv[++i];
+		} else if (!strcmp(argv[i], "--only") && i + 1 < argc) {
+			only = argv[++i];
 		} else {
-			fprintf(stderr, "usage: %s [--quick] [--csv FILE]\n", argv[0]);
+			fprintf(stderr, "usage: %s [--quick] [--csv FILE] [--only BENCH]\n",
+				argv[0]);
 			return 2;
 		}
 	}
@@ -421,31 +430,33 @@ int main(int argc, char **argv)
 	fprintf(stderr, "bench_locks: %d repetitions (+1 warm-up), %ld ms per contended run\n",
 		reps, ms);
 	for (rep = 0; rep <= reps; rep++) {
-		for (im = 0; im < NR_MUTEX_IMPLS; im++) {
+		for (im = 0; im < NR_MUTEX_IMPLS && want("mutex_uncontended"); im++) {
 			v = uncontended(im, n_un);
 			if (rep)
 				bench_samples_add(&un[im], v);
 		}
-		for (im = 0; im < NR_MUTEX_IMPLS; im++) {
+		for (im = 0; im < NR_MUTEX_IMPLS && want("mutex_contended_2p"); im++) {
 			v = contended(im, 2, ms, &f);
 			if (rep) {
 				bench_samples_add(&c2[im], v);
 				f2[im] = worst(f2[im], f);
 			}
+		}
+		for (im = 0; im < NR_MUTEX_IMPLS && want("mutex_contended_4p"); im++) {
 			v = contended(im, 4, ms, &f);
 			if (rep) {
 				bench_samples_add(&c4[im], v);
 				f4[im] = worst(f4[im], f);
 			}
 		}
-		for (im = 0; im < NR_MUTEX_IMPLS; im++) {
+		for (im = 0; im < NR_MUTEX_IMPLS && want("handoff"); im++) {
 			handoff(im, handoffs, &p50, &p99);
 			if (rep) {
 				bench_samples_add(&h50[im], p50);
 				bench_samples_add(&h99[im], p99);
 			}
 		}
-		for (i = 0; i < 2; i++) {
+		for (i = 0; i < 2 && want("rwlock_read_mostly"); i++) {
 			v = rw_read_mostly(i == 0, ms, &f);
 			if (rep) {
 				bench_samples_add(&rw[i], v);
@@ -453,18 +464,20 @@ int main(int argc, char **argv)
 			}
 		}
 	}
-	for (im = 0; im < NR_MUTEX_IMPLS; im++)
+	for (im = 0; im < NR_MUTEX_IMPLS && want("mutex_uncontended"); im++)
 		add_row("mutex_uncontended", impl_name[im], "ns", &un[im], -1);
-	for (im = 0; im < NR_MUTEX_IMPLS; im++)
+	for (im = 0; im < NR_MUTEX_IMPLS && want("mutex_contended_2p"); im++)
 		add_row("mutex_contended_2p", impl_name[im], "ops/s", &c2[im], f2[im]);
-	for (im = 0; im < NR_MUTEX_IMPLS; im++)
+	for (im = 0; im < NR_MUTEX_IMPLS && want("mutex_contended_4p"); im++)
 		add_row("mutex_contended_4p", impl_name[im], "ops/s", &c4[im], f4[im]);
-	for (im = 0; im < NR_MUTEX_IMPLS; im++)
+	for (im = 0; im < NR_MUTEX_IMPLS && want("handoff"); im++)
 		add_row("handoff_p50", impl_name[im], "ns", &h50[im], -1);
-	for (im = 0; im < NR_MUTEX_IMPLS; im++)
+	for (im = 0; im < NR_MUTEX_IMPLS && want("handoff"); im++)
 		add_row("handoff_p99", impl_name[im], "ns", &h99[im], -1);
-	add_row("rwlock_read_mostly", "shmr", "ops/s", &rw[0], frw[0]);
-	add_row("rwlock_read_mostly", "pthread_rwlock", "ops/s", &rw[1], frw[1]);
+	if (want("rwlock_read_mostly")) {
+		add_row("rwlock_read_mostly", "shmr", "ops/s", &rw[0], frw[0]);
+		add_row("rwlock_read_mostly", "pthread_rwlock", "ops/s", &rw[1], frw[1]);
+	}
 	print_table();
 	bench_csv_close(csv);
 	return 0;
