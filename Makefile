@@ -112,6 +112,7 @@ lint: $(CHECKPATCH)
 include lib/lib.mk
 include tools/tools.mk
 include tests/tests.mk
+-include lib/python/python.mk
 
 # ---- the test VM -----------------------------------------------------------
 # Everything the VM image needs for one kernel series (tools/shmr-vm calls it).
