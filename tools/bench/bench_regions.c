@@ -213,6 +213,37 @@ static void fail_impl(const char *bench, struct impl *im, int err)
 	failures++;
 }
 
+/*
+ * The ratio shmr/baseline taken within each repetition (the blocks of one
+ * repetition run back to back, so they share the machine's conditions),
+ * as a note: a check on the ratio of the medians when the machine is noisy.
+ * impls[0] is shmr; samples are still in repetition order here.
+ */
+static void paired(const char *bench, struct impl *impls, size_t n)
+{
+	struct impl *sh = &impls[0];
+	struct bench_samples r = { 0 };
+	struct bench_stats st;
+	size_t i, k;
+
+	if (sh->skip || sh->failed || sh->s.n == 0 || strcmp(sh->name, "shmr"))
+		return;
+	for (i = 1; i < n; i++) {
+		struct impl *im = &impls[i];
+
+		if (im->skip || im->failed || im->s.n != sh->s.n)
+			continue;
+		bench_samples_reset(&r);
+		for (k = 0; k < sh->s.n; k++)
+			if (im->s.v[k] > 0)
+				bench_samples_add(&r, sh->s.v[k] / im->s.v[k]);
+		st = bench_samples_stats(&r);
+		note("paired %s shmr/%s: median %.2f (p10 %.2f, p90 %.2f) of %zu repetitions",
+		     bench, im->name, st.median, st.p10, st.p90, st.n);
+	}
+	bench_samples_free(&r);
+}
+
 static void run(const char *bench, struct impl *impls, size_t n, struct plan p)
 {
 	size_t i;
@@ -258,6 +289,7 @@ static void run(const char *bench, struct impl *impls, size_t n, struct plan p)
 				bench_samples_add(&im->s, v);
 		}
 	}
+	paired(bench, impls, n);
 	for (i = 0; i < n; i++) {
 		struct impl *im = &impls[i];
 		struct bench_stats st;
@@ -1175,9 +1207,9 @@ int main(int argc, char **argv)
 		fault = (struct plan){ .warmup = 1, .reps = 3, .block = 1 };
 		list = (struct plan){ .warmup = 1, .reps = 5, .block = 2 };
 	} else {
-		cyc = (struct plan){ .warmup = 5, .reps = 61, .block = 50 };
-		fault = (struct plan){ .warmup = 1, .reps = 11, .block = 1 };
-		list = (struct plan){ .warmup = 2, .reps = 21, .block = 10 };
+		cyc = (struct plan){ .warmup = 5, .reps = 101, .block = 40 };
+		fault = (struct plan){ .warmup = 1, .reps = 21, .block = 1 };
+		list = (struct plan){ .warmup = 2, .reps = 41, .block = 4 };
 	}
 
 	if (do_breakdown)

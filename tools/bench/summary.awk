@@ -1,10 +1,11 @@
 # summary.awk: the table of `make bench` from build/bench/results.csv.
 #
-#   awk -F, -f tools/bench/summary.awk [-v dat=RATIOS.dat -v gp=TARGETS.gp] results.csv
+#   awk -f tools/bench/summary.awk [-v dat=RATIOS.dat -v gp=TARGETS.gp] [-v notes=NOTES] results.csv
 #
 # Prints one aligned row per benchmark and implementation with the ratio
 # shmr/baseline (of the medians) on every baseline row, and the brief's
-# target with met/missed where there is one. With dat= and gp= it also
+# target with met/missed where there is one, and, from the "paired B shmr/X:
+# median R" lines of the notes file, the paired ratio. With dat= and gp= it also
 # writes the data and the target lines for tools/bench/plot.gp.
 # Exit status 0 (missed targets are reported, not failures).
 
@@ -32,9 +33,12 @@ function verdict(ratio, t,    v) {
 	return ratio >= v ? "met" : "MISSED"
 }
 
-function row(b, impl, unit, med, p10, p90, ratio, t, res) {
-	printf "%-20s %-16s %-6s %12s %12s %12s %8s %8s %s\n", b, impl, unit, fmt(med),
-		fmt(p10), fmt(p90), ratio, t, res
+function row(b, impl, unit, med, p10, p90, ratio, t, res,    pr) {
+	pr = ((b SUBSEP impl) in pair) ? pair[b, impl] : "-"
+	if (ratio == "-" || ratio == "")
+		pr = "-"
+	printf "%-20s %-16s %-6s %12s %12s %12s %7s %7s %7s %s\n", b, impl, unit, fmt(med),
+		fmt(p10), fmt(p90), ratio, pr, t, res
 }
 
 function plotrow(label, ratio, t, unit) {
@@ -62,6 +66,15 @@ BEGIN {
 	tgt["handoff_p99", "pthread_robust"] = "<=1.0"
 	nb = 0
 	nplot = 0
+	if (notes != "") {
+		while ((getline line < notes) > 0) {
+			if (match(line, /paired [a-z0-9_]+ shmr\/[a-z_]+: median [0-9.]+/)) {
+				split(substr(line, RSTART, RLENGTH), w, /[ \/:]+/)
+				pair[w[2], w[4]] = sprintf("%.2f", w[6])
+			}
+		}
+		close(notes)
+	}
 }
 
 NR == 1 && $1 == "benchmark" { next }
@@ -80,10 +93,12 @@ NF == 6 && $1 !~ /^#/ {
 END {
 	print "ratio = shmr median / baseline median. unit ns: lower is better, a ratio"
 	print "below 1 means shmr is faster; unit ops/s: higher is better, a ratio above 1"
-	print "means shmr is faster. target: the brief's bound on that ratio."
+	print "means shmr is faster. paired: the median of the same ratio taken within"
+	print "each repetition (a check when the machine is noisy). target: the brief's"
+	print "bound on ratio."
 	print ""
-	printf "%-20s %-16s %-6s %12s %12s %12s %8s %8s %s\n", "benchmark", "impl", "unit",
-		"median", "p10", "p90", "ratio", "target", "result"
+	printf "%-20s %-16s %-6s %12s %12s %12s %7s %7s %7s %s\n", "benchmark", "impl", "unit",
+		"median", "p10", "p90", "ratio", "paired", "target", "result"
 	met = missed = 0
 	for (i = 1; i <= nb; i++) {
 		b = order[i]
