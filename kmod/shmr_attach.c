@@ -47,6 +47,21 @@
 #define SHMR_WATCH_RECHECKS	100
 #define SHMR_WATCH_DELAY	(HZ / 50)
 
+static struct kmem_cache *shmr_attach_cache;
+
+int shmr_attach_init(void)
+{
+	shmr_attach_cache = kmem_cache_create("shmr_attach",
+					      sizeof(struct shmr_attach), 0,
+					      SLAB_ACCOUNT, NULL);
+	return shmr_attach_cache ? 0 : -ENOMEM;
+}
+
+void shmr_attach_exit(void)
+{
+	kmem_cache_destroy(shmr_attach_cache);
+}
+
 bool shmr_current_dying(struct pid *pid)
 {
 	return (current->flags & PF_EXITING) && task_tgid(current) == pid;
@@ -54,13 +69,13 @@ bool shmr_current_dying(struct pid *pid)
 
 struct shmr_attach *shmr_attach_alloc(void)
 {
-	return kzalloc(sizeof(struct shmr_attach), GFP_KERNEL);
+	return kmem_cache_zalloc(shmr_attach_cache, GFP_KERNEL);
 }
 
 void shmr_attach_free(struct shmr_attach *a)
 {
 	put_pid(a->pid);
-	kfree(a);
+	kmem_cache_free(shmr_attach_cache, a);
 }
 
 /* Fill in the pid of an entry created by fork(). Called with r->lock held. */

@@ -18,10 +18,13 @@
  *
  * Lock ordering (outermost first):
  *   mmap_lock -> shmr_lock (mutex) -> region->lock (spin) -> shmr_log_lock
- *   (spin). vm_operations (called under mmap_lock) only take region->lock
- *   and shmr_log_lock. Nothing copies from or to userspace while holding
- *   shmr_lock or a spinlock: commands copy their struct in first, snapshot
- *   what they return into kernel memory, drop the locks, and copy out last.
+ *   (spin). vm_operations run under mmap_lock: open/close take region->lock
+ *   and shmr_log_lock, and close may drop a region reference, which takes
+ *   shmr_lock when it is the last. Hence nothing may fault on user memory
+ *   while holding shmr_lock or a spinlock: commands copy their struct in
+ *   first, snapshot what they return into kernel memory, drop the locks,
+ *   and copy out last. The pid wait-queue callback of a process-lifetime
+ *   region only queues work (shmr_wq), which takes shmr_lock on its own.
  *   The final region reference is dropped with kref_put_mutex(shmr_lock),
  *   so a lookup under shmr_lock never sees a region whose count is zero.
  */
@@ -196,6 +199,8 @@ void shmr_ns_maybe_free_locked(struct shmr_ns *ns);
 int shmr_proc_show(struct seq_file *m, void *v);
 
 /* shmr_attach.c */
+int shmr_attach_init(void);
+void shmr_attach_exit(void);
 struct shmr_attach *shmr_attach_get_locked(struct shmr_region *r,
 					   struct pid *pid,
 					   struct mm_struct *mm, bool map,

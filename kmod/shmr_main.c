@@ -28,6 +28,11 @@ struct workqueue_struct *shmr_wq;
 struct vfsmount *shmr_mnt;
 struct vfsmount *shmr_huge_mnt;
 
+/*
+ * debugfs counters. Every *_live counter is zero when nothing is in use;
+ * namespaces_held and exit_records_held count history the module keeps
+ * for SHMR_IOC_EXITED (bounded), which may remain after everything is freed.
+ */
 atomic64_t shmr_counters[SHMR_C_NR];
 const char * const shmr_counter_names[SHMR_C_NR] = {
 	[SHMR_C_REGIONS_LIVE] = "regions_live",
@@ -37,8 +42,8 @@ const char * const shmr_counter_names[SHMR_C_NR] = {
 	[SHMR_C_MAPPINGS_LIVE] = "mappings_live",
 	[SHMR_C_ATTACH_LIVE] = "attach_live",
 	[SHMR_C_BYTES_LIVE] = "bytes_live",
-	[SHMR_C_NS_LIVE] = "namespaces_live",
-	[SHMR_C_EXIT_RECORDS_LIVE] = "exit_records_live",
+	[SHMR_C_NS_LIVE] = "namespaces_held",
+	[SHMR_C_EXIT_RECORDS_LIVE] = "exit_records_held",
 	[SHMR_C_EXIT_RECORDS_TOTAL] = "exit_records_total",
 	[SHMR_C_PROCESS_UNLINKS] = "process_unlinks",
 	[SHMR_C_WATCHES_LIVE] = "watches_live",

@@ -744,19 +744,27 @@ int shmr_proc_show(struct seq_file *m, void *v)
 
 int shmr_region_init(void)
 {
+	int ret = shmr_attach_init();
+
+	if (ret)
+		return ret;
 	shmr_region_cache = kmem_cache_create("shmr_region",
 					      sizeof(struct shmr_region), 0,
 					      SLAB_ACCOUNT, NULL);
 	if (!shmr_region_cache)
-		return -ENOMEM;
+		goto out_attach_exit;
 	shmr_handle_cache = kmem_cache_create("shmr_handle",
 					      sizeof(struct shmr_handle), 0,
 					      SLAB_ACCOUNT, NULL);
-	if (!shmr_handle_cache) {
-		kmem_cache_destroy(shmr_region_cache);
-		return -ENOMEM;
-	}
+	if (!shmr_handle_cache)
+		goto out_destroy_region;
 	return 0;
+
+out_destroy_region:
+	kmem_cache_destroy(shmr_region_cache);
+out_attach_exit:
+	shmr_attach_exit();
+	return -ENOMEM;
 }
 
 void shmr_region_exit(void)
@@ -770,4 +778,5 @@ void shmr_region_exit(void)
 	mutex_unlock(&shmr_lock);
 	kmem_cache_destroy(shmr_handle_cache);
 	kmem_cache_destroy(shmr_region_cache);
+	shmr_attach_exit();
 }
