@@ -5,7 +5,7 @@
  * every implementation, in a rotating order), with warm-up blocks dropped.
  *
  *   bench_regions [--quick] [--csv FILE|-] [--notes FILE] [--thp-advise]
- *                 [--only NAME[,NAME...]] [--breakdown]
+ *                 [--only NAME[,NAME...]] [--breakdown] [--tracking]
  *
  * Benchmarks (rows of benchmark,impl,unit,median,p10,p90; unit ns):
  *   lifecycle   create + map + touch one page + unmap + close + unlink
@@ -25,6 +25,10 @@
  * --thp-advise sets /sys/kernel/mm/transparent_hugepage/shmem_enabled to
  * "advise" when it is "never" or "deny", so that memfd + MADV_HUGEPAGE can
  * get huge pages (meant for the VM; it is left that way).
+ * --tracking runs only tracking_cycle: an anonymous region's cycle through
+ * libshmr's posix backend (memfd underneath) against the same system calls
+ * made directly (impl memfd), i.e. what the library and its lifetime tracking
+ * add to a region cycle, natively (run it on the host).
  * --breakdown first times each step of the lifecycle and attach cycles
  * (raw ioctls vs memfd) and prints the medians as notes.
  * Notes (huge pages really used or not, what was changed) go to stderr and,
@@ -434,6 +438,49 @@ static void bench_lifecycle(struct plan p)
 
 	run("lifecycle", impls, 5, p);
 	for (size_t i = 0; i < 5; i++)
+		bench_samples_free(&impls[i].s);
+}
+
+/*
+ * ---- tracking_cycle (--tracking, meant for the host) ----------------------
+ * An anonymous region's cycle through libshmr forced to its posix backend,
+ * which makes exactly the memfd row's system calls (memfd_create, ftruncate,
+ * mmap, touch, munmap, close): the ratio is what the library and its
+ * lifetime tracking add, measured natively rather than under TCG.
+ */
+static int tc_shmr(void)
+{
+	struct shmr_region *r;
+	void *p;
+	int err;
+
+	err = shmr_region_create(&SHMR_REGION_OPTS(.size = PAGE), &r);
+	if (err)
+		return err;
+	err = shmr_region_map(r, &p);
+	if (!err) {
+		touch(p);
+		shmr_region_unmap(p);
+	}
+	shmr_region_close(r);
+	return err;
+}
+
+static void bench_tracking(struct plan p)
+{
+	struct impl impls[] = {
+		{ .name = "shmr", .cycle = tc_shmr },
+		{ .name = "memfd", .cycle = lc_memfd },
+	};
+
+	if (shmr_backend() != SHMR_BACKEND_POSIX) {
+		note("tracking_cycle: libshmr's posix backend is not available (%s)",
+		     shmr_backend_name());
+		failures++;
+		return;
+	}
+	run("tracking_cycle", impls, 2, p);
+	for (size_t i = 0; i < 2; i++)
 		bench_samples_free(&impls[i].s);
 }
 
@@ -1135,7 +1182,7 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: bench_regions [--quick] [--csv FILE|-] [--notes FILE] [--thp-advise]\n"
 		   "                     [--only lifecycle,attach,fault_4k,fault_huge,list_1000,stat_1000]\n"
-		   "                     [--breakdown]\n");
+		   "                     [--breakdown] [--tracking]\n");
 }
 
 int main(int argc, char **argv)
@@ -1147,15 +1194,16 @@ int main(int argc, char **argv)
 		{ "thp-advise", no_argument, NULL, 't' },
 		{ "only", required_argument, NULL, 'o' },
 		{ "breakdown", no_argument, NULL, 'b' },
+		{ "tracking", no_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
 	const char *csv_path = "-", *notes_path = NULL;
-	bool set_thp = false, do_breakdown = false;
+	bool set_thp = false, do_breakdown = false, tracking = false;
 	struct plan cyc, fault, list;
 	int c, err;
 
-	while ((c = getopt_long(argc, argv, "qc:n:to:bh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "qc:n:to:bTh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'q': quick = true; break;
 		case 'c': csv_path = optarg; break;
@@ -1163,6 +1211,7 @@ int main(int argc, char **argv)
 		case 't': set_thp = true; break;
 		case 'o': only = optarg; break;
 		case 'b': do_breakdown = true; break;
+		case 'T': tracking = true; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -1186,6 +1235,21 @@ int main(int argc, char **argv)
 	snprintf(nm_posix, sizeof(nm_posix), "/%s-lc", prefix);
 	atexit(cleanup);
 
+	if (quick) {
+		cyc = (struct plan){ .warmup = 1, .reps = 5, .block = 20 };
+		fault = (struct plan){ .warmup = 1, .reps = 3, .block = 1 };
+		list = (struct plan){ .warmup = 1, .reps = 5, .block = 2 };
+	} else {
+		cyc = (struct plan){ .warmup = 5, .reps = 101, .block = 40 };
+		fault = (struct plan){ .warmup = 1, .reps = 21, .block = 1 };
+		list = (struct plan){ .warmup = 2, .reps = 41, .block = 4 };
+	}
+	if (tracking) {
+		setenv("SHMR_BACKEND", "posix", 1);
+		bench_tracking(cyc);
+		goto out;
+	}
+
 	err = sh_init();
 	if (err) {
 		note("%s: %s: shmr and ioctl rows left out", SHMR_DEVICE_PATH, strerror(-err));
@@ -1202,16 +1266,6 @@ int main(int argc, char **argv)
 	if (set_thp)
 		thp_advise();
 
-	if (quick) {
-		cyc = (struct plan){ .warmup = 1, .reps = 5, .block = 20 };
-		fault = (struct plan){ .warmup = 1, .reps = 3, .block = 1 };
-		list = (struct plan){ .warmup = 1, .reps = 5, .block = 2 };
-	} else {
-		cyc = (struct plan){ .warmup = 5, .reps = 101, .block = 40 };
-		fault = (struct plan){ .warmup = 1, .reps = 21, .block = 1 };
-		list = (struct plan){ .warmup = 2, .reps = 41, .block = 4 };
-	}
-
 	if (do_breakdown)
 		breakdown(quick ? 50 : 1000);
 	if (wanted("lifecycle"))
@@ -1222,7 +1276,7 @@ int main(int argc, char **argv)
 		bench_fault(fault, wanted("fault_4k"), wanted("fault_huge"));
 	if (wanted("list_1000") || wanted("stat_1000"))
 		bench_lists(list, wanted("list_1000"), wanted("stat_1000"));
-
+out:
 	bench_csv_close(csv);
 	if (notes_file)
 		fclose(notes_file);

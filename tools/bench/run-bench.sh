@@ -5,7 +5,8 @@
 #                            [--no-build]
 #
 # 1. host: build/bench/bench_locks --csv build/bench/results.csv (lock fast
-#    paths are only compared on the host: TCG distorts them);
+#    paths are only compared on the host: TCG distorts them), and
+#    bench_regions --tracking (what the library adds to a region cycle);
 # 2. VM (one boot of tools/shmr-vm): every other build/bench/bench_* binary,
 #    each with --csv FILE (and --quick), region and syscall-bound numbers,
 #    shmr interleaved with its baselines inside each binary; their rows are
@@ -31,7 +32,7 @@ while [ $# -gt 0 ]; do
 	--no-host) do_host=0; shift ;;
 	--no-vm) do_vm=0; shift ;;
 	--no-build) vm_build=(--no-build); shift ;;
-	-h|--help) sed -n '2,20s/^# \{0,1\}//p' "$0"; exit 0 ;;
+	-h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
 	*) echo "run-bench.sh: unknown argument '$1'" >&2; exit 2 ;;
 	esac
 done
@@ -68,6 +69,18 @@ if [ "$do_host" = 1 ]; then
 		fi
 	else
 		note "no $out/bench_locks yet: lock rows skipped"
+	fi
+	# What libshmr and its tracking add to a region cycle: userspace work,
+	# so measured natively (posix backend, memfd underneath).
+	if [ -x "$out/bench_regions" ]; then
+		echo "== host: bench_regions --tracking ${qarg[*]}"
+		: > "$out/notes-host.txt"
+		if ! "$out/bench_regions" "${qarg[@]}" --tracking --csv "$csv" \
+			--notes "$out/notes-host.txt"; then
+			note "bench_regions --tracking failed"
+			rc=1
+		fi
+		sed 's/^/host: /' "$out/notes-host.txt" >> "$out/notes.txt"
 	fi
 fi
 

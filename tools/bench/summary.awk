@@ -57,7 +57,7 @@ BEGIN {
 	# The brief's targets ("Targets" in shared/BRIEF.md): shmr / baseline.
 	tgt["lifecycle", "memfd"] = "<=1.0"
 	tgt["lifecycle", "posix_shm"] = "<=0.7"
-	tgt["lifecycle", "ioctl"] = "<=1.05"
+	tgt["tracking_cycle", "memfd"] = "<=1.05"
 	tgt["attach", "memfd"] = "<=1.3"
 	tgt["fault_4k", "memfd"] = "<=1.05"
 	tgt["mutex_uncontended", "pthread_robust"] = "<=0.6"
