@@ -40,6 +40,7 @@ _Static_assert(sizeof(struct shmr_rwlock) ==
  */
 #define SPIN_LOCK	12000	/* before the first sleep, ~4.6 us */
 #define SPIN_WAKE	6000	/* after a wakeup, ~2.3 us */
+#define SPIN_MIN	500	/* adaptive floor: the owner is rarely running */
 
 void (*shmr__lock_test_hook)(int point, const void *lock);
 
@@ -78,23 +79,28 @@ static inline uint64_t spin_clock(void)
 }
 #endif
 
-/* Poll *w (a few loads per pause) until it reads free or budget expires. */
+/*
+ * Poll *w until it reads free or the budget expires, backing off
+ * exponentially (1 to 32 pauses between polls) so that a spinner does not
+ * keep pulling the lock's cache line away from a running owner.
+ */
 static inline uint32_t spin_until_free(const uint32_t *w, uint32_t busy_mask,
 				       uint64_t budget)
 {
 	uint64_t start = spin_clock();
+	unsigned int backoff = 1, i;
 	uint32_t v;
-	int i;
 
 	for (;;) {
-		for (i = 0; i < 8; i++) {
-			v = __atomic_load_n(w, __ATOMIC_RELAXED);
-			if (!(v & busy_mask))
-				return v;
-		}
+		v = __atomic_load_n(w, __ATOMIC_RELAXED);
+		if (!(v & busy_mask))
+			return v;
 		if (spin_clock() - start > budget)
 			return v;
-		cpu_relax();
+		for (i = 0; i < backoff; i++)
+			cpu_relax();
+		if (backoff < 32)
+			backoff <<= 1;
 	}
 }
 
@@ -322,7 +328,14 @@ static inline void unlock_word(struct lock *l, int nwake)
 	hook(LP_UNLOCK_DEQUEUED, l);
 	old = __atomic_exchange_n(&l->word, 0, __ATOMIC_SEQ_CST);
 	hook(LP_UNLOCK_RELEASED, l);
-	if (unlikely((old & LW_WAITERS) || load(&l->nwaiters)))
+	/*
+	 * Only the waiters bit, as the kernel sees it. Sleepers that a
+	 * newcomer's bit-less acquisition hides are covered: a woken waiter
+	 * sets the bit again before sleeping, and if it or this unlocker dies
+	 * first, the kernel's list_op_pending handling wakes another waiter
+	 * whenever the word is free or lacks the bit.
+	 */
+	if (unlikely(old & LW_WAITERS))
 		futex_wake(&l->word, nwake);
 	set_pending(NULL);
 }
@@ -364,15 +377,30 @@ static inline int lock_word(struct lock *l, bool try, clockid_t clk,
 static int lock_word_slow(struct lock *l, bool try, clockid_t clk,
 			  const struct timespec *abs, int nwake)
 {
-	uint32_t tid = (uint32_t)tls.tid, v, nv;
-	uint64_t spin = SPIN_LOCK;
+	uint32_t tid = (uint32_t)tls.tid, v, nv, est;
+	uint64_t spin;
 	bool died;
 	int ret;
 
+	/*
+	 * Adaptive spinning: the budget shrinks when spinning fails (the
+	 * owner was not running: oversubscribed CPUs) and grows back when it
+	 * succeeds. A hint only, updated without atomics.
+	 */
+	est = __atomic_load_n(&l->spin, __ATOMIC_RELAXED);
+	spin = est ? est : SPIN_LOCK;
 	for (;;) {
 		v = load(&l->word);
 		if ((v & LW_TID) && !try && spin) {
 			v = spin_until_free(&l->word, LW_TID, spin);
+			if (spin != SPIN_WAKE) {
+				if (v & LW_TID)
+					est = spin / 2 > SPIN_MIN ? spin / 2 : SPIN_MIN;
+				else
+					est = spin + spin / 4 < SPIN_LOCK ?
+						spin + spin / 4 : SPIN_LOCK;
+				__atomic_store_n(&l->spin, est, __ATOMIC_RELAXED);
+			}
 			spin = 0;
 		}
 		if (!(v & LW_TID)) {

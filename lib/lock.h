@@ -36,7 +36,9 @@ struct __attribute__((may_alias)) lock {
 	uint32_t wwait;		/* 20: rwlock: writers waiting (header) */
 	void *prev;		/* 24: glibc __list.__prev */
 	void *next;		/* 32: glibc __list.__next; the list entry */
-	uint64_t reserved[3];
+	uint32_t spin;		/* 40: adaptive spin budget (a hint), 0 default */
+	uint32_t reserved0;
+	uint64_t reserved[2];
 };
 
 struct __attribute__((may_alias)) cond {
