@@ -18,6 +18,7 @@
 #include <linux/mm.h>
 
 #include "shmr_internal.h"
+#include "shmr_compat.h"
 
 #define SHMR_ATTACH_MAX		4096	/* entries per STAT */
 
@@ -72,7 +73,8 @@ static int shmr_cmd_features(struct shmr_ctx *ctx, void __user *arg,
 	k.abi_version = SHMR_ABI_VERSION;
 	k.features = SHMR_FEAT_NAMED | SHMR_FEAT_ANON | SHMR_FEAT_ATTACH |
 		     SHMR_FEAT_PROCESS | SHMR_FEAT_SEAL | SHMR_FEAT_EVENTS |
-		     SHMR_FEAT_EXITED | SHMR_FEAT_IPC_NS;
+		     SHMR_FEAT_EXITED | SHMR_FEAT_IPC_NS |
+		     SHMR_FEAT_URING_CMD;
 	k.create_flags = SHMR_CREATE_EXCL | SHMR_CREATE_PROCESS |
 			 SHMR_CREATE_NOCLOEXEC;
 	if (shmr_huge_mnt) {
@@ -531,4 +533,23 @@ long shmr_cmd(struct shmr_ctx *ctx, unsigned int cmd, void __user *arg,
 		return d->fn(ctx, arg, usize);
 	}
 	return -ENOTTY;
+}
+
+/*
+ * io_uring transport: IORING_OP_URING_CMD with cmd_op = a SHMR_IOC_*
+ * number and the first 8 bytes of the SQE's command area = the user pointer
+ * to the command's struct, exactly as ioctl() would take it. Commands may
+ * sleep, so a non-blocking attempt asks io_uring to retry from a worker,
+ * which shares the submitter's files, mm, namespaces and credentials.
+ */
+int shmr_uring_cmd(struct shmr_ctx *ctx, struct io_uring_cmd *ioucmd,
+		   unsigned int issue_flags)
+{
+	u64 uptr;
+
+	if (issue_flags & IO_URING_F_NONBLOCK)
+		return -EAGAIN;
+	memcpy(&uptr, shmr_uring_payload(ioucmd), sizeof(uptr));
+	return shmr_cmd(ctx, ioucmd->cmd_op, u64_to_user_ptr(uptr),
+			_IOC_SIZE(ioucmd->cmd_op));
 }

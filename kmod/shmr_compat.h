@@ -51,4 +51,24 @@ static inline struct pid *shmr_mm_tgid(struct mm_struct *mm)
 	return pid;
 }
 
+/*
+ * uring_cmd: 6.1 points io_uring_cmd->cmd at the SQE's command area; from
+ * 6.6 the struct holds the SQE and io_uring_sqe_cmd() finds the area.
+ */
+#ifdef SHMR_HAVE_IO_URING_CMD_H
+#include <linux/io_uring/cmd.h>
+
+static inline const void *shmr_uring_payload(struct io_uring_cmd *ioucmd)
+{
+	return io_uring_sqe_cmd(ioucmd->sqe);
+}
+#else
+#include <linux/io_uring.h>
+
+static inline const void *shmr_uring_payload(struct io_uring_cmd *ioucmd)
+{
+	return ioucmd->cmd;
+}
+#endif
+
 #endif /* _SHMR_COMPAT_H */

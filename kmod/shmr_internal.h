@@ -175,9 +175,13 @@ struct shmr_ctx {
 
 #define SHMR_SIZE_LIMIT		BIT_ULL(40)	/* max_region_size at most */
 
+struct io_uring_cmd;
+
 /* shmr_cmd.c */
 long shmr_cmd(struct shmr_ctx *ctx, unsigned int cmd, void __user *arg,
 	      size_t usize);
+int shmr_uring_cmd(struct shmr_ctx *ctx, struct io_uring_cmd *ioucmd,
+		   unsigned int issue_flags);
 
 /* shmr_region.c */
 int shmr_region_init(void);

@@ -155,9 +155,18 @@ static long shmr_ctl_ioctl(struct file *file, unsigned int cmd,
 	return shmr_cmd(&ctx, cmd, (void __user *)arg, _IOC_SIZE(cmd));
 }
 
+static int shmr_ctl_uring_cmd(struct io_uring_cmd *ioucmd,
+			      unsigned int issue_flags)
+{
+	struct shmr_ctx ctx = { .handle = NULL };
+
+	return shmr_uring_cmd(&ctx, ioucmd, issue_flags);
+}
+
 static const struct file_operations shmr_ctl_fops = {
 	.owner = THIS_MODULE,
 	.unlocked_ioctl = shmr_ctl_ioctl,
+	.uring_cmd = shmr_ctl_uring_cmd,
 	.compat_ioctl = compat_ptr_ioctl,
 	.llseek = noop_llseek,
 };

@@ -680,8 +680,17 @@ static long shmr_region_ioctl(struct file *file, unsigned int cmd,
 	return shmr_cmd(&ctx, cmd, (void __user *)arg, _IOC_SIZE(cmd));
 }
 
+static int shmr_region_uring_cmd(struct io_uring_cmd *ioucmd,
+				 unsigned int issue_flags)
+{
+	struct shmr_ctx ctx = { .handle = ioucmd->file->private_data };
+
+	return shmr_uring_cmd(&ctx, ioucmd, issue_flags);
+}
+
 static const struct file_operations shmr_region_fops = {
 	.owner = THIS_MODULE,
+	.uring_cmd = shmr_region_uring_cmd,
 	.release = shmr_region_file_release,
 	.mmap = shmr_region_mmap,
 	.get_unmapped_area = shmr_region_get_unmapped_area,
