@@ -38,6 +38,11 @@
  *    PROT_WRITE through a read-only handle -EACCES, on a sealed region
  *    -EPERM; ftruncate() on a region fd -EPERM (read-write) or -EINVAL;
  *  - a region fd cannot be reopened through /proc/PID/fd (-EACCES).
+ *
+ * io_uring (SHMR_FEAT_URING_CMD): IORING_OP_URING_CMD on either fd with
+ * sqe->cmd_op = a SHMR_IOC_* number and the first 8 bytes of sqe->cmd = a
+ * __u64 user pointer to that command's struct; cqe->res is what ioctl()
+ * would return (0 or -errno). Same validation, same fd rules.
  */
 #ifndef _UAPI_LINUX_SHMR_H
 #define _UAPI_LINUX_SHMR_H
