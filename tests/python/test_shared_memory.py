@@ -1,0 +1,234 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""shmr.SharedMemory side by side with multiprocessing.shared_memory.SharedMemory."""
+import multiprocessing
+import pickle
+from multiprocessing import shared_memory
+
+import pytest
+
+import shmr
+
+IMPLS = [pytest.param(shared_memory.SharedMemory, id="stdlib"),
+         pytest.param(shmr.SharedMemory, id="shmr")]
+
+
+def _cleanup(impl, name):
+    import _posixshmem
+    try:
+        if impl is shared_memory.SharedMemory:
+            _posixshmem.shm_unlink("/" + name)
+        else:
+            shmr.unlink(name)
+    except (FileNotFoundError, OSError):
+        pass
+
+
+def outcome(fn):
+    """What a call does: ('ok', value) or ('raise', exception type)."""
+    try:
+        return ("ok", fn())
+    except Exception as e:  # noqa: BLE001
+        return ("raise", type(e))
+
+
+@pytest.mark.parametrize("impl", IMPLS)
+def test_create_attach_share(impl, uname):
+    name = uname()
+    a = impl(name, create=True, size=100)
+    try:
+        assert a.name == name
+        assert a.size >= 100 and len(a.buf) == a.size
+        assert isinstance(a.buf, memoryview) and not a.buf.readonly
+        a.buf[:5] = b"hello"
+        b = impl(name)
+        assert b.name == name and b.size == a.size
+        assert bytes(b.buf[:5]) == b"hello"
+        b.buf[5] = ord("!")
+        assert bytes(a.buf[:6]) == b"hello!"
+        b.close()
+    finally:
+        a.close()
+        a.unlink()
+
+
+@pytest.mark.parametrize("impl", IMPLS)
+def test_random_name(impl):
+    a = impl(create=True, size=10)
+    try:
+        assert isinstance(a.name, str) and a.name
+        b = impl(a.name)
+        assert b.size == a.size
+        b.close()
+    finally:
+        a.close()
+        a.unlink()
+
+
+@pytest.mark.parametrize("impl", IMPLS)
+def test_close_twice_and_buf_none(impl):
+    a = impl(create=True, size=10)
+    a.close()
+    assert a.buf is None
+    a.close()
+    a.unlink()
+
+
+@pytest.mark.parametrize("impl", IMPLS)
+def test_unlink_hides_name_keeps_mapping(impl):
+    a = impl(create=True, size=10)
+    a.buf[0] = 42
+    a.unlink()
+    with pytest.raises(FileNotFoundError):
+        impl(a.name)
+    assert a.buf[0] == 42
+    a.close()
+
+
+BAD = [
+    ("open missing", lambda impl, n, keep: impl(n)),
+    ("create existing", lambda impl, n, keep: (keep.append(impl(n, create=True, size=10)),
+                                               impl(n, create=True, size=10))),
+    ("size 0 on create", lambda impl, n, keep: impl(n, create=True, size=0)),
+    ("negative size", lambda impl, n, keep: impl(n, create=True, size=-1)),
+    ("negative size, open", lambda impl, n, keep: impl(n, size=-1)),
+    ("no name, no create", lambda impl, n, keep: impl()),
+    ("no name, size only", lambda impl, n, keep: impl(None, False, 10)),
+    ("str size", lambda impl, n, keep: impl(n, create=True, size="10")),
+    ("float size", lambda impl, n, keep: impl(n, create=True, size=1.5)),
+    ("int name", lambda impl, n, keep: impl(1234)),
+    ("slash in name", lambda impl, n, keep: impl(n + "/x", create=True, size=10)),
+]
+
+
+@pytest.mark.parametrize("case,call", BAD, ids=[b[0] for b in BAD])
+def test_bad_arguments_same_exception(case, call, uname):
+    results = []
+    made = []
+    for impl in (shared_memory.SharedMemory, shmr.SharedMemory):
+        n = uname()
+        r = outcome(lambda: call(impl, n, made))
+        if r[0] == "ok":
+            made.append(r[1])
+        results.append(r)
+        for o in made:
+            o.close()
+        made.clear()
+        _cleanup(impl, n)
+    assert results[0][0] == "raise", f"{case}: the standard library accepted it"
+    assert results[1] == results[0], f"{case}: stdlib {results[0]}, shmr {results[1]}"
+
+
+@pytest.mark.parametrize("impl", IMPLS)
+def test_close_with_exported_buffer(impl):
+    a = impl(create=True, size=64)
+    view = memoryview(a.buf)[:8]  # another export of the same memory
+    with pytest.raises(BufferError):
+        a.close()
+    view.release()
+    a.close()
+    a.unlink()
+
+
+def test_bufferror_matches_stdlib():
+    got = []
+    for impl in (shared_memory.SharedMemory, shmr.SharedMemory):
+        a = impl(create=True, size=64)
+        v = memoryview(a.buf)[1:3]
+        got.append(outcome(a.close))
+        v.release()
+        a.close()
+        a.unlink()
+    assert got[0] == got[1] == ("raise", BufferError)
+
+
+def test_context_manager(uname):
+    name = uname()
+    with shmr.SharedMemory(name, create=True, size=10) as a:
+        a.buf[0] = 1
+    assert a.buf is None and a.closed
+    shmr.unlink(name)
+
+
+@pytest.mark.parametrize("impl", IMPLS)
+def test_pickle_by_name(impl):
+    a = impl(create=True, size=32)
+    try:
+        b = pickle.loads(pickle.dumps(a))
+        assert b.name == a.name
+        b.buf[3] = 9
+        assert a.buf[3] == 9
+        b.close()
+    finally:
+        a.close()
+        a.unlink()
+
+
+def _worker_write(shm, value):
+    shm.buf[0] = value
+    ok = shm.buf[1] == 7
+    shm.close()
+    return ok
+
+
+@pytest.mark.parametrize("method", ["fork", "spawn"])
+@pytest.mark.parametrize("impl", IMPLS)
+def test_pool_worker_attaches(impl, method):
+    a = impl(create=True, size=16)
+    try:
+        a.buf[1] = 7
+        ctx = multiprocessing.get_context(method)
+        with ctx.Pool(1) as pool:
+            assert pool.apply(_worker_write, (a, 5)) is True
+        assert a.buf[0] == 5
+    finally:
+        a.close()
+        a.unlink()
+
+
+def test_anonymous_region_travels_by_fd():
+    a = shmr.SharedMemory(create=True, size=16, anonymous=True)
+    assert a.name is None
+    a.buf[1] = 7
+    ctx = multiprocessing.get_context("fork")
+    with ctx.Pool(1) as pool:
+        assert pool.apply(_worker_write, (a, 6)) is True
+    assert a.buf[0] == 6
+    a.unlink()  # no name: nothing to do
+    a.close()
+
+
+def test_anonymous_process_start(tmp_path):
+    a = shmr.SharedMemory(create=True, size=16, anonymous=True)
+    a.buf[1] = 7
+    p = multiprocessing.get_context("spawn").Process(target=_worker_write, args=(a, 8))
+    p.start()
+    p.join(30)
+    assert p.exitcode == 0
+    assert a.buf[0] == 8
+    a.close()
+
+
+def test_anonymous_rejects_name():
+    with pytest.raises(ValueError):
+        shmr.SharedMemory("x", create=True, size=10, anonymous=True)
+
+
+def test_closed_anonymous_cannot_pickle():
+    a = shmr.SharedMemory(create=True, size=16, anonymous=True)
+    a.close()
+    with pytest.raises(ValueError):
+        pickle.dumps(a)
+
+
+def test_repr():
+    a = shmr.SharedMemory(create=True, size=10)
+    assert repr(a) == f"SharedMemory({a.name!r}, size={a.size})"
+    a.close()
+    a.unlink()
+
+
+def test_size_is_the_region_size():
+    a = shmr.SharedMemory(create=True, size=1)
+    assert a.size == a.stat()["size"] and a.size % 4096 == 0
+    a.close()
+    a.unlink()
