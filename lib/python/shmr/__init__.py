@@ -168,8 +168,16 @@ class SharedMemory:
         """Unmap and close this handle; the region lives on while others use it.
 
         Raises BufferError while other objects (numpy arrays, memoryviews
-        made from buf, locks) still use the memory, like the standard library."""
+        made from buf, locks) still use the memory, like the standard library;
+        also while buf itself is referenced elsewhere (numpy's
+        ndarray(buffer=shm.buf) keeps the region object as its base without
+        holding a buffer export, and would crash on the unmapped memory with
+        the standard library)."""
         if self._buf is not None:
+            # references: self._region, self._buf's export, getrefcount's argument
+            if sys.getrefcount(self._region) > 3:
+                raise BufferError("cannot close: buf is still referenced "
+                                  "(e.g. by a numpy array); delete it first")
             self._buf.release()
             self._buf = None
         if self._region is not None:
