@@ -15,7 +15,7 @@
 #
 # Expects the build to be done (`make bench` runs `make all` first);
 # --no-build also keeps tools/shmr-vm from rebuilding what is stale.
-# bench_locks is stopped after BENCH_LOCKS_TIMEOUT seconds (default 600).
+# bench_locks is stopped after BENCH_LOCKS_TIMEOUT seconds (default 420).
 # Exit status: 0 when every part ran (missed targets are reported, not
 # failures), 1 when a benchmark or the VM failed.
 set -uo pipefail
@@ -24,7 +24,7 @@ top=$(cd "$(dirname "$(readlink -f "$0")")/../.." && pwd)
 cd "$top" || exit 1
 
 quick=0 kernel=6.1 do_host=1 do_vm=1 vm_build=()
-locks_timeout=${BENCH_LOCKS_TIMEOUT:-600}
+locks_timeout=${BENCH_LOCKS_TIMEOUT:-420}
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--quick) quick=1; shift ;;
@@ -45,6 +45,7 @@ summary=$out/summary.txt
 mkdir -p "$out"
 echo "benchmark,impl,unit,median,p10,p90" > "$csv"
 : > "$out/notes.txt"
+rm -f "$out/locks.txt"
 rc=0
 start=$(date +%s)
 
@@ -58,8 +59,9 @@ if [ "$do_host" = 1 ]; then
 	if [ -x "$out/bench_locks" ]; then
 		echo "== host: bench_locks ${qarg[*]} ($host_info)"
 		# Bounded, so that `make bench` stays within its 15 minutes.
-		timeout -k 10 "$locks_timeout" "$out/bench_locks" "${qarg[@]}" --csv "$csv"
-		lrc=$?
+		timeout -k 10 "$locks_timeout" "$out/bench_locks" "${qarg[@]}" --csv "$csv" |
+			tee "$out/locks.txt"
+		lrc=${PIPESTATUS[0]}
 		if [ "$lrc" = 124 ] || [ "$lrc" = 137 ]; then
 			note "bench_locks did not finish within ${locks_timeout}s: its remaining rows are missing"
 			rc=1
@@ -142,6 +144,12 @@ tgt=$out/targets.gp
 	[ -n "$vm_info" ] && echo "$vm_info (region rows; TCG: compare ratios, not absolute numbers)"
 	echo
 	awk -f tools/bench/summary.awk -v dat="$dat" -v gp="$tgt" -v notes="$out/notes.txt" "$csv"
+	if [ -s "$out/locks.txt" ]; then
+		echo
+		echo "bench_locks' own table (host; fairness: the slowest process's share"
+		echo "over the fastest's, worst repetition):"
+		grep -E '^(benchmark|mutex|handoff|rwlock|\(ratio)' "$out/locks.txt" | sed 's/^/  /'
+	fi
 	if grep -qv ' paired ' "$out/notes.txt"; then
 		echo
 		echo "notes:"
