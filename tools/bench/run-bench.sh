@@ -45,7 +45,7 @@ summary=$out/summary.txt
 mkdir -p "$out"
 echo "benchmark,impl,unit,median,p10,p90" > "$csv"
 : > "$out/notes.txt"
-rm -f "$out/locks.txt"
+rm -f "$out/locks.txt" "$out/vm.log" "$out/vm-bench.sh" "$out/notes-host.txt" "$out/ratios.png"
 rc=0
 start=$(date +%s)
 
