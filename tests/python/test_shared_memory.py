@@ -1,6 +1,8 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """shmr.SharedMemory side by side with multiprocessing.shared_memory.SharedMemory."""
+import errno
 import multiprocessing
+import os
 import pickle
 from multiprocessing import shared_memory
 
@@ -232,3 +234,47 @@ def test_size_is_the_region_size():
     assert a.size == a.stat()["size"] and a.size % 4096 == 0
     a.close()
     a.unlink()
+
+
+def test_backend_is_the_module_when_loaded():
+    if os.access("/dev/shmr", os.R_OK | os.W_OK):
+        assert shmr.backend() == "kernel"
+    else:
+        assert shmr.backend() == "posix"
+
+
+def _make_process_region(name):
+    shmr.SharedMemory(name, create=True, size=4096, process=True).close()
+
+
+def test_process_lifetime_region(uname):
+    """process=True: the name goes with its creator (module), else EOPNOTSUPP (posix)."""
+    name = uname()
+    p = multiprocessing.get_context("fork").Process(target=_make_process_region, args=(name,))
+    if shmr.backend() != "kernel":
+        with pytest.raises(OSError) as e:
+            shmr.SharedMemory(name, create=True, size=4096, process=True)
+        assert e.value.errno == errno.EOPNOTSUPP
+        return
+    p.start()
+    p.join(30)
+    assert p.exitcode == 0
+    with pytest.raises(FileNotFoundError):
+        shmr.SharedMemory(name)
+
+
+def test_attach_counts_with_the_module():
+    a = shmr.SharedMemory(create=True, size=4096)
+    try:
+        st = a.stat()
+        if shmr.backend() == "kernel":
+            assert (st["handles"], st["mappings"], st["nattach"]) == (1, 1, 1)
+            b = shmr.SharedMemory(a.name)
+            assert b.stat()["handles"] == 2 and b.stat()["mappings"] == 2
+            b.close()
+            assert a.stat()["handles"] == 1
+        else:
+            assert st["handles"] == 2**32 - 1  # SHMR_COUNT_UNKNOWN
+    finally:
+        a.close()
+        a.unlink()
