@@ -17,6 +17,12 @@ set key off
 set bmargin 12
 stats dat using 1 nooutput
 set xrange [-0.7:STATS_max + 0.7]
+# y from below the smallest ratio or target (0.1) to above the largest (2.5)
+stats dat using 3 nooutput
+ylo = (STATS_min < 0.1 ? STATS_min : 0.1) / 1.6
+yhi = (STATS_max > 2.5 ? STATS_max : 2.5) * 1.6
+set yrange [ylo:yhi]
+set rmargin 10
 set arrow from graph 0, first 1 to graph 1, first 1 nohead lw 2 lc rgb "black"
 load tgt
 plot dat using 1:3:($4 > 0 ? 0x2ca02c : 0x1f77b4):xtic(2) with boxes lc rgb variable, \

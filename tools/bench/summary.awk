@@ -33,12 +33,14 @@ function verdict(ratio, t,    v) {
 	return ratio >= v ? "met" : "MISSED"
 }
 
-function row(b, impl, unit, med, p10, p90, ratio, t, res,    pr) {
+function row(b, impl, unit, med, p10, p90, ratio, t, res,    pr, line) {
 	pr = ((b SUBSEP impl) in pair) ? pair[b, impl] : "-"
 	if (ratio == "-" || ratio == "")
 		pr = "-"
-	printf "%-20s %-16s %-6s %12s %12s %12s %7s %7s %7s %s\n", b, impl, unit, fmt(med),
-		fmt(p10), fmt(p90), ratio, pr, t, res
+	line = sprintf("%-20s %-16s %-6s %12s %12s %12s %7s %7s %7s %s", b, impl, unit, fmt(med),
+		       fmt(p10), fmt(p90), ratio, pr, t, res)
+	sub(/ +$/, "", line)
+	print line
 }
 
 function plotrow(label, ratio, t, unit) {
