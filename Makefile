@@ -113,6 +113,7 @@ include lib/lib.mk
 include tools/tools.mk
 include tests/tests.mk
 -include lib/python/python.mk
+-include examples/examples.mk
 
 # ---- the test VM -----------------------------------------------------------
 # Everything the VM image needs for one kernel series (tools/shmr-vm calls it).
