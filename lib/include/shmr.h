@@ -9,6 +9,7 @@
 #ifndef SHMR_H
 #define SHMR_H
 
+#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
