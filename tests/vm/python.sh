@@ -5,7 +5,8 @@
 py=/usr/bin/python3
 dir=/opt/shmr/python
 if [ ! -x "$py" ] || [ ! -d "$dir/tests" ]; then
-	echo "1..0 # SKIP python3 or the shmr package absent in this system (tools/vm-python.sh stages them)"
+	echo "1..1"
+	echo "ok 1 - python # SKIP python3 or the shmr package absent in this system (tools/vm-python.sh stages them)"
 	exit 0
 fi
 tap=${TMPDIR:-/tmp}/shmr-python.$$.tap
