@@ -15,7 +15,7 @@
 #
 # Expects the build to be done (`make bench` runs `make all` first);
 # --no-build also keeps tools/shmr-vm from rebuilding what is stale.
-# bench_locks is stopped after BENCH_LOCKS_TIMEOUT seconds (default 420).
+# bench_locks is stopped after BENCH_LOCKS_TIMEOUT seconds (default 360).
 # Exit status: 0 when every part ran (missed targets are reported, not
 # failures), 1 when a benchmark or the VM failed.
 set -uo pipefail
@@ -24,7 +24,7 @@ top=$(cd "$(dirname "$(readlink -f "$0")")/../.." && pwd)
 cd "$top" || exit 1
 
 quick=0 kernel=6.1 do_host=1 do_vm=1 vm_build=()
-locks_timeout=${BENCH_LOCKS_TIMEOUT:-420}
+locks_timeout=${BENCH_LOCKS_TIMEOUT:-360}
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--quick) quick=1; shift ;;
@@ -117,7 +117,7 @@ if [ "$do_vm" = 1 ] && [ ${#vm_benches[@]} -gt 0 ]; then
 	# Boot without the VM suite's debugging options (slab debugging and page
 	# poisoning make every syscall-bound cycle 2-8x slower under TCG and
 	# would dwarf the differences being measured): Debian's defaults.
-	tools/shmr-vm --kernel "$kernel" "${vm_build[@]}" --timeout 780 --add "$gs" \
+	tools/shmr-vm --kernel "$kernel" "${vm_build[@]}" --timeout 420 --add "$gs" \
 		--append "slub_debug=- page_poison=0 init_on_free=0" -- sh /host/vm-bench.sh 2>&1 |
 		tee "$out/vm.log" | grep --line-buffered -v '^@@'
 	vrc=${PIPESTATUS[0]}
