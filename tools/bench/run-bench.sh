@@ -15,7 +15,8 @@
 #
 # Expects the build to be done (`make bench` runs `make all` first);
 # --no-build also keeps tools/shmr-vm from rebuilding what is stale.
-# bench_locks is stopped after BENCH_LOCKS_TIMEOUT seconds (default 360).
+# bench_locks is stopped after BENCH_LOCKS_TIMEOUT seconds (default 360),
+# the VM run after 420 s.
 # Exit status: 0 when every part ran (missed targets are reported, not
 # failures), 1 when a benchmark or the VM failed.
 set -uo pipefail
