@@ -78,16 +78,17 @@ copy() {	# copy a host file to the same path under $root
 	cp -L "$1" "$root$1"
 }
 
-libs() {	# the shared libraries an ELF file needs
+libs() {	# the shared libraries these ELF files need (one ldd for all)
 	local lib
-	for lib in $(ldd "$1" 2>/dev/null | awk '/=> \//{print $3} /^\t\/.*ld-linux/{print $1}'); do
+	for lib in $(ldd "$@" 2>/dev/null |
+		awk '/=> \//{print $3} /^\t\/.*ld-linux/{print $1}' | sort -u); do
 		copy "$lib"
 	done
 }
 
 py=$(readlink -f "$PYTHON")
 copy "$py"
-libs "$py"
+elfs=("$py")
 mkdir -p "$root/usr/bin"
 ln -sfn "$(basename "$py")" "$root/usr/bin/python3"
 mkdir -p "$root/usr/lib/python3.11/lib-dynload"
@@ -101,10 +102,11 @@ while IFS= read -r f; do
 		[ -f "$pyc" ] && copy "$pyc"
 		;;
 	*.so)
-		libs "$f"
+		elfs+=("$f")
 		;;
 	esac
 done < "$list"
+libs "${elfs[@]}"
 
 # numpy reads its version and config from package data at import
 for d in /usr/lib/python3/dist-packages/numpy; do
