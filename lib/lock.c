@@ -38,9 +38,18 @@ _Static_assert(sizeof(struct shmr_rwlock) ==
  * Spin budgets in TSC ticks (about 2.6 per ns here): waking a sleeper costs
  * 3-14 us, so poll a held word for a few microseconds before sleeping.
  */
+#ifndef SPIN_LOCK
 #define SPIN_LOCK	12000	/* before the first sleep, ~4.6 us */
+#endif
+#ifndef SPIN_WAKE
 #define SPIN_WAKE	6000	/* after a wakeup, ~2.3 us */
+#endif
+#ifndef SPIN_MIN
 #define SPIN_MIN	500	/* adaptive floor: the owner is rarely running */
+#endif
+#ifndef BACKOFF_MAX
+#define BACKOFF_MAX	32	/* pauses between polls (one pause ~24 ns) */
+#endif
 
 void (*shmr__lock_test_hook)(int point, const void *lock);
 
@@ -99,7 +108,7 @@ static inline uint32_t spin_until_free(const uint32_t *w, uint32_t busy_mask,
 			return v;
 		for (i = 0; i < backoff; i++)
 			cpu_relax();
-		if (backoff < 32)
+		if (backoff < BACKOFF_MAX)
 			backoff <<= 1;
 	}
 }

@@ -3,7 +3,7 @@
  * bench_locks: shmr locks beside glibc's process-shared pthread locks, on
  * the host, in one run, interleaved.
  *
- *   bench_locks [--quick] [--csv FILE] [--only BENCHMARK-PREFIX]
+ *   bench_locks [--quick] [--no-pin] [--csv FILE] [--only BENCHMARK-PREFIX]
  *
  * mutex_uncontended    lock+unlock in one thread (ns)
  * mutex_contended_2p   N processes hammering one lock around a counter
@@ -19,6 +19,21 @@
  * of each repetition's p50/p99). The table gives shmr's ratio to each
  * baseline (median / median) and, for contended runs, fairness: the
  * slowest process's share over the fastest's, worst repetition.
+ *
+ * Fairness of the comparison: every implementation goes through the same
+ * inlined do_lock()/do_unlock() switch in the same loop; shmr is linked
+ * statically (a direct call) while glibc is called through the PLT (one
+ * predicted indirect jump more). Unless --no-pin, the uncontended loop runs
+ * pinned to one CPU and process i of a contended or handoff run is pinned
+ * to CPU i modulo the CPUs available, so that runs do not differ by where
+ * the scheduler happened to put the processes.
+ *
+ * The uncontended run also measures the floor of any lock that takes and
+ * releases its word with two atomic read-modify-writes (lock cmpxchg +
+ * xchg on one word, nothing else), and of one with a single RMW
+ * (cmpxchg + plain store), printed below the table (not in the CSV): if
+ * the 2-RMW floor exceeds 0.6x glibc's robust mutex, the uncontended
+ * target cannot be met by such a lock (docs/locks.md).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -63,7 +78,8 @@ struct shared {
 };
 
 static struct shared *sh;
-static bool quick;
+static bool quick, nopin;
+static uint32_t floor_word __attribute__((aligned(64)));
 static const char *only;
 
 static bool want(const char *bench)
@@ -184,6 +200,30 @@ static void print_table(void)
 
 typedef void (*child_fn)(int idx, int arg);
 
+/* Pin the caller to the idx-th CPU it may run on (modulo their number). */
+static void pin(int idx)
+{
+	cpu_set_t set, one;
+	int cpu, n, k = 0;
+
+	if (nopin || sched_getaffinity(0, sizeof(set), &set))
+		return;
+	n = CPU_COUNT(&set);
+	if (n < 1)
+		return;
+	idx %= n;
+	for (cpu = 0; cpu < CPU_SETSIZE; cpu++) {
+		if (!CPU_ISSET(cpu, &set))
+			continue;
+		if (k++ == idx) {
+			CPU_ZERO(&one);
+			CPU_SET(cpu, &one);
+			sched_setaffinity(0, sizeof(one), &one);
+			return;
+		}
+	}
+}
+
 static void run_children(int n, child_fn fn, int arg, long ms)
 {
 	pid_t pid[MAXP];
@@ -195,6 +235,7 @@ static void run_children(int n, child_fn fn, int arg, long ms)
 	for (i = 0; i < n; i++) {
 		pid[i] = fork();
 		if (pid[i] == 0) {
+			pin(i);
 			__atomic_add_fetch(&sh->ready, 1, __ATOMIC_SEQ_CST);
 			while (!sh->go)
 				sched_yield();
@@ -223,6 +264,26 @@ static double uncontended(enum impl im, long n)
 	for (i = 0; i < n; i++) {
 		do_lock(im);
 		do_unlock(im);
+	}
+	return (double)(bench_now_ns() - t0) / (double)n;
+}
+
+/* The floors: two atomic RMWs on one word, and one RMW plus a store. */
+static double floor_rmw(bool two, long n)
+{
+	uint32_t tid = (uint32_t)getpid(), e;
+	uint64_t t0 = bench_now_ns();
+	long i;
+
+	for (i = 0; i < n; i++) {
+		e = 0;
+		__atomic_compare_exchange_n(&floor_word, &e, tid, false,
+					    __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+		if (two)
+			__atomic_exchange_n(&floor_word, 0, __ATOMIC_SEQ_CST);
+		else
+			__atomic_store_n(&floor_word, 0, __ATOMIC_RELEASE);
+		__asm__ __volatile__("" ::: "memory");
 	}
 	return (double)(bench_now_ns() - t0) / (double)n;
 }
@@ -389,6 +450,7 @@ int main(int argc, char **argv)
 	struct bench_samples un[NR_MUTEX_IMPLS] = { 0 }, c2[NR_MUTEX_IMPLS] = { 0 };
 	struct bench_samples c4[NR_MUTEX_IMPLS] = { 0 }, h50[NR_MUTEX_IMPLS] = { 0 };
 	struct bench_samples h99[NR_MUTEX_IMPLS] = { 0 }, rw[2] = { 0 };
+	struct bench_samples fl[2] = { 0 };
 	double f2[NR_MUTEX_IMPLS], f4[NR_MUTEX_IMPLS], frw[2], f, p50, p99, v;
 	const char *csv_path = NULL;
 	int reps, im, rep, i, handoffs;
@@ -397,12 +459,14 @@ int main(int argc, char **argv)
 	for (i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--quick")) {
 			quick = true;
+		} else if (!strcmp(argv[i], "--no-pin")) {
+			nopin = true;
 		} else if (!strcmp(argv[i], "--csv") && i + 1 < argc) {
 			csv_path = argv[++i];
 		} else if (!strcmp(argv[i], "--only") && i + 1 < argc) {
 			only = argv[++i];
 		} else {
-			fprintf(stderr, "usage: %s [--quick] [--csv FILE] [--only BENCH]\n",
+			fprintf(stderr, "usage: %s [--quick] [--no-pin] [--csv FILE] [--only BENCH]\n",
 				argv[0]);
 			return 2;
 		}
@@ -430,10 +494,17 @@ int main(int argc, char **argv)
 	fprintf(stderr, "bench_locks: %d repetitions (+1 warm-up), %ld ms per contended run\n",
 		reps, ms);
 	for (rep = 0; rep <= reps; rep++) {
+		if (want("mutex_uncontended"))
+			pin(0);
 		for (im = 0; im < NR_MUTEX_IMPLS && want("mutex_uncontended"); im++) {
 			v = uncontended(im, n_un);
 			if (rep)
 				bench_samples_add(&un[im], v);
+		}
+		for (i = 0; i < 2 && want("mutex_uncontended"); i++) {
+			v = floor_rmw(i == 0, n_un);
+			if (rep)
+				bench_samples_add(&fl[i], v);
 		}
 		for (im = 0; im < NR_MUTEX_IMPLS && want("mutex_contended_2p"); im++) {
 			v = contended(im, 2, ms, &f);
@@ -479,6 +550,19 @@ int main(int argc, char **argv)
 		add_row("rwlock_read_mostly", "pthread_rwlock", "ops/s", &rw[1], frw[1]);
 	}
 	print_table();
+	if (want("mutex_uncontended")) {
+		struct bench_stats f2 = bench_samples_stats(&fl[0]);
+		struct bench_stats f1 = bench_samples_stats(&fl[1]);
+		const struct row *rb = find_row("mutex_uncontended", "pthread_robust");
+
+		printf("floor: lock cmpxchg + xchg %.1f ns (p10 %.1f, p90 %.1f), "
+		       "lock cmpxchg + store %.1f ns (p10 %.1f, p90 %.1f)",
+		       f2.median, f2.p10, f2.p90, f1.median, f1.p10, f1.p90);
+		if (rb && rb->st.median > 0)
+			printf(" = %.2fx and %.2fx pthread_robust", f2.median /
+			       rb->st.median, f1.median / rb->st.median);
+		printf("\n");
+	}
 	bench_csv_close(csv);
 	return 0;
 }
