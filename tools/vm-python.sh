@@ -34,7 +34,6 @@ fi
 
 if [ "$stale" = 1 ]; then
 	tmp=$(mktemp -d)
-	trap 'rm -rf "$tmp"' EXIT
 	cat > "$tmp/sitecustomize.py" <<'PY'
 import atexit, os, sys
 _log = os.environ["SHMR_PY_MODLOG"]
@@ -68,51 +67,40 @@ PY
 		/usr/lib/python3.11/_sitebuiltins.py >> "$list.tmp"
 	sort -u "$list.tmp" > "$list"
 	rm -f "$list.tmp"
+	rm -rf "$tmp"
 fi
 
 before=$(du -sb "$root" | cut -f1)
 
-copy() {	# copy a host file to the same path under $root
-	[ -e "$root$1" ] && return 0
-	mkdir -p "$root$(dirname "$1")"
-	cp -L "$1" "$root$1"
-}
-
-libs() {	# the shared libraries these ELF files need (one ldd for all)
-	local lib
-	for lib in $(ldd "$@" 2>/dev/null |
-		awk '/=> \//{print $3} /^\t\/.*ld-linux/{print $1}' | sort -u); do
-		copy "$lib"
-	done
-}
-
+files=$(mktemp)
+trap 'rm -f "$files"' EXIT
 py=$(readlink -f "$PYTHON")
-copy "$py"
-elfs=("$py")
-mkdir -p "$root/usr/bin"
+{
+	echo "$py"
+	while IFS= read -r f; do
+		[ -f "$f" ] || continue
+		echo "$f"
+		case "$f" in
+		*.py)
+			b=${f##*/}
+			pyc="${f%/*}/__pycache__/${b%.py}.cpython-311.pyc"
+			[ -f "$pyc" ] && echo "$pyc"
+			;;
+		esac
+	done < "$list"
+	# the shared libraries of the interpreter and the extension modules (one ldd)
+	# shellcheck disable=SC2046
+	ldd "$py" $(grep '\.so$' "$list") 2>/dev/null |
+		awk '/=> \//{print $3} /^\t\/.*ld-linux/{print $1}'
+	# numpy reads its version and config from package data at import
+	find /usr/lib/python3/dist-packages/numpy -maxdepth 1 -name '*.json' 2>/dev/null
+} | sort -u | while IFS= read -r f; do
+	[ -e "$root$f" ] || echo "${f#/}"
+done > "$files"
+# one tar for all (-h: libraries are often symlinks; copy their targets)
+tar -C / -chf - -T "$files" | tar -C "$root" -xf -
+mkdir -p "$root/usr/bin" "$root/usr/lib/python3.11/lib-dynload"
 ln -sfn "$(basename "$py")" "$root/usr/bin/python3"
-mkdir -p "$root/usr/lib/python3.11/lib-dynload"
-
-while IFS= read -r f; do
-	[ -f "$f" ] || continue
-	copy "$f"
-	case "$f" in
-	*.py)
-		pyc="$(dirname "$f")/__pycache__/$(basename "$f" .py).cpython-311.pyc"
-		[ -f "$pyc" ] && copy "$pyc"
-		;;
-	*.so)
-		elfs+=("$f")
-		;;
-	esac
-done < "$list"
-libs "${elfs[@]}"
-
-# numpy reads its version and config from package data at import
-for d in /usr/lib/python3/dist-packages/numpy; do
-	[ -d "$d" ] && find "$d" -maxdepth 1 -name '*.json' -print0 |
-		while IFS= read -r -d '' f; do copy "$f"; done
-done
 
 dst=$root/opt/shmr/python
 mkdir -p "$dst/tests" "$dst/examples"
