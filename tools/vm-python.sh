@@ -54,10 +54,12 @@ def _exit(code):
 os._exit = _exit
 PY
 	echo "vm-python.sh: finding the modules the suite imports (once)" >&2
-	(cd "$top" && SHMR_PY_MODLOG=$tmp/mods PYTHONPATH=$tmp:$out \
-		"$PYTHON" -m pytest -q -p no:cacheprovider tests/python >/dev/null 2>&1 || true)
-	(cd "$top" && SHMR_PY_MODLOG=$tmp/mods PYTHONPATH=$tmp:$out \
-		"$PYTHON" examples/python/numpy_pool.py >/dev/null 2>&1 || true)
+	(
+		cd "$top" || exit 1
+		export SHMR_PY_MODLOG=$tmp/mods PYTHONPATH=$tmp:$out
+		"$PYTHON" -m pytest -q -p no:cacheprovider tests/python >/dev/null 2>&1
+		"$PYTHON" examples/python/numpy_pool.py >/dev/null 2>&1
+	) || true
 	# Only system files: the package, tests and sitecustomize go separately.
 	# (not _hashlib: hashlib falls back to its builtin hashes, and OpenSSL's
 	# libcrypto would add 4.7 MB)

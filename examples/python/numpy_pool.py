@@ -13,7 +13,6 @@ Run: make python-example  (or PYTHONPATH=build/python /usr/bin/python3 examples/
 import multiprocessing
 import os
 import signal
-import struct
 import sys
 import time
 

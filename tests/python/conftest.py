@@ -79,7 +79,6 @@ def uname():
         except FileNotFoundError:
             pass
         try:
-            from multiprocessing import shared_memory  # noqa: F401
             import _posixshmem
             _posixshmem.shm_unlink("/" + n)
         except (FileNotFoundError, ImportError):
