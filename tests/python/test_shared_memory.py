@@ -98,6 +98,7 @@ BAD = [
     ("no name, size only", lambda impl, n, keep: impl(None, False, 10)),
     ("str size", lambda impl, n, keep: impl(n, create=True, size="10")),
     ("float size", lambda impl, n, keep: impl(n, create=True, size=1.5)),
+    ("huge size", lambda impl, n, keep: impl(n, create=True, size=2**70)),
     ("int name", lambda impl, n, keep: impl(1234)),
     ("slash in name", lambda impl, n, keep: impl(n + "/x", create=True, size=10)),
 ]

@@ -97,6 +97,8 @@ class SharedMemory:
             raise TypeError(f"name must be str, not {type(name).__name__}")
         if create:
             size = operator.index(size)
+            if size > 2**63 - 1:    # what os.ftruncate() says in the standard library
+                raise OverflowError("Python int too large to convert to C long")
             flags = _shmr.REGION_EXCL | (_shmr.REGION_PROCESS if process else 0)
             if anonymous:
                 if name is not None:
