@@ -26,9 +26,15 @@ $(PY_OUT)/_shmr.map:
 	@mkdir -p $(@D)
 	printf '{ global: PyInit__shmr; local: *; };\n' > $@
 
+# (no -z defs: the Python API comes from the interpreter; importing it once
+# instead catches a library dependency missing from the link)
 $(PY_EXT): $(PY_OUT)/_shmr.o $(LIB_A) $(PY_OUT)/_shmr.map
 	$(CC) $(SHMR_CFLAGS) $(CFLAGS) -shared -fPIC -Wl,--version-script=$(PY_OUT)/_shmr.map \
-		-o $@ $(PY_OUT)/_shmr.o $(LIB_A) -pthread
+		-o $@.tmp $(PY_OUT)/_shmr.o $(LIB_A) -pthread $(LIB_LDLIBS)
+	cd $(PY_OUT) && mv $(@F).tmp _shmr_check$(PY_EXT_SUFFIX) && \
+		$(PYTHON) -c 'import importlib.util as u, sys; s = u.spec_from_file_location("_shmr", sys.argv[1]); u.module_from_spec(s)' \
+		./_shmr_check$(PY_EXT_SUFFIX) || { rm -f _shmr_check$(PY_EXT_SUFFIX); exit 1; }
+	mv $(PY_OUT)/_shmr_check$(PY_EXT_SUFFIX) $@
 
 $(PY_OUT)/shmr/%.py: lib/python/shmr/%.py
 	@mkdir -p $(@D)
