@@ -3,7 +3,8 @@
  * bench_locks: shmr locks beside glibc's process-shared pthread locks, on
  * the host, in one run, interleaved.
  *
- *   bench_locks [--quick] [--no-pin] [--csv FILE] [--only BENCHMARK-PREFIX]
+ *   bench_locks [--quick] [--no-pin] [--csv FILE] [--notes FILE]
+ *               [--only BENCHMARK-PREFIX]
  *
  * mutex_uncontended    lock+unlock in one thread (ns)
  * mutex_contended_2p   N processes hammering one lock around a counter
@@ -28,6 +29,12 @@
  * to CPU i modulo the CPUs available, so that runs do not differ by where
  * the scheduler happened to put the processes.
  *
+ * The machine's speed drifts between runs (shared host: contended numbers
+ * moved 2-3x within minutes), so besides the ratio of the medians the
+ * ratio shmr/baseline is also taken within each repetition (the runs of one
+ * repetition are back to back) and its median printed as a "paired" line
+ * (also written to the --notes file, where make bench's summary reads it).
+ *
  * The uncontended run also measures the floor of any lock that takes and
  * releases its word with two atomic read-modify-writes (lock cmpxchg +
  * xchg on one word, nothing else), and of one with a single RMW
@@ -39,6 +46,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -147,7 +155,45 @@ struct row {
 
 static struct row rows[64];
 static int nrows;
-static FILE *csv;
+static FILE *csv, *notes;
+
+static void note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void note(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+	if (notes) {
+		va_start(ap, fmt);
+		vfprintf(notes, fmt, ap);
+		va_end(ap);
+		fputc('\n', notes);
+		fflush(notes);
+	}
+}
+
+/* Within-repetition ratios shmr/base (samples still in repetition order). */
+static void paired(const char *bench, const char *name,
+		   const struct bench_samples *shmr,
+		   const struct bench_samples *base, const char *base_name)
+{
+	struct bench_samples r = { 0 };
+	struct bench_stats st;
+	size_t k;
+
+	if (!shmr->n || shmr->n != base->n)
+		return;
+	for (k = 0; k < shmr->n; k++)
+		if (base->v[k] > 0)
+			bench_samples_add(&r, shmr->v[k] / base->v[k]);
+	st = bench_samples_stats(&r);
+	note("paired %s %s/%s: median %.2f (p10 %.2f, p90 %.2f) of %zu repetitions",
+	     bench, name, base_name, st.median, st.p10, st.p90, st.n);
+	bench_samples_free(&r);
+}
 
 static void add_row(const char *bench, const char *impl, const char *unit,
 		    struct bench_samples *s, double fairness)
@@ -463,10 +509,16 @@ int main(int argc, char **argv)
 			nopin = true;
 		} else if (!strcmp(argv[i], "--csv") && i + 1 < argc) {
 			csv_path = argv[++i];
+		} else if (!strcmp(argv[i], "--notes") && i + 1 < argc) {
+			notes = fopen(argv[++i], "a");
+			if (!notes) {
+				perror(argv[i]);
+				return 1;
+			}
 		} else if (!strcmp(argv[i], "--only") && i + 1 < argc) {
 			only = argv[++i];
 		} else {
-			fprintf(stderr, "usage: %s [--quick] [--no-pin] [--csv FILE] [--only BENCH]\n",
+			fprintf(stderr, "usage: %s [--quick] [--no-pin] [--csv FILE] [--notes FILE] [--only BENCH]\n",
 				argv[0]);
 			return 2;
 		}
@@ -535,6 +587,27 @@ int main(int argc, char **argv)
 			}
 		}
 	}
+	/* paired ratios first: add_row() sorts the samples */
+	for (im = 1; im < NR_MUTEX_IMPLS; im++) {
+		if (want("mutex_uncontended"))
+			paired("mutex_uncontended", "shmr", &un[SHMR], &un[im], impl_name[im]);
+		if (want("mutex_contended_2p"))
+			paired("mutex_contended_2p", "shmr", &c2[SHMR], &c2[im], impl_name[im]);
+		if (want("mutex_contended_4p"))
+			paired("mutex_contended_4p", "shmr", &c4[SHMR], &c4[im], impl_name[im]);
+		if (want("handoff")) {
+			paired("handoff_p50", "shmr", &h50[SHMR], &h50[im], impl_name[im]);
+			paired("handoff_p99", "shmr", &h99[SHMR], &h99[im], impl_name[im]);
+		}
+	}
+	if (want("rwlock_read_mostly"))
+		paired("rwlock_read_mostly", "shmr", &rw[0], &rw[1], "pthread_rwlock");
+	if (want("mutex_uncontended")) {
+		paired("mutex_uncontended", "floor_2rmw", &fl[0], &un[PT_ROBUST],
+		       "pthread_robust");
+		paired("mutex_uncontended", "floor_1rmw", &fl[1], &un[PT_ROBUST],
+		       "pthread_robust");
+	}
 	for (im = 0; im < NR_MUTEX_IMPLS && want("mutex_uncontended"); im++)
 		add_row("mutex_uncontended", impl_name[im], "ns", &un[im], -1);
 	for (im = 0; im < NR_MUTEX_IMPLS && want("mutex_contended_2p"); im++)
@@ -555,14 +628,15 @@ int main(int argc, char **argv)
 		struct bench_stats f1 = bench_samples_stats(&fl[1]);
 		const struct row *rb = find_row("mutex_uncontended", "pthread_robust");
 
-		printf("floor: lock cmpxchg + xchg %.1f ns (p10 %.1f, p90 %.1f), "
-		       "lock cmpxchg + store %.1f ns (p10 %.1f, p90 %.1f)",
-		       f2.median, f2.p10, f2.p90, f1.median, f1.p10, f1.p90);
-		if (rb && rb->st.median > 0)
-			printf(" = %.2fx and %.2fx pthread_robust", f2.median /
-			       rb->st.median, f1.median / rb->st.median);
-		printf("\n");
+		note("floor: lock cmpxchg + xchg %.1f ns (p10 %.1f, p90 %.1f) = %.2fx pthread_robust, "
+		     "lock cmpxchg + store %.1f ns (p10 %.1f, p90 %.1f) = %.2fx",
+		     f2.median, f2.p10, f2.p90,
+		     rb && rb->st.median > 0 ? f2.median / rb->st.median : 0,
+		     f1.median, f1.p10, f1.p90,
+		     rb && rb->st.median > 0 ? f1.median / rb->st.median : 0);
 	}
 	bench_csv_close(csv);
+	if (notes)
+		fclose(notes);
 	return 0;
 }
