@@ -7,6 +7,7 @@ LIB_OBJS := $(patsubst lib/%.c,$(BUILD)/lib/%.o,$(LIB_SRCS))
 LIB_SO := $(BUILD)/lib/libshmr.so.$(SHMR_VERSION)
 LIB_A := $(BUILD)/lib/libshmr.a
 LIB_MAP := lib/libshmr.map
+LIB_LDLIBS := -luring	# lib/uring.c (batched control)
 
 lib: $(LIB_SO) $(LIB_A) $(BUILD)/lib/libshmr.so
 

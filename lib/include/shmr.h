@@ -436,6 +436,98 @@ SHMR_API int shmr_cond_timedwait(struct shmr_cond *c, struct shmr_mutex *m,
 SHMR_API int shmr_cond_signal(struct shmr_cond *c);
 SHMR_API int shmr_cond_broadcast(struct shmr_cond *c);
 
+/* ==== Batched control (io_uring) ======================================== */
+/* (owned by the io_uring work: lib/uring*.c; man shmr_batch(3)) */
+
+/*
+ * A batch queues region operations, runs them with one system call
+ * (io_uring IORING_OP_URING_CMD on the module's fds) and keeps one result
+ * per operation: a failing operation does not fail the others.
+ *
+ * Transport, chosen once per process at the first shmr_batch_new(): the
+ * ring when the kernel backend is in use, io_uring works and the module
+ * has SHMR_FEAT_URING_CMD and answers a probe command; otherwise the same
+ * operations run one by one as ioctls (kernel backend) or backend calls
+ * (posix backend, where shmr_batch_events/wait_events are -EOPNOTSUPP).
+ * SHMR_URING=off in the environment forces that fallback. Results and
+ * errnos are the same either way.
+ *
+ * Operations of one submit may run concurrently and complete in any order
+ * (the fallback runs them in queue order): put an operation that depends on
+ * another in a later submit.
+ *
+ * Thread-safety: a batch is single-threaded (one thread at a time uses it;
+ * different batches are independent). After fork() only the parent may use
+ * a batch: the child frees it (no operation runs) and makes its own.
+ */
+struct shmr_batch;
+
+#define SHMR_BATCH_FALLBACK	(1U << 0)	/* shmr_batch_new(): never use the ring */
+
+/* shmr_batch_transport() */
+#define SHMR_BATCH_RING		1	/* io_uring uring_cmd */
+#define SHMR_BATCH_IOCTL	2	/* one ioctl per operation */
+#define SHMR_BATCH_POSIX	3	/* the posix backend's calls */
+
+/*
+ * A batch that holds up to entries (1..4096) operations per submit.
+ * flags: SHMR_BATCH_FALLBACK. Errors: -EINVAL, -ENOMEM, the backend's
+ * errors (-ENODEV, see shmr_backend()).
+ */
+SHMR_API int shmr_batch_new(unsigned int entries, unsigned int flags, struct shmr_batch **out);
+
+/* Free a batch (NULL is a no-op); queued operations that did not run are dropped. */
+SHMR_API void shmr_batch_free(struct shmr_batch *b);
+
+/* SHMR_BATCH_RING, _IOCTL or _POSIX, or -EINVAL. */
+SHMR_API int shmr_batch_transport(const struct shmr_batch *b);
+
+/*
+ * Queue an operation. Each returns the operation's index in this submit
+ * (0, 1, ...), or -EINVAL (b or a required out pointer NULL), -ENOSPC (the
+ * batch is full). Everything else (bad names, flags, ...) is the
+ * operation's result after shmr_batch_submit(), with the errnos of the
+ * matching shmr_region_*() function. Arguments are copied when queued;
+ * out pointers and regions must stay valid until the submit returns.
+ */
+/* as shmr_region_create(): *out receives a new handle, tracked like any */
+SHMR_API int shmr_batch_create(struct shmr_batch *b, const struct shmr_region_opts *opts,
+			       struct shmr_region **out);
+/* as shmr_region_open() */
+SHMR_API int shmr_batch_open(struct shmr_batch *b, const char *name, unsigned int flags,
+			     struct shmr_region **out);
+/* as shmr_region_unlink() */
+SHMR_API int shmr_batch_unlink(struct shmr_batch *b, const char *name);
+/* as shmr_region_stat() */
+SHMR_API int shmr_batch_stat(struct shmr_batch *b, const struct shmr_region *r,
+			     struct shmr_region_stat *st);
+/* as shmr_region_stat_id() */
+SHMR_API int shmr_batch_stat_id(struct shmr_batch *b, uint64_t id, struct shmr_region_stat *st);
+/* as shmr_region_list() (cap at most 4096): the result is the total */
+SHMR_API int shmr_batch_list(struct shmr_batch *b, struct shmr_region_stat *out, size_t cap);
+/* as shmr_features() */
+SHMR_API int shmr_batch_features(struct shmr_batch *b, uint64_t *features);
+/* as shmr_region_events(): fetch and clear r's pending events now */
+SHMR_API int shmr_batch_events(struct shmr_batch *b, struct shmr_region *r, uint32_t *events);
+/*
+ * Wait until r has lifetime events pending, then fetch and clear them
+ * (ring: IORING_OP_POLL_ADD linked to the EVENTS command; fallback:
+ * poll() then the ioctl). The submit returns when they arrived.
+ */
+SHMR_API int shmr_batch_wait_events(struct shmr_batch *b, struct shmr_region *r,
+				    uint32_t *events);
+
+/*
+ * Run every queued operation with one system call and wait for all of them.
+ * Returns how many ran (their results: shmr_batch_result()), or a negative
+ * errno if the batch could not be submitted (then nothing ran and the queue
+ * is kept). The next queued operation starts a new batch at index 0.
+ */
+SHMR_API int shmr_batch_submit(struct shmr_batch *b);
+
+/* The result of operation idx of the last submit: 0 or >= 0 as documented, or -errno. */
+SHMR_API int shmr_batch_result(const struct shmr_batch *b, unsigned int idx);
+
 #ifdef __cplusplus
 }
 #endif
