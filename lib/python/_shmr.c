@@ -1004,6 +1004,50 @@ static PyObject *py_registry(PyObject *mod, PyObject *unused)
 	return list;
 }
 
+/* exit_records(clear=False): the module's exit records as dicts */
+static PyObject *py_exit_records(PyObject *mod, PyObject *args)
+{
+	struct shmr_exit *e = NULL;
+	PyObject *list;
+	int clear = 0, n, cap = 0, i;
+
+	(void)mod;
+	if (!PyArg_ParseTuple(args, "|p", &clear))
+		return NULL;
+	for (;;) {
+		/* clear only with a buffer large enough for everything returned */
+		n = shmr_exit_list(e, (size_t)cap, cap ? (clear ? SHMR_EXITS_CLEAR : 0) : 0);
+		if (n < 0) {
+			free(e);
+			return set_errno(-n, NULL);
+		}
+		if (n <= cap && (cap || !clear || n == 0))
+			break;
+		free(e);
+		cap = n + 16;
+		e = calloc((size_t)cap, sizeof(*e));
+		if (!e)
+			return PyErr_NoMemory();
+	}
+	list = PyList_New(n);
+	for (i = 0; list && i < n; i++) {
+		PyObject *d = Py_BuildValue("{s:K,s:K,s:i,s:i,s:i,s:I,s:I,s:s,s:s}",
+			"region_id", (unsigned long long)e[i].region_id,
+			"when_ns", (unsigned long long)e[i].when_ns,
+			"pid", (int)e[i].pid, "signal", (int)e[i].signal, "status", (int)e[i].status,
+			"handles", e[i].handles, "mappings", e[i].mappings,
+			"comm", e[i].comm, "name", e[i].name);
+
+		if (!d) {
+			Py_CLEAR(list);
+			break;
+		}
+		PyList_SET_ITEM(list, i, d);
+	}
+	free(e);
+	return list;
+}
+
 static PyObject *py_backend(PyObject *mod, PyObject *unused)
 {
 	(void)mod;
@@ -1030,6 +1074,7 @@ static PyMethodDef module_methods[] = {
 	{ "leak_count", py_leak_count, METH_NOARGS, "shmr_leak_count()" },
 	{ "exit_report", py_exit_report, METH_NOARGS, "the exit-time leak report, now" },
 	{ "registry", py_registry, METH_NOARGS, "shmr_registry_list() as dicts" },
+	{ "exit_records", py_exit_records, METH_VARARGS, "shmr_exit_list() as dicts" },
 	{ "backend", py_backend, METH_NOARGS, "shmr_backend_name()" },
 	{ "features", py_features, METH_NOARGS, "shmr_features()" },
 	{ NULL, NULL, 0, NULL }

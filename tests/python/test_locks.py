@@ -102,6 +102,14 @@ def test_owner_dead_after_sigkill(shm):
     assert lock.acquire(blocking=False) is True  # normal again
     lock.release()
     lock.close()
+    if shmr.backend() == "kernel":  # the module recorded the death
+        recs = [r for r in shmr.exit_records() if r["pid"] == p.pid]
+        assert recs and recs[0]["signal"] == signal.SIGKILL
+        assert recs[0]["name"] == shm.name and recs[0]["mappings"] >= 1
+    else:
+        with pytest.raises(OSError) as e:
+            shmr.exit_records()
+        assert e.value.errno == errno.EOPNOTSUPP
 
 
 def test_not_recoverable(shm):

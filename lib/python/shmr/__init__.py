@@ -22,7 +22,7 @@ import _shmr
 __all__ = [
     "SharedMemory", "Lock", "RLock", "Condition", "RWLock",
     "OwnerDead", "NotRecoverable", "leak_report", "leak_report_text",
-    "leak_count", "registry", "backend", "features", "unlink",
+    "leak_count", "registry", "backend", "features", "unlink", "exit_records",
 ]
 
 OwnerDead = _shmr.OwnerDead
@@ -36,6 +36,14 @@ leak_report_text = _shmr.leak_report_text
 leak_count = _shmr.leak_count
 registry = _shmr.registry
 features = _shmr.features
+
+
+def exit_records(clear=False):
+    """The module's records of processes that exited or were killed while
+    attached to a region of this IPC namespace (dicts: pid, signal, status,
+    handles, mappings, comm, name, region_id, when_ns), oldest first;
+    clear=True forgets the ones returned. OSError(EOPNOTSUPP) on posix."""
+    return _shmr.exit_records(clear)
 
 
 def backend():
