@@ -327,6 +327,11 @@ static void shmr_watch_put(struct shmr_watch *w)
 	put_pid(w->pid);
 	kfree(w);
 	shmr_count(SHMR_C_WATCHES_LIVE, -1);
+	/*
+	 * From the work, this may be the last module reference; module exit
+	 * destroys shmr_wq, which waits for the running work to return.
+	 */
+	module_put(THIS_MODULE);
 }
 
 static bool shmr_pid_gone(struct pid *pid)
@@ -395,6 +400,11 @@ int shmr_watch_start(struct shmr_region *r)
 	if (!w)
 		return -ENOMEM;
 	refcount_set(&w->ref, 1);
+	/*
+	 * A rechecking work item can still be queued (a timer) after the
+	 * region is freed: the watch pins the module until the work is done.
+	 */
+	__module_get(THIS_MODULE);
 	w->pid = get_pid(task_tgid(current));
 	w->region = r;
 	INIT_DELAYED_WORK(&w->work, shmr_watch_work);
