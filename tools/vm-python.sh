@@ -4,8 +4,8 @@
 # initramfs tree): Debian's /usr/bin/python3, the shared libraries it and
 # numpy's extensions need, only the stdlib and dist-packages files that the
 # suite and the example actually import (with their .pyc), and under
-# /opt/shmr/python: the built package (PYTHONPATH=/opt/shmr/python), tests/
-# and examples/.
+# /opt/shmr/python: the built package (on sys.path through a .pth file),
+# tests/ and examples/.
 #
 # The import list is found by running the suite and the example once on the
 # host with a sitecustomize that records every loaded module's file (also
@@ -110,6 +110,9 @@ cp -a "$out"/_shmr*.so "$out/shmr" "$dst/"
 cp -a "$top"/tests/python/*.py "$dst/tests/"
 cp -a "$top"/examples/python/*.py "$dst/examples/"
 rm -rf "$dst/shmr/__pycache__"
+# `import shmr` without PYTHONPATH in the guest
+mkdir -p "$root/usr/lib/python3/dist-packages"
+echo /opt/shmr/python > "$root/usr/lib/python3/dist-packages/shmr-vm.pth"
 
 after=$(du -sb "$root" | cut -f1)
 echo "vm-python.sh: added $(( (after - before) / 1024 )) KiB to $root" >&2
