@@ -65,8 +65,11 @@ PY
 	# libcrypto would add 4.7 MB)
 	grep -E '^/usr/lib/python3' "$tmp/mods" | grep -v '/_hashlib\.' | sort -u > "$list.tmp"
 	# Always: the landmark the interpreter looks for, and site's helpers.
+	# The guest has no locale: ASCII (the host's may be UTF-8).
 	printf '%s\n' /usr/lib/python3.11/os.py /usr/lib/python3.11/site.py \
-		/usr/lib/python3.11/_sitebuiltins.py >> "$list.tmp"
+		/usr/lib/python3.11/_sitebuiltins.py \
+		/usr/lib/python3.11/encodings/{__init__,aliases,ascii,latin_1,utf_8,utf_8_sig}.py \
+		>> "$list.tmp"
 	sort -u "$list.tmp" > "$list"
 	rm -f "$list.tmp"
 	rm -rf "$tmp"
