@@ -4,9 +4,10 @@
  *
  * Objects
  *   struct shmr_ns      one per IPC namespace that has regions or exit
- *                       records; keyed by the ipc_namespace pointer AND its
- *                       ns.inum (put_ipc_ns() is not exported, so the module
- *                       cannot pin the namespace; it only compares the key).
+ *                       records; keyed by the ipc_namespace pointer, its
+ *                       ns.inum and its mqueue mount, which it holds to
+ *                       see the namespace die (put_ipc_ns() is not
+ *                       exported, so the module cannot pin the namespace).
  *   struct shmr_region  kref'd; a reference is held by its linked name, by
  *                       every handle, by every mapping (VMA open/close) and
  *                       transiently by commands.
@@ -100,7 +101,13 @@ struct shmr_exit_entry {
 struct shmr_ns {
 	struct list_head node;		/* shmr_namespaces, under shmr_lock */
 	struct ipc_namespace *ipc;	/* key only, never dereferenced */
-	unsigned int inum;		/* key, with ipc */
+	unsigned int inum;		/* key, with ipc and mq_mnt */
+	/*
+	 * The namespace's mqueue mount, held (mntget) as a liveness signal:
+	 * put_ipc_ns() clears its superblock's s_fs_info before it frees
+	 * the namespace, and the pointer cannot be reused while held.
+	 */
+	struct vfsmount *mq_mnt;
 	struct list_head regions;	/* creation order, under shmr_lock */
 	unsigned int nregions;
 	/* exit log ring, under shmr_log_lock */
@@ -200,6 +207,7 @@ int shmr_handle_open(struct shmr_region *r, bool write, bool cloexec,
 		     struct file **filep, int *fdp);
 void shmr_fill_info(struct shmr_region *r, struct shmr_region_info *info);
 void shmr_ns_maybe_free_locked(struct shmr_ns *ns);
+void shmr_ns_reap_stop(void);
 int shmr_proc_show(struct seq_file *m, void *v);
 
 /* shmr_attach.c */

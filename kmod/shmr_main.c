@@ -264,7 +264,8 @@ static void __exit shmr_exit(void)
 	misc_deregister(&shmr_misc);
 	remove_proc_entry("shmr", NULL);
 	debugfs_remove_recursive(shmr_debugfs);
-	/* Pending process-lifetime work only drops watch references. */
+	shmr_ns_reap_stop();
+	/* Watches pin the module: no process-lifetime work is left. */
 	destroy_workqueue(shmr_wq);
 	shmr_region_exit();
 	if (shmr_huge_mnt)

@@ -26,6 +26,8 @@
 #include <linux/cred.h>
 #include <linux/capability.h>
 #include <linux/ipc_namespace.h>
+#include <linux/mount.h>
+#include <linux/proc_ns.h>
 #include <linux/nsproxy.h>
 #include <linux/pid_namespace.h>
 #include <linux/poll.h>
@@ -78,15 +80,54 @@ static struct ipc_namespace *shmr_cur_ipc(void)
 	return current->nsproxy->ipc_ns;
 }
 
+/*
+ * Namespace death. put_ipc_ns() is not exported, so the module cannot pin a
+ * namespace; it holds the namespace's mqueue mount instead (mntget(), which
+ * keeps the vfsmount and its superblock, not the namespace). When the last
+ * reference to the namespace goes, put_ipc_ns() calls mq_clear_sbinfo(),
+ * which sets that superblock's s_fs_info (the namespace) to NULL, before
+ * the namespace is freed. A NULL s_fs_info therefore means the namespace
+ * is gone: a work item polls for it (every SHMR_NS_REAP_DELAY while
+ * entries of namespaces other than the initial one exist), unlinks the
+ * names of a dead namespace and frees the entry once its last region is
+ * gone. A held vfsmount is never reused, so it also makes the key unique.
+ * Entries are freed (mntput() may tear the mount down and sleep) by the
+ * work, never under shmr_lock.
+ */
+#define SHMR_NS_REAP_DELAY	HZ
+
+static LIST_HEAD(shmr_ns_graveyard);	/* under shmr_lock */
+static bool shmr_ns_exiting;		/* under shmr_lock */
+static void shmr_ns_reap_work(struct work_struct *work);
+static DECLARE_DELAYED_WORK(shmr_ns_reap, shmr_ns_reap_work);
+
+static struct vfsmount *shmr_ipc_mq_mnt(struct ipc_namespace *ipc)
+{
+	return IS_ERR_OR_NULL(ipc->mq_mnt) ? NULL : ipc->mq_mnt;
+}
+
+static bool shmr_ns_dead(struct shmr_ns *ns)
+{
+	return ns->mq_mnt && !READ_ONCE(ns->mq_mnt->mnt_sb->s_fs_info);
+}
+
+/* Entries of namespaces that can die are watched by the reap work. */
+static bool shmr_ns_mortal(struct shmr_ns *ns)
+{
+	return ns->mq_mnt && ns->inum != PROC_IPC_INIT_INO;
+}
+
 /* Called with shmr_lock held. */
 struct shmr_ns *shmr_ns_current(bool create)
 {
 	struct ipc_namespace *ipc = shmr_cur_ipc();
+	struct vfsmount *mq_mnt = shmr_ipc_mq_mnt(ipc);
 	struct shmr_ns *ns;
 
 	lockdep_assert_held(&shmr_lock);
 	list_for_each_entry(ns, &shmr_namespaces, node)
-		if (ns->ipc == ipc && ns->inum == ipc->ns.inum)
+		if (ns->ipc == ipc && ns->inum == ipc->ns.inum &&
+		    ns->mq_mnt == mq_mnt && !shmr_ns_dead(ns))
 			return ns;
 	if (!create)
 		return NULL;
@@ -101,9 +142,13 @@ struct shmr_ns *shmr_ns_current(bool create)
 	}
 	ns->ipc = ipc;
 	ns->inum = ipc->ns.inum;
+	/* The current task's namespace is alive, and so is its mount. */
+	ns->mq_mnt = mq_mnt ? mntget(mq_mnt) : NULL;
 	INIT_LIST_HEAD(&ns->regions);
 	list_add_tail(&ns->node, &shmr_namespaces);
 	shmr_count(SHMR_C_NS_LIVE, 1);
+	if (shmr_ns_mortal(ns) && !shmr_ns_exiting)
+		queue_delayed_work(shmr_wq, &shmr_ns_reap, SHMR_NS_REAP_DELAY);
 	return ns;
 }
 
@@ -122,8 +167,76 @@ static void shmr_ns_free_locked(struct shmr_ns *ns)
 	spin_unlock(&shmr_log_lock);
 	list_del(&ns->node);
 	kvfree(ns->log);
-	kfree(ns);
+	ns->log = NULL;
 	shmr_count(SHMR_C_NS_LIVE, -1);
+	if (!ns->mq_mnt) {
+		kfree(ns);
+		return;
+	}
+	/* mntput() outside our locks: the reap work (or module exit) does it. */
+	list_add_tail(&ns->node, &shmr_ns_graveyard);
+	if (!shmr_ns_exiting)
+		mod_delayed_work(shmr_wq, &shmr_ns_reap, 0);
+}
+
+/* Put the mounts of freed entries. Called without locks. */
+static void shmr_ns_bury(void)
+{
+	struct shmr_ns *ns, *tmp;
+	LIST_HEAD(dead);
+
+	mutex_lock(&shmr_lock);
+	list_splice_init(&shmr_ns_graveyard, &dead);
+	mutex_unlock(&shmr_lock);
+	list_for_each_entry_safe(ns, tmp, &dead, node) {
+		mntput(ns->mq_mnt);
+		kfree(ns);
+	}
+}
+
+/*
+ * Unlink the names of dead namespaces; free their entries once they have
+ * no regions left (their exit records can no longer be read).
+ */
+static void shmr_ns_reap_work(struct work_struct *work)
+{
+	struct shmr_ns *ns, *tmp;
+	struct shmr_region *r;
+	bool again;
+
+	mutex_lock(&shmr_lock);
+restart:
+	again = false;
+	list_for_each_entry_safe(ns, tmp, &shmr_namespaces, node) {
+		if (!shmr_ns_dead(ns)) {
+			again |= shmr_ns_mortal(ns);
+			continue;
+		}
+		list_for_each_entry(r, &ns->regions, ns_node) {
+			if (shmr_region_unlink_locked(r))
+				continue;
+			/* The name's reference is ours to drop, unlocked. */
+			mutex_unlock(&shmr_lock);
+			shmr_region_put(r);
+			mutex_lock(&shmr_lock);
+			goto restart;
+		}
+		if (!ns->nregions)
+			shmr_ns_free_locked(ns);
+	}
+	if (again && !shmr_ns_exiting)
+		queue_delayed_work(shmr_wq, &shmr_ns_reap, SHMR_NS_REAP_DELAY);
+	mutex_unlock(&shmr_lock);
+	shmr_ns_bury();
+}
+
+/* Module exit: no more reaping; shmr_region_exit() frees what is left. */
+void shmr_ns_reap_stop(void)
+{
+	mutex_lock(&shmr_lock);
+	shmr_ns_exiting = true;
+	mutex_unlock(&shmr_lock);
+	cancel_delayed_work_sync(&shmr_ns_reap);
 }
 
 /*
@@ -140,7 +253,7 @@ void shmr_ns_maybe_free_locked(struct shmr_ns *ns)
 	spin_lock(&shmr_log_lock);
 	records = ns->log_count;
 	spin_unlock(&shmr_log_lock);
-	if (!records) {
+	if (!records || shmr_ns_dead(ns)) {
 		shmr_ns_free_locked(ns);
 		return;
 	}
@@ -785,6 +898,7 @@ void shmr_region_exit(void)
 	list_for_each_entry_safe(ns, tmp, &shmr_namespaces, node)
 		shmr_ns_free_locked(ns);
 	mutex_unlock(&shmr_lock);
+	shmr_ns_bury();
 	kmem_cache_destroy(shmr_handle_cache);
 	kmem_cache_destroy(shmr_region_cache);
 	shmr_attach_exit();
