@@ -334,6 +334,12 @@ static void shmr_watch_put(struct shmr_watch *w)
 	module_put(THIS_MODULE);
 }
 
+/*
+ * The process is gone when its group leader is a zombie (or reaped) AND no
+ * thread of it is alive: the leader thread can exit first and stay a
+ * zombie while other threads run, and a traced leader's exit wakes
+ * pid->wait_pidfd then. signal_struct lives as long as the task_struct.
+ */
 static bool shmr_pid_gone(struct pid *pid)
 {
 	struct task_struct *task = get_pid_task(pid, PIDTYPE_TGID);
@@ -341,7 +347,8 @@ static bool shmr_pid_gone(struct pid *pid)
 
 	if (!task)
 		return true;
-	gone = READ_ONCE(task->exit_state) != 0;
+	gone = READ_ONCE(task->exit_state) != 0 &&
+	       !atomic_read(&task->signal->live);
 	put_task_struct(task);
 	return gone;
 }
