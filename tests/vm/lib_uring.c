@@ -663,4 +663,37 @@ TEST(exit_in_flight)
 	}
 }
 
+/* shmrctl unlink NAME...: one batch, every name's error, first error's status */
+TEST(shmrctl_unlink_many)
+{
+	char names[3][64], missing[64], cmd[512], err[256];
+	struct shmr_region *r;
+	FILE *f;
+	int k, st;
+
+	SHMR_REQUIRE_DEVICE();
+	if (system("command -v shmrctl >/dev/null 2>&1"))
+		SKIP(return, "shmrctl not on PATH");
+	for (k = 0; k < 3; k++) {
+		snprintf(names[k], sizeof(names[k]), "ur-ctl-%d-%d", getpid(), k);
+		ASSERT_EQ(0, shmr_region_create(&SHMR_REGION_OPTS(.name = names[k], .size = 1),
+						&r));
+		shmr_region_close(r);
+	}
+	snprintf(missing, sizeof(missing), "ur-ctl-%d-missing", getpid());
+	snprintf(cmd, sizeof(cmd), "shmrctl unlink %s %s %s %s 2>&1 >/dev/null",
+		 names[0], missing, names[1], names[2]);
+	f = popen(cmd, "r");
+	ASSERT_NE(NULL, f);
+	memset(err, 0, sizeof(err));
+	fread(err, 1, sizeof(err) - 1, f);
+	st = pclose(f);
+	ASSERT_TRUE(WIFEXITED(st));
+	EXPECT_EQ(3, WEXITSTATUS(st));
+	snprintf(cmd, sizeof(cmd), "shmrctl: unlink %s: No such region\n", missing);
+	EXPECT_STREQ(cmd, err);
+	for (k = 0; k < 3; k++)
+		EXPECT_EQ(-ENOENT, shmr_region_open(names[k], 0, &r));
+}
+
 TEST_HARNESS_MAIN

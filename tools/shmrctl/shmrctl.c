@@ -37,7 +37,7 @@ static void usage(FILE *f)
 		"  list [--json]                        every visible region\n"
 		"  stat NAME|ID [--json]                one region\n"
 		"  create NAME SIZE [--mode M] [--excl] create a named region (SIZE: bytes, K, M, G)\n"
-		"  unlink NAME                          remove a name\n"
+		"  unlink NAME...                       remove names (one batch)\n"
 		"  who NAME|ID [--json]                 processes attached to a region\n"
 		"  leaks [--clear] [--json]             processes that exited or were killed attached\n"
 		"  backend                              the backend in use and what it supports\n"
@@ -462,13 +462,46 @@ static int cmd_create(int argc, char **argv)
 	return EXIT_OK;
 }
 
-static int cmd_unlink(const char *name)
+/*
+ * unlink NAME...: every name in one batch (one io_uring submit where the
+ * module supports it), each name's error reported; the exit status is the
+ * first failing name's.
+ */
+static int cmd_unlink(int argc, char **argv)
 {
-	int err = shmr_region_unlink(name);
+	char **names = argv + 1;
+	int n = argc - 1, cap = n > 4096 ? 4096 : n;
+	int start, cnt, j, err, rc = EXIT_OK, code;
+	struct shmr_batch *b;
 
+	for (j = 0; j < n; j++)
+		if (names[j][0] == '-' && names[j][1])
+			return usage_error("%s: unknown option '%s'", argv[0], names[j]);
+	if (n < 1)
+		return usage_error("%s: expected one argument or more", argv[0]);
+	err = shmr_batch_new((unsigned int)cap, 0, &b);
 	if (err)
-		return lib_error("unlink", name, err);
-	return EXIT_OK;
+		return lib_error("unlink", names[0], err);
+	for (start = 0; start < n; start += cnt) {
+		cnt = n - start < cap ? n - start : cap;
+		for (j = 0; j < cnt; j++)
+			shmr_batch_unlink(b, names[start + j]);
+		err = shmr_batch_submit(b);
+		if (err < 0) {
+			shmr_batch_free(b);
+			return lib_error("unlink", names[start], err);
+		}
+		for (j = 0; j < cnt; j++) {
+			err = shmr_batch_result(b, (unsigned int)j);
+			if (!err)
+				continue;
+			code = lib_error("unlink", names[start + j], err);
+			if (rc == EXIT_OK)
+				rc = code;
+		}
+	}
+	shmr_batch_free(b);
+	return rc;
 }
 
 static int cmd_who(const char *arg, bool json)
@@ -687,10 +720,8 @@ int main(int argc, char **argv)
 		rc = simple_opts(argc, argv, &json, NULL, 1, arg);
 		return rc ? rc : cmd_who(arg[0], json);
 	}
-	if (!strcmp(cmd, "unlink")) {
-		rc = simple_opts(argc, argv, NULL, NULL, 1, arg);
-		return rc ? rc : cmd_unlink(arg[0]);
-	}
+	if (!strcmp(cmd, "unlink"))
+		return cmd_unlink(argc, argv);
 	if (!strcmp(cmd, "leaks")) {
 		rc = simple_opts(argc, argv, &json, &clear, 0, arg);
 		return rc ? rc : cmd_leaks(clear, json);
