@@ -35,6 +35,10 @@
  * repetition are back to back) and its median printed as a "paired" line
  * (also written to the --notes file, where make bench's summary reads it).
  *
+ * Each contended repetition also runs the same loop in one process alone:
+ * the ceiling of any lock's throughput (no cache-line transfers, no
+ * waiting), printed as a note beside 1.5x pthread_robust's 2p throughput.
+ *
  * The uncontended run also measures the floor of any lock that takes and
  * releases its word with two atomic read-modify-writes (lock cmpxchg +
  * xchg on one word, nothing else), and of one with a single RMW
@@ -496,7 +500,7 @@ int main(int argc, char **argv)
 	struct bench_samples un[NR_MUTEX_IMPLS] = { 0 }, c2[NR_MUTEX_IMPLS] = { 0 };
 	struct bench_samples c4[NR_MUTEX_IMPLS] = { 0 }, h50[NR_MUTEX_IMPLS] = { 0 };
 	struct bench_samples h99[NR_MUTEX_IMPLS] = { 0 }, rw[2] = { 0 };
-	struct bench_samples fl[2] = { 0 };
+	struct bench_samples fl[2] = { 0 }, c1[NR_MUTEX_IMPLS] = { 0 };
 	double f2[NR_MUTEX_IMPLS], f4[NR_MUTEX_IMPLS], frw[2], f, p50, p99, v;
 	const char *csv_path = NULL;
 	int reps, im, rep, i, handoffs;
@@ -558,6 +562,12 @@ int main(int argc, char **argv)
 			if (rep)
 				bench_samples_add(&fl[i], v);
 		}
+		/* the ceiling: the same loop in one process, nobody to contend */
+		for (im = 0; im < NR_MUTEX_IMPLS && want("mutex_contended_2p"); im++) {
+			v = contended(im, 1, ms / 2, &f);
+			if (rep)
+				bench_samples_add(&c1[im], v);
+		}
 		for (im = 0; im < NR_MUTEX_IMPLS && want("mutex_contended_2p"); im++) {
 			v = contended(im, 2, ms, &f);
 			if (rep) {
@@ -600,6 +610,14 @@ int main(int argc, char **argv)
 			paired("handoff_p99", "shmr", &h99[SHMR], &h99[im], impl_name[im]);
 		}
 	}
+	if (want("mutex_contended_2p")) {
+		/* below 1.5, no lock can reach 1.5x pthread_robust in that run */
+		paired("mutex_contended_2p", "ceiling_1p", &c1[SHMR],
+		       &c2[PT_ROBUST], "pthread_robust");
+		if (want("mutex_contended_4p"))
+			paired("mutex_contended_4p", "ceiling_1p", &c1[SHMR],
+			       &c4[PT_ROBUST], "pthread_robust");
+	}
 	if (want("rwlock_read_mostly"))
 		paired("rwlock_read_mostly", "shmr", &rw[0], &rw[1], "pthread_rwlock");
 	if (want("mutex_uncontended")) {
@@ -623,6 +641,17 @@ int main(int argc, char **argv)
 		add_row("rwlock_read_mostly", "pthread_rwlock", "ops/s", &rw[1], frw[1]);
 	}
 	print_table();
+	if (want("mutex_contended_2p")) {
+		struct bench_stats one = bench_samples_stats(&c1[SHMR]);
+		struct bench_stats oner = bench_samples_stats(&c1[PT_ROBUST]);
+		const struct row *r2 = find_row("mutex_contended_2p", "pthread_robust");
+
+		note("ceiling: the contended loop in 1 process: shmr %.0f ops/s, "
+		     "pthread_robust %.0f ops/s; 1.5x pthread_robust's 2p median "
+		     "is %.0f ops/s = %.2fx shmr's ceiling",
+		     one.median, oner.median, r2 ? 1.5 * r2->st.median : 0,
+		     r2 && one.median > 0 ? 1.5 * r2->st.median / one.median : 0);
+	}
 	if (want("mutex_uncontended")) {
 		struct bench_stats f2 = bench_samples_stats(&fl[0]);
 		struct bench_stats f1 = bench_samples_stats(&fl[1]);
