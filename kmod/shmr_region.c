@@ -32,6 +32,7 @@
 #include <linux/pid_namespace.h>
 #include <linux/poll.h>
 #include <linux/seq_file.h>
+#include <linux/string_helpers.h>
 #include <linux/timekeeping.h>
 #include <linux/user_namespace.h>
 #include <linux/sizes.h>
@@ -850,14 +851,25 @@ int shmr_proc_show(struct seq_file *m, void *v)
 	if (ns) {
 		list_for_each_entry(r, &ns->regions, ns_node) {
 			shmr_fill_info(r, &info);
-			seq_printf(m, "%20llu %#10x %16llu %5u %5u %5o %6d %10u %7u %8u %7s %s\n",
+			seq_printf(m, "%20llu %#10x %16llu %5u %5u %5o %6d %10u %7u %8u %7s ",
 				   info.id, info.flags, info.size, info.uid,
 				   info.gid, info.mode, info.creator_pid,
 				   info.handles, info.mappings, info.nattach,
 				   (info.flags & SHMR_INFO_ANON) ? "anon" :
 				   (info.flags & SHMR_INFO_UNLINKED) ?
-				   "unlinked" : "linked",
-				   info.name[0] ? info.name : "-");
+				   "unlinked" : "linked");
+			/*
+			 * A name is any bytes but '/': escape (octal, like
+			 * /proc/mounts) all but printable ASCII, and space
+			 * and backslash, so one region is one line.
+			 */
+			if (info.name[0])
+				seq_escape_str(m, info.name, ESCAPE_OCTAL |
+					       ESCAPE_NAP | ESCAPE_APPEND,
+					       " \\");
+			else
+				seq_puts(m, "-");
+			seq_putc(m, '\n');
 		}
 	}
 	mutex_unlock(&shmr_lock);
