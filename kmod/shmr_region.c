@@ -768,8 +768,11 @@ static unsigned long shmr_region_get_unmapped_area(struct file *file,
 	struct shmr_handle *h = file->private_data;
 	struct file *shmem = h->region->shmem;
 
-	/* shmem aligns to huge pages where the mount allows them. */
-	return shmem->f_op->get_unmapped_area(file, addr, len, pgoff, flags);
+	/*
+	 * shmem aligns to huge pages where the mount allows them; it expects
+	 * its own file (VM_BUG_ON(f_op != &shmem_file_operations) on 6.1).
+	 */
+	return shmem->f_op->get_unmapped_area(shmem, addr, len, pgoff, flags);
 }
 
 static __poll_t shmr_region_poll(struct file *file, poll_table *wait)
