@@ -82,12 +82,24 @@ progs=$(ls build/tests/host/* 2>/dev/null | sort)
 # shellcheck disable=SC2086
 sh build/tests/run-tests.sh -t 300 -p "[host]" $progs | stream
 
+echo "# ---- Python binding on the host (posix backend)"
+ptap=$out/python-host.tap
+rm -f "$ptap"
+PYTHONPATH=build/python SHMR_TAP_FILE=$PWD/$ptap PYTHONDONTWRITEBYTECODE=1 \
+	timeout -s KILL 600 /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/python 2>&1 |
+	sed 's/^/# /'
+if [ -s "$ptap" ]; then
+	sed -e 's/^\(not \)\{0,1\}ok [0-9]* - /&[host] python: /' "$ptap" | stream
+else
+	result "not ok - [host] python: pytest produced no results"
+fi
+
 if [ "$host_only" = 0 ]; then
 	for k in $kernels; do
 		echo "# ---- VM tests on $k"
 		t0=$(date +%s)
 		tap=$out/vm-$k.tap
-		tools/shmr-vm --kernel "$k" --timeout 2400 --no-log-check \
+		tools/shmr-vm --kernel "$k" --timeout 2400 --no-log-check --python \
 			--dmesg "$out/dmesg-$k.txt" --console "$out/console-$k.txt" \
 			-- sh /opt/shmr/tests/vm-suite.sh 2>&1 | tee "$tap" | stream
 		rc=${PIPESTATUS[0]}
