@@ -250,7 +250,7 @@ static int futex_wait(uint32_t *w, uint32_t val, clockid_t clk,
 	return 0;
 }
 
-static void futex_wake(uint32_t *w, int n)
+static __attribute__((noinline, cold)) void futex_wake(uint32_t *w, int n)
 {
 	syscall(SYS_futex, w, FUTEX_WAKE, n, NULL, NULL, 0);
 }
