@@ -336,7 +336,7 @@ static int shmr_cmd_stat(struct shmr_ctx *ctx, void __user *arg, size_t usize)
 	}
 	cap = k.attach ? min_t(unsigned int, k.attach_cap, SHMR_ATTACH_MAX) : 0;
 	if (cap) {
-		att = kvcalloc(cap, sizeof(*att), GFP_KERNEL);
+		att = kvcalloc(cap, sizeof(*att), GFP_KERNEL_ACCOUNT);
 		if (!att) {
 			ret = -ENOMEM;
 			goto out_put_region;
@@ -380,7 +380,7 @@ static int shmr_cmd_list(struct shmr_ctx *ctx, void __user *arg, size_t usize)
 		cap = ns ? ns->nregions : 0;
 		mutex_unlock(&shmr_lock);
 		cap = min(k.cap, cap + 16);
-		infos = kvcalloc(cap, sizeof(*infos), GFP_KERNEL);
+		infos = kvcalloc(cap, sizeof(*infos), GFP_KERNEL_ACCOUNT);
 		if (!infos)
 			return -ENOMEM;
 	}

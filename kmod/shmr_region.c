@@ -132,11 +132,12 @@ struct shmr_ns *shmr_ns_current(bool create)
 			return ns;
 	if (!create)
 		return NULL;
-	ns = kzalloc(sizeof(*ns), GFP_KERNEL);
+	ns = kzalloc(sizeof(*ns), GFP_KERNEL_ACCOUNT);
 	if (!ns)
 		return NULL;
 	ns->log_cap = clamp_t(unsigned int, shmr_exit_log_size, 1, 65536);
-	ns->log = kvcalloc(ns->log_cap, sizeof(*ns->log), GFP_KERNEL);
+	ns->log = kvcalloc(ns->log_cap, sizeof(*ns->log),
+			   GFP_KERNEL_ACCOUNT);
 	if (!ns->log) {
 		kfree(ns);
 		return NULL;
