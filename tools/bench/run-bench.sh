@@ -46,7 +46,7 @@ summary=$out/summary.txt
 mkdir -p "$out"
 echo "benchmark,impl,unit,median,p10,p90" > "$csv"
 : > "$out/notes.txt"
-rm -f "$out/locks.txt" "$out/vm.log" "$out/vm-bench.sh" "$out/notes-host.txt" "$out/ratios.png"
+rm -f "$out/locks.txt" "$out/notes-locks.txt" "$out/vm.log" "$out/vm-bench.sh" "$out/notes-host.txt" "$out/ratios.png"
 rc=0
 start=$(date +%s)
 
@@ -60,9 +60,10 @@ if [ "$do_host" = 1 ]; then
 	if [ -x "$out/bench_locks" ]; then
 		echo "== host: bench_locks ${qarg[*]} ($host_info)"
 		# Bounded, so that `make bench` stays within its 15 minutes.
-		timeout -k 10 "$locks_timeout" "$out/bench_locks" "${qarg[@]}" --csv "$csv" |
-			tee "$out/locks.txt"
+		timeout -k 10 "$locks_timeout" "$out/bench_locks" "${qarg[@]}" --csv "$csv" \
+			--notes "$out/notes-locks.txt" | tee "$out/locks.txt"
 		lrc=${PIPESTATUS[0]}
+		[ -f "$out/notes-locks.txt" ] && sed 's/^/host: /' "$out/notes-locks.txt" >> "$out/notes.txt"
 		if [ "$lrc" = 124 ] || [ "$lrc" = 137 ]; then
 			note "bench_locks did not finish within ${locks_timeout}s: its remaining rows are missing"
 			rc=1
