@@ -167,6 +167,28 @@ static void probe(void)
 
 /* ---- batch objects ----------------------------------------------------- */
 
+/*
+ * Two SQEs per operation at most (wait_events: poll + command). SUBMIT_ALL:
+ * an SQE that fails early (a closed fd) must not stop the ones after it.
+ */
+static int ring_setup(struct shmr_batch *b)
+{
+	int ret = io_uring_queue_init(2 * b->cap, &b->ring, IORING_SETUP_SUBMIT_ALL);
+
+	if (ret == -EINVAL)
+		ret = io_uring_queue_init(2 * b->cap, &b->ring, 0);
+	b->ring_ok = !ret;
+	return ret;
+}
+
+/* After a failed submit the prepared SQEs must not run later: a new ring. */
+static void ring_reset(struct shmr_batch *b)
+{
+	io_uring_queue_exit(&b->ring);
+	if (ring_setup(b))
+		b->transport = SHMR_BATCH_IOCTL;
+}
+
 SHMR_API int shmr_batch_new(unsigned int entries, unsigned int flags, struct shmr_batch **out)
 {
 	struct shmr_batch *b;
@@ -194,14 +216,8 @@ SHMR_API int shmr_batch_new(unsigned int entries, unsigned int flags, struct shm
 	b->transport = probe_transport;
 	if (b->transport == SHMR_BATCH_RING && (flags & SHMR_BATCH_FALLBACK))
 		b->transport = SHMR_BATCH_IOCTL;
-	if (b->transport == SHMR_BATCH_RING) {
-		/* two SQEs per operation at most (wait_events: poll + command) */
-		ret = io_uring_queue_init(2 * entries, &b->ring, 0);
-		if (ret)
-			b->transport = SHMR_BATCH_IOCTL;
-		else
-			b->ring_ok = 1;
-	}
+	if (b->transport == SHMR_BATCH_RING && ring_setup(b))
+		b->transport = SHMR_BATCH_IOCTL;
 	*out = b;
 	return 0;
 }
@@ -756,7 +772,16 @@ static int run_ring(struct shmr_batch *b)
 	} while (ret == -EINTR);
 	if (ret < 0) {
 		/* nothing was consumed: drop the prepared SQEs */
+		ring_reset(b);
 		return ret;
+	}
+	/* without SUBMIT_ALL the kernel stops at an SQE that failed early */
+	while ((unsigned int)ret < nsqe) {
+		int more = io_uring_submit(&b->ring);
+
+		if (more <= 0)
+			break;
+		ret += more;
 	}
 	while (pending) {
 		uint64_t data;

@@ -663,6 +663,44 @@ TEST(exit_in_flight)
 	}
 }
 
+/* An SQE that fails before it runs (a closed fd) does not stop the rest. */
+TEST(bad_fd_in_batch)
+{
+	struct shmr_region_stat st[3];
+	struct shmr_region *r, *ok;
+	struct shmr_batch *b;
+	uint64_t f = 0;
+	int trans, k;
+
+	SHMR_REQUIRE_DEVICE();
+	for (trans = 0; trans < 2; trans++) {
+		ASSERT_EQ(0, shmr_batch_new(8, trans ? SHMR_BATCH_FALLBACK : 0, &b));
+		ASSERT_EQ(0, shmr_region_create(&SHMR_REGION_OPTS(.size = 1), &r));
+		ASSERT_EQ(0, shmr_region_create(&SHMR_REGION_OPTS(.size = 1), &ok));
+		/* behind the library's back */
+		ASSERT_EQ(0, close(shmr_region_fd(r)));
+		shmr_batch_stat(b, ok, &st[0]);
+		shmr_batch_stat(b, r, &st[1]);
+		shmr_batch_features(b, &f);
+		shmr_batch_stat(b, ok, &st[2]);
+		ASSERT_EQ(4, shmr_batch_submit(b));
+		EXPECT_EQ(0, shmr_batch_result(b, 0));
+		EXPECT_EQ(-EBADF, shmr_batch_result(b, 1));
+		EXPECT_EQ(0, shmr_batch_result(b, 2));
+		EXPECT_EQ(0, shmr_batch_result(b, 3));
+		EXPECT_NE(0U, f);
+		EXPECT_EQ(st[0].id, st[2].id);
+		/* the batch goes on working */
+		for (k = 0; k < 3; k++)
+			shmr_batch_features(b, &f);
+		ASSERT_EQ(3, shmr_batch_submit(b));
+		EXPECT_EQ(0, shmr_batch_result(b, 2));
+		shmr_region_close(r);
+		shmr_region_close(ok);
+		shmr_batch_free(b);
+	}
+}
+
 /* shmrctl unlink NAME...: one batch, every name's error, first error's status */
 TEST(shmrctl_unlink_many)
 {
