@@ -385,6 +385,7 @@ TEST(wait_events)
 
 /* ---- raw SQEs: the fields the module checks ---------------------------- */
 
+/* cmd_flags: high bits go to sqe->uring_cmd_flags, 1 sets sqe->__pad1 */
 static int raw(struct io_uring *ring, int fd, unsigned int op, void *arg, uint32_t cmd_flags)
 {
 	struct io_uring_cqe *cqe;
@@ -394,7 +395,8 @@ static int raw(struct io_uring *ring, int fd, unsigned int op, void *arg, uint32
 
 	io_uring_prep_rw(IORING_OP_URING_CMD, sqe, fd, NULL, 0, 0);
 	sqe->cmd_op = op;
-	sqe->uring_cmd_flags = cmd_flags;
+	sqe->uring_cmd_flags = cmd_flags & ~1U;
+	sqe->__pad1 = cmd_flags & 1U;
 	memcpy(sqe->cmd, &ptr, sizeof(ptr));
 	ret = io_uring_submit_and_wait(ring, 1);
 	if (ret != 1)
@@ -447,6 +449,7 @@ TEST(raw_sqe_invalid)
 		{ "unlink reserved0", 0, SHMR_IOC_UNLINK, 2, 0, -EINVAL },
 		{ "bad pointer", 0, SHMR_IOC_FEATURES, 5, 0, -EFAULT },
 		{ "uring_cmd_flags", 0, SHMR_IOC_FEATURES, 0, 1U << 31, -EINVAL },
+		{ "sqe __pad1", 0, SHMR_IOC_FEATURES, 0, 1U, -EINVAL },
 	};
 	union {
 		struct big_features bf;
