@@ -538,17 +538,17 @@ long shmr_cmd(struct shmr_ctx *ctx, unsigned int cmd, void __user *arg,
 /*
  * io_uring transport: IORING_OP_URING_CMD with cmd_op = a SHMR_IOC_*
  * number and the first 8 bytes of the SQE's command area = the user pointer
- * to the command's struct, exactly as ioctl() would take it. Commands may
- * sleep, so a non-blocking attempt asks io_uring to retry from a worker,
- * which shares the submitter's files, mm, namespaces and credentials.
+ * to the command's struct, exactly as ioctl() would take it. Commands run
+ * inline, in the submitting task, even on io_uring's non-blocking attempt:
+ * they never wait for I/O or for another process, only briefly for
+ * shmr_lock or an allocation (as ublk's control commands do), and a punt to
+ * an io-wq worker costs far more than the command itself.
  */
 int shmr_uring_cmd(struct shmr_ctx *ctx, struct io_uring_cmd *ioucmd,
 		   unsigned int issue_flags)
 {
 	u64 uptr;
 
-	if (issue_flags & IO_URING_F_NONBLOCK)
-		return -EAGAIN;
 	memcpy(&uptr, shmr_uring_payload(ioucmd), sizeof(uptr));
 	return shmr_cmd(ctx, ioucmd->cmd_op, u64_to_user_ptr(uptr),
 			_IOC_SIZE(ioucmd->cmd_op));
