@@ -114,6 +114,7 @@ include tools/tools.mk
 include tests/tests.mk
 -include lib/python/python.mk
 -include examples/examples.mk
+-include tools/torture.mk
 
 # ---- the test VM -----------------------------------------------------------
 # Everything the VM image needs for one kernel series (tools/shmr-vm calls it).
