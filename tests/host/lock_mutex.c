@@ -423,4 +423,77 @@ TEST(fork_child_does_not_hold)
 	EXPECT_EQ(0, shmr_mutex_unlock(&s->m));
 }
 
+/*
+ * No starvation: 2 and 4 processes hammer one lock with a tiny critical
+ * section for 300 ms; every process must get a real share (at least 1% of
+ * the acquisitions; a fair share would be 50% or 25%), and no update may
+ * be lost. Catches a spinning/sleeping policy that lets the running owner
+ * keep the lock for ever.
+ */
+struct starve {
+	struct shmr_mutex m;
+	volatile int go;
+	int next;
+	uint64_t end;
+	long counter;
+	long count[4];
+};
+
+static int hammer(void *arg)
+{
+	struct starve *t = arg;
+	int idx = __atomic_fetch_add(&t->next, 1, __ATOMIC_SEQ_CST);
+	long n = 0;
+
+	while (!t->go)
+		sched_yield();
+	while (now_ns(CLOCK_MONOTONIC) < t->end) {
+		if (shmr_mutex_lock(&t->m))
+			return 1;
+		t->counter++;
+		if (shmr_mutex_unlock(&t->m))
+			return 2;
+		n++;
+	}
+	t->count[idx] = n;
+	return 0;
+}
+
+static void no_starvation(struct __test_metadata *_metadata, int nproc)
+{
+	struct starve *t = shared_alloc(sizeof(*t));
+	pid_t pids[4];
+	long total = 0;
+	int i;
+
+	ASSERT_NE(NULL, t);
+	ASSERT_EQ(0, shmr_mutex_init(&t->m, 0));
+	t->end = now_ns(CLOCK_MONOTONIC) + 50000000ull + 300000000ull;
+	for (i = 0; i < nproc; i++)
+		pids[i] = spawn(hammer, t);
+	usleep(50000);
+	t->go = 1;
+	for (i = 0; i < nproc; i++)
+		EXPECT_EQ(0, reap(pids[i]));
+	for (i = 0; i < nproc; i++)
+		total += t->count[i];
+	EXPECT_EQ(total, t->counter);
+	for (i = 0; i < nproc; i++) {
+		TH_LOG("process %d: %ld of %ld acquisitions", i, t->count[i], total);
+		EXPECT_GE(t->count[i] * 100, total);
+		EXPECT_GT(t->count[i], 0);
+	}
+	munmap(t, sizeof(*t));
+}
+
+TEST(contended_no_starvation_2p)
+{
+	no_starvation(_metadata, 2);
+}
+
+TEST(contended_no_starvation_4p)
+{
+	no_starvation(_metadata, 4);
+}
+
 TEST_HARNESS_MAIN
