@@ -128,6 +128,8 @@ struct shmr_region {
 	struct kref ref;
 	struct shmr_ns *ns;
 	struct list_head ns_node;	/* ns->regions, under shmr_lock */
+	struct hlist_node id_node;	/* shmr_id_hash, under shmr_lock */
+	struct hlist_node name_node;	/* shmr_name_hash while linked */
 	bool linked;			/* name visible, under shmr_lock */
 	struct file *shmem;		/* backing file; its inode is shared */
 	struct file *map_file;		/* vm_file of every mapping */

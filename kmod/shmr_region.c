@@ -36,6 +36,8 @@
 #include <linux/timekeeping.h>
 #include <linux/user_namespace.h>
 #include <linux/sizes.h>
+#include <linux/hashtable.h>
+#include <linux/stringhash.h>
 #include <uapi/linux/memfd.h>
 #include <uapi/linux/fcntl.h>
 
@@ -47,6 +49,20 @@ static struct kmem_cache *shmr_region_cache;
 static struct kmem_cache *shmr_handle_cache;
 static atomic64_t shmr_next_id = ATOMIC64_INIT(0);
 static unsigned int shmr_nregions;	/* all namespaces, under shmr_lock */
+
+/*
+ * Lookup tables, under shmr_lock: every region by id, linked regions by
+ * (namespace, name). Fixed size: at the default max_regions (4096) a chain
+ * holds a few entries, and no allocation can fail on create.
+ */
+#define SHMR_HASH_BITS	10
+static DEFINE_HASHTABLE(shmr_id_hash, SHMR_HASH_BITS);
+static DEFINE_HASHTABLE(shmr_name_hash, SHMR_HASH_BITS);
+
+static u32 shmr_name_key(struct shmr_ns *ns, const char *name)
+{
+	return full_name_hash(ns, name, strlen(name));
+}
 
 /* Bytes per uid, for max_user_bytes; under shmr_lock. */
 struct shmr_user {
@@ -306,8 +322,9 @@ struct shmr_region *shmr_region_lookup(struct shmr_ns *ns, const char *name)
 	struct shmr_region *r;
 
 	lockdep_assert_held(&shmr_lock);
-	list_for_each_entry(r, &ns->regions, ns_node)
-		if (r->linked && !strcmp(r->name, name))
+	hash_for_each_possible(shmr_name_hash, r, name_node,
+			       shmr_name_key(ns, name))
+		if (r->ns == ns && r->linked && !strcmp(r->name, name))
 			return kref_get_unless_zero(&r->ref) ? r : NULL;
 	return NULL;
 }
@@ -318,8 +335,8 @@ struct shmr_region *shmr_region_find_id(struct shmr_ns *ns, u64 id)
 	struct shmr_region *r;
 
 	lockdep_assert_held(&shmr_lock);
-	list_for_each_entry(r, &ns->regions, ns_node)
-		if (r->id == id)
+	hash_for_each_possible(shmr_id_hash, r, id_node, id)
+		if (r->id == id && r->ns == ns)
 			return kref_get_unless_zero(&r->ref) ? r : NULL;
 	return NULL;
 }
@@ -336,6 +353,9 @@ static void shmr_region_release(struct kref *ref)
 	struct shmr_ns *ns = r->ns;
 
 	list_del(&r->ns_node);
+	hash_del(&r->id_node);
+	if (!hlist_unhashed(&r->name_node))
+		hash_del(&r->name_node);
 	ns->nregions--;
 	shmr_nregions--;
 	shmr_user_uncharge(r->charge_uid, r->size);
@@ -396,6 +416,8 @@ int shmr_region_create(const char *name, u64 size, u32 flags, umode_t mode,
 	if (!r)
 		return -ENOMEM;
 	kref_init(&r->ref);
+	INIT_HLIST_NODE(&r->name_node);
+	INIT_HLIST_NODE(&r->id_node);
 	spin_lock_init(&r->lock);
 	INIT_LIST_HEAD(&r->attaches);
 	INIT_LIST_HEAD(&r->handles);
@@ -470,8 +492,12 @@ int shmr_region_create(const char *name, u64 size, u32 flags, umode_t mode,
 	r->id = atomic64_inc_return(&shmr_next_id);
 	r->ns = ns;
 	r->linked = !!name;
-	if (name)
+	if (name) {
 		kref_get(&r->ref);	/* the name's reference */
+		hash_add(shmr_name_hash, &r->name_node,
+			 shmr_name_key(ns, r->name));
+	}
+	hash_add(shmr_id_hash, &r->id_node, r->id);
 	list_add_tail(&r->ns_node, &ns->regions);
 	ns->nregions++;
 	shmr_nregions++;
@@ -510,6 +536,7 @@ int shmr_region_unlink_locked(struct shmr_region *r)
 	if (!r->linked)
 		return -ENOENT;
 	r->linked = false;
+	hash_del(&r->name_node);
 	spin_lock(&r->lock);
 	r->info_flags |= SHMR_INFO_UNLINKED;
 	shmr_raise_locked(r, SHMR_EV_UNLINKED, NULL);
