@@ -258,32 +258,38 @@ void shmr_ns_reap_stop(void)
 }
 
 /*
- * A namespace entry lives while it has regions or exit records (bounded by
- * SHMR_IDLE_NS_MAX). Called with shmr_lock held.
+ * A namespace entry lives while its namespace does, so the next create does
+ * not pay for a new entry and exit-log ring (measured: allocating and
+ * freeing them was most of a region's create+unlink cycle). The reap work
+ * frees the entries of dead namespaces. At most SHMR_IDLE_NS_MAX entries
+ * without regions are kept: beyond that, the oldest idle entry without exit
+ * records goes first, else the oldest idle one. Called with shmr_lock held.
  */
 void shmr_ns_maybe_free_locked(struct shmr_ns *ns)
 {
-	struct shmr_ns *it, *oldest = NULL;
-	unsigned int records, idle = 0;
+	struct shmr_ns *it, *oldest = NULL, *oldest_empty = NULL;
+	unsigned int idle = 0;
 
 	if (ns->nregions)
 		return;
-	spin_lock(&shmr_log_lock);
-	records = ns->log_count;
-	spin_unlock(&shmr_log_lock);
-	if (!records || shmr_ns_dead(ns)) {
+	if (shmr_ns_dead(ns)) {
 		shmr_ns_free_locked(ns);
 		return;
 	}
 	list_for_each_entry(it, &shmr_namespaces, node) {
 		if (it->nregions)
 			continue;
+		idle++;
+		if (it == ns)
+			continue;
 		if (!oldest)
 			oldest = it;
-		idle++;
+		if (!oldest_empty && !READ_ONCE(it->log_count))
+			oldest_empty = it;
 	}
-	if (idle > SHMR_IDLE_NS_MAX && oldest != ns)
-		shmr_ns_free_locked(oldest);
+	if (idle <= SHMR_IDLE_NS_MAX)
+		return;
+	shmr_ns_free_locked(oldest_empty ? oldest_empty : oldest);
 }
 
 static struct shmr_user *shmr_user_find(kuid_t uid, bool create)
