@@ -2,7 +2,8 @@
 # Check for the Debian packages shmr needs to build and test; install the
 # missing ones when run as root, else print the command that would.
 #
-#   tools/deps.sh [--check] [GROUP...]    groups: build vm python bench (default: all)
+#   tools/deps.sh [--check] [GROUP...]    groups: build vm python bench torture
+#                                          (default: all but torture)
 #
 # --check only reports (exit 1 when something is missing).
 set -euo pipefail
@@ -14,13 +15,14 @@ group[vm]="qemu-system-x86 busybox-static linux-image-amd64 linux-image-6.12-amd
 	linux-image-6.12-rt-amd64"
 group[python]="python3 python3-dev python3-pytest python3-numpy"
 group[bench]="gnuplot-nox"
+group[torture]="trinity stress-ng"
 
 check_only=0
 groups=()
 for a in "$@"; do
 	case "$a" in
 	--check) check_only=1 ;;
-	build|vm|python|bench) groups+=("$a") ;;
+	build|vm|python|bench|torture) groups+=("$a") ;;
 	*) echo "deps.sh: unknown argument '$a'" >&2; exit 2 ;;
 	esac
 done

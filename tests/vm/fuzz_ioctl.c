@@ -246,7 +246,20 @@ static void unlink_garbage_names(int ctl)
 	printf("# %d regions with fuzzed names unlinked\n", n);
 }
 
-TEST(fuzz_ioctl)
+FIXTURE(fuzz) {
+	int dummy;
+};
+
+FIXTURE_SETUP(fuzz)
+{
+}
+
+FIXTURE_TEARDOWN(fuzz)
+{
+}
+
+/* long runs (make torture) need more than the harness's 30 s */
+TEST_F_TIMEOUT(fuzz, ioctl, 7200)
 {
 	const char *ctr[] = { "regions_live", "handles_live", "mappings_live",
 			      "attach_live", "bytes_live" };
