@@ -33,7 +33,9 @@ if tr=$(find_bin trinity); then
 	(cd "$tmp" && timeout -s KILL $((secs + 30)) \
 		"$tr" -X -q -l off -V /dev/shmr -c ioctl -c mmap -c mremap \
 		-C 2 -N 200000 >"$tmp/trinity.log" 2>&1 &
-	 pid=$!; sleep "$secs"; kill -INT $pid 2>/dev/null; sleep 2
+	 pid=$!; sleep "$secs"; kill -INT $pid 2>/dev/null
+	 # trinity stops its children and prints its totals: give it time
+	 i=0; while kill -0 $pid 2>/dev/null && [ $i -lt 40 ]; do sleep 1; i=$((i + 1)); done
 	 pkill_list=$(ps -o pid,comm 2>/dev/null | awk '$2 ~ /trinity/ { print $1 }')
 	 [ -n "$pkill_list" ] && kill -KILL $pkill_list 2>/dev/null
 	 wait $pid) 

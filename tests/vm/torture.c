@@ -729,10 +729,17 @@ static uint64_t slot_addr(int w, int s)
 
 static int add_desc(int w, int fi, int reg, int fdnum, bool rdonly, bool cloexec)
 {
-	struct mdesc *d = &D[ndesc];
+	struct mdesc *d;
+	int i;
 
-	if (ndesc >= NDESC)
-		return -1;
+	/* reuse a dead handle's entry */
+	for (i = 0; i < ndesc && D[i].refs > 0; i++)
+		;
+	if (i == NDESC)
+		return -1;	/* cannot happen: 7 workers x NFD fds */
+	if (i == ndesc)
+		ndesc++;
+	d = &D[i];
 	d->reg = reg;
 	d->refs = 1;
 	d->opener = W[w].proc;
@@ -740,8 +747,8 @@ static int add_desc(int w, int fi, int reg, int fdnum, bool rdonly, bool cloexec
 	d->unl = false;
 	W[w].cloexec[fi] = cloexec;
 	W[w].fd[fi] = fdnum;
-	W[w].desc[fi] = ndesc;
-	return ndesc++;
+	W[w].desc[fi] = i;
+	return i;
 }
 
 static int name_reg(int n)
@@ -754,6 +761,19 @@ static int name_reg(int n)
 	return -1;
 }
 
+/* A model entry for a new region: a dead one's is reused. */
+static int new_reg(void)
+{
+	int r;
+
+	for (r = 0; r < nreg; r++)
+		if (!reg_alive(r))
+			break;
+	if (r == nreg)
+		nreg++;		/* at most names + handles + slots live: < NREG */
+	return r;
+}
+
 /* ---- steps ------------------------------------------------------------- */
 
 static void step_create(int w)
@@ -764,7 +784,7 @@ static void step_create(int w)
 	struct cmd c = { .op = W_CREATE };
 	struct rep rp;
 
-	if (fi < 0 || nreg >= NREG)
+	if (fi < 0)
 		return;
 	if (r >= 0 && pages > R[r].pages)
 		pages = R[r].pages;
@@ -792,7 +812,7 @@ static void step_create(int w)
 		      (unsigned long long)rp.id, (unsigned long long)rp.val);
 	} else {
 		CHECK(rp.result & SHMR_RESULT_CREATED, "create: not created");
-		r = nreg++;
+		r = new_reg();
 		memset(&R[r], 0, sizeof(R[r]));
 		R[r].used = true;
 		R[r].id = rp.id;
@@ -1429,7 +1449,7 @@ TEST_F_TIMEOUT(torture, model, 7200)
 	}
 	sync();
 	shmem1 = shmem_kb();
-	printf("# torture seed=%llu: %lu steps, %d regions, %d handles, %d processes, %.1f s; Shmem %lld -> %lld kB\n",
+	printf("# torture seed=%llu: %lu steps, %d region and %d handle model entries, %d processes, %.1f s; Shmem %lld -> %lld kB\n",
 	       (unsigned long long)seed, step_no - 1, nreg, ndesc, nproc,
 	       (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9,
 	       shmem0, shmem1);
