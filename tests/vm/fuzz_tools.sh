@@ -30,17 +30,20 @@ if tr=$(find_bin trinity); then
 		echo 'nobody:x:65534:65534:nobody:/nonexistent:/bin/false' >>/etc/passwd
 	grep -q '^nogroup:' /etc/group 2>/dev/null ||
 		echo 'nogroup:x:65534:' >>/etc/group
-	(cd "$tmp" && timeout -s KILL $((secs + 30)) \
-		"$tr" -X -q -l off -V /dev/shmr -c ioctl -c mmap -c mremap \
+	(cd "$tmp" && timeout -s KILL $((secs + 90)) \
+		"$tr" -X -q --disable-fds=sockets,perf,drm -l off -V /dev/shmr -c ioctl -c mmap -c mremap \
 		-C 2 -N 200000 >"$tmp/trinity.log" 2>&1 &
-	 pid=$!; sleep "$secs"; kill -INT $pid 2>/dev/null
+	 # its set-up (a 10 s warning for -X, fd generation) is slow under
+	 # TCG: the fuzzing time starts after it
+	 pid=$!; sleep $((secs + 30)); kill -INT $pid 2>/dev/null
 	 # trinity stops its children and prints its totals: give it time
 	 i=0; while kill -0 $pid 2>/dev/null && [ $i -lt 40 ]; do sleep 1; i=$((i + 1)); done
 	 pkill_list=$(ps -o pid,comm 2>/dev/null | awk '$2 ~ /trinity/ { print $1 }')
 	 [ -n "$pkill_list" ] && kill -KILL $pkill_list 2>/dev/null
 	 wait $pid) 
-	if grep -q -i -E "kernel became tainted|Bailing main loop because" "$tmp/trinity.log" &&
-	   grep -q -i "tainted" "$tmp/trinity.log"; then
+	# the out-of-tree module taints the kernel (O) before trinity starts:
+	# only a new taint counts (the runner checks the log for oopses too)
+	if grep -q -i "became tainted" "$tmp/trinity.log"; then
 		echo "not ok 1 - trinity on /dev/shmr (ioctl mmap mremap): kernel tainted"
 		sed 's/^/#   /' "$tmp/trinity.log" | tail -20
 	elif ! grep -q "Ran [0-9]* syscalls" "$tmp/trinity.log"; then
@@ -48,7 +51,7 @@ if tr=$(find_bin trinity); then
 		tail -20 "$tmp/trinity.log" | sed 's/^/#   /'
 	else
 		echo "ok 1 - trinity on /dev/shmr (ioctl mmap mremap), ${secs}s, children as nobody (-X)"
-		tail -6 "$tmp/trinity.log" | sed 's/^/#   /'
+		grep -i -E "taint|Ran [0-9]* syscalls" "$tmp/trinity.log" | tail -4 | sed 's/^/#   /'
 	fi
 else
 	echo "ok 1 - trinity # SKIP trinity absent in the guest (make torture adds it)"
