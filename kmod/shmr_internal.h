@@ -131,7 +131,8 @@ struct shmr_region {
 	struct hlist_node id_node;	/* shmr_id_hash, under shmr_lock */
 	struct hlist_node name_node;	/* shmr_name_hash while linked */
 	bool linked;			/* name visible, under shmr_lock */
-	struct file *shmem;		/* backing file, vm_file of every mapping */
+	struct file *shmem;		/* backing file; its inode is shared */
+	struct file *map_file;		/* vm_file of every mapping */
 	struct vfsmount *mnt;
 	const struct vm_operations_struct *shmem_vm_ops;
 	u64 id;

@@ -6,12 +6,9 @@
  * mount. Handles are further files on the same inode (alloc_file_pseudo())
  * with our file_operations, so the raw shmem file never reaches userspace.
  * Mappings do not keep a handle open: mmap() swaps vm_file for the region's
- * own shmem file (so shmem's fault path, which looks at vm_file's inode,
- * works unchanged), and each VMA holds a region reference through
+ * map_file (same inode, so shmem's fault path, which looks at vm_file's
+ * inode, works unchanged), and each VMA holds a region reference through
  * vm_operations open/close, like the SysV shm attach count of ipc/shm.c.
- * That file has neither FMODE_READ nor FMODE_WRITE, so nothing can map it
- * again (remap_file_pages() re-mmaps vm_file: -EACCES) or write through
- * it (MADV_REMOVE: -EBADF); the module calls its f_op directly.
  * So closing a handle after mmap() releases the handle at once while the
  * memory stays mapped. The inode's i_fop refuses any reopen (through
  * /proc/PID/fd or /proc/PID/map_files), and F_SEAL_GROW/F_SEAL_SHRINK stop
@@ -87,6 +84,12 @@ static int shmr_reopen_denied(struct inode *inode, struct file *file)
 
 static const struct file_operations shmr_inode_fops = {
 	.open = shmr_reopen_denied,
+};
+
+/* map_file: the vm_file of every mapping; it offers nothing else. */
+static const struct file_operations shmr_map_fops = {
+	.owner = THIS_MODULE,
+	.llseek = noop_llseek,
 };
 
 static struct ipc_namespace *shmr_cur_ipc(void)
@@ -368,6 +371,7 @@ static void shmr_region_release(struct kref *ref)
 	mutex_unlock(&shmr_lock);
 
 	shmr_watch_stop(r);
+	fput(r->map_file);
 	fput(r->shmem);
 	put_pid(r->creator);
 	shmr_count(SHMR_C_BYTES_LIVE, -(s64)r->size);
@@ -451,12 +455,16 @@ int shmr_region_create(const char *name, u64 size, u32 flags, umode_t mode,
 	inode->i_mode = S_IFREG;
 	inode->i_fop = &shmr_inode_fops;
 	SHMEM_I(inode)->seals |= F_SEAL_SEAL | F_SEAL_GROW | F_SEAL_SHRINK;
-	/*
-	 * The shmem file becomes the vm_file of every mapping: make it
-	 * useless as a file (no read, no write, no mmap through do_mmap()).
-	 */
-	r->shmem->f_mode &= ~(FMODE_READ | FMODE_WRITE);
-	r->shmem->private_data = r;
+	ihold(inode);
+	r->map_file = alloc_file_pseudo(inode, mnt, "shmr", O_RDWR,
+					&shmr_map_fops);
+	if (IS_ERR(r->map_file)) {
+		iput(inode);
+		ret = PTR_ERR(r->map_file);
+		goto out_put_shmem;
+	}
+	__module_get(THIS_MODULE);	/* dropped by __fput() */
+	r->map_file->private_data = r;
 	r->creator = get_pid(task_tgid(current));
 
 	mutex_lock(&shmr_lock);
@@ -471,7 +479,7 @@ int shmr_region_create(const char *name, u64 size, u32 flags, umode_t mode,
 			mutex_unlock(&shmr_lock);
 			*out = old;
 			ret = -EEXIST;
-			goto out_put_pid;
+			goto out_put_map_file;
 		}
 	}
 	ret = shmr_check_limits(size, r->charge_uid);
@@ -514,8 +522,10 @@ out_free_ns:
 	shmr_ns_maybe_free_locked(ns);
 out_unlock:
 	mutex_unlock(&shmr_lock);
-out_put_pid:
+out_put_map_file:
 	put_pid(r->creator);
+	fput(r->map_file);
+out_put_shmem:
 	fput(r->shmem);
 out_free_region:
 	kmem_cache_free(shmr_region_cache, r);
@@ -777,7 +787,7 @@ static int shmr_region_mmap(struct file *file, struct vm_area_struct *vma)
 	/* Every VMA of a region gets the same shmem vm_ops; remember them. */
 	WRITE_ONCE(r->shmem_vm_ops, vma->vm_ops);
 	vma->vm_ops = &shmr_vm_ops;
-	vma_set_file(vma, r->shmem);
+	vma_set_file(vma, r->map_file);
 	shmr_region_get(r);
 	shmr_vma_attach(r, vma);
 	return 0;
