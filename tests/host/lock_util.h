@@ -85,6 +85,9 @@ static inline struct timespec abs_in(clockid_t clk, long ms)
 	if (ts.tv_nsec >= 1000000000L) {
 		ts.tv_sec++;
 		ts.tv_nsec -= 1000000000L;
+	} else if (ts.tv_nsec < 0) {	/* a negative ms, e.g. a time already past */
+		ts.tv_sec--;
+		ts.tv_nsec += 1000000000L;
 	}
 	return ts;
 }
