@@ -16,7 +16,7 @@ TORTURE_ADDS = $(foreach b,/usr/bin/trinity /usr/bin/stress-ng,$(if $(wildcard $
 .PHONY: torture
 torture:
 	tools/shmr-vm --kernel $(KVER) --timeout $(TORTURE_TIMEOUT) $(TORTURE_ADDS) -- \
-		sh -c 'export SHMR_TORTURE_STEPS=$(STEPS) SHMR_TORTURE_SEED=$(SEED) SHMR_FUZZ_SECONDS=$(FUZZ_SECONDS); \
+		sh -c 'export SHMR_TORTURE_STRICT_SHMEM=1 SHMR_TORTURE_STEPS=$(STEPS) SHMR_TORTURE_SEED=$(SEED) SHMR_FUZZ_SECONDS=$(FUZZ_SECONDS); \
 		t=/opt/shmr/tests; rc=0; \
 		for p in $$t/vm/torture $$t/vm/race_* $$t/vm/fuzz_ioctl; do \
 			echo "# ---- $$p"; $$p || rc=1; done; \
