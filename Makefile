@@ -115,6 +115,7 @@ include tests/tests.mk
 -include lib/python/python.mk
 -include examples/examples.mk
 -include tools/torture.mk
+-include tests/fuzz/fuzz.mk
 
 # ---- the test VM -----------------------------------------------------------
 # Everything the VM image needs for one kernel series (tools/shmr-vm calls it).

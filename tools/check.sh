@@ -94,6 +94,26 @@ else
 	result "not ok - [host] python: pytest produced no results"
 fi
 
+echo "# ---- libFuzzer on what the library parses (host, ${SHMR_FUZZ_CHECK_SECONDS:-10} s each)"
+if make fuzz-build >"$out/fuzz-build.log" 2>&1; then
+	for f in build/fuzz/fuzz_*; do
+		[ -x "$f" ] || continue
+		n=${f##*/}
+		flog=$out/$n.log
+		mkdir -p "$f.corpus"
+		if SHMR_FUZZ_STATS=1 timeout -s KILL 120 "$f" -max_total_time="${SHMR_FUZZ_CHECK_SECONDS:-10}" \
+			-max_len=1100 "$f.corpus" >"$flog" 2>&1; then
+			result "ok - [host] libFuzzer $n: no crash, leak or failed check ($(grep -Eo '^Done [0-9]+ runs' "$flog" | cut -d' ' -f2) runs; $(grep "^$n:" "$flog" | cut -d' ' -f2-))"
+		else
+			grep -E "^(fuzz_|==[0-9]+==|SUMMARY|artifact)" "$flog" | head -n 20 | sed 's/^/#   /'
+			result "not ok - [host] libFuzzer $n (see $flog)"
+		fi
+	done
+else
+	tail -n 20 "$out/fuzz-build.log" | sed 's/^/#   /'
+	result "not ok - [host] libFuzzer harnesses build (see $out/fuzz-build.log)"
+fi
+
 if [ "$host_only" = 0 ]; then
 	for k in $kernels; do
 		echo "# ---- VM tests on $k"

@@ -2,8 +2,8 @@
 # Check for the Debian packages shmr needs to build and test; install the
 # missing ones when run as root, else print the command that would.
 #
-#   tools/deps.sh [--check] [GROUP...]    groups: build vm python bench torture
-#                                          (default: all but torture)
+#   tools/deps.sh [--check] [GROUP...]    groups: build vm python bench fuzz torture debug
+#                                          (default: all but torture and debug)
 #
 # --check only reports (exit 1 when something is missing).
 set -euo pipefail
@@ -16,17 +16,21 @@ group[vm]="qemu-system-x86 busybox-static linux-image-amd64 linux-image-6.12-amd
 group[python]="python3 python3-dev python3-pytest python3-numpy"
 group[bench]="gnuplot-nox"
 group[torture]="trinity stress-ng"
+# libFuzzer harnesses (tests/fuzz)
+group[fuzz]="clang libclang-rt-14-dev"
+# make check-debug: building a debug kernel from linux-source-6.1
+group[debug]="flex bison libelf-dev bc libssl-dev dwarves rsync"
 
 check_only=0
 groups=()
 for a in "$@"; do
 	case "$a" in
 	--check) check_only=1 ;;
-	build|vm|python|bench|torture) groups+=("$a") ;;
+	build|vm|python|bench|fuzz|torture|debug) groups+=("$a") ;;
 	*) echo "deps.sh: unknown argument '$a'" >&2; exit 2 ;;
 	esac
 done
-[ ${#groups[@]} -gt 0 ] || groups=(build vm python bench)
+[ ${#groups[@]} -gt 0 ] || groups=(build vm python bench fuzz)
 
 want=()
 for g in "${groups[@]}"; do
