@@ -3,6 +3,7 @@
 #   make                 module (kmod/shmr.ko), library, tools and tests
 #   make KVER=6.12       ... with the module built for another supported kernel
 #   make check           host tests, then the VM suite on 6.1, 6.12 and 6.12-rt
+#   make check-debug     the VM suite, torture and fail-nth on a debug kernel
 #   make demo            boot the VM and show shmr at work
 #   make lint            checkpatch --strict on the kernel sources
 #   make install         library, headers, tools, man pages (DESTDIR, PREFIX)
@@ -25,9 +26,11 @@ ifeq ($(origin KDIR),undefined)
     endif
   endif
 endif
+# KVER=debug: the debug kernel's build tree (tools/debug-kernel.sh).
+KREL = $(shell tools/kver $(KVER))
+KHDR = $(if $(filter debug,$(KVER)),$(shell tools/debug-kernel.sh --dir),/usr/src/linux-headers-$(KREL))
 ifeq ($(origin KDIR),undefined)
-  KREL = $(shell tools/kver $(KVER))
-  KDIR = /usr/src/linux-headers-$(KREL)
+  KDIR = $(KHDR)
 endif
 
 BUILD := build
@@ -67,12 +70,12 @@ kmod:
 # several kernels can be built side by side: build/kmod/<release>/kmod/shmr.ko
 KSTAGE = $(BUILD)/kmod/$(KREL)
 kmod-stage: $(KMOD_SRCS)
-	@test -d /usr/src/linux-headers-$(KREL) || { echo "no headers for $(KVER)" >&2; exit 1; }
+	@test -d "$(KHDR)" || { echo "no headers for $(KVER)" >&2; exit 1; }
 	@mkdir -p $(KSTAGE)/kmod
 	@find $(KSTAGE)/kmod -maxdepth 1 -type l -delete
 	@ln -sfn $(CURDIR)/include $(KSTAGE)/include
 	@for f in $(KMOD_FILES); do ln -sf $(CURDIR)/$$f $(KSTAGE)/kmod/; done
-	$(MAKE) -C /usr/src/linux-headers-$(KREL) M=$(CURDIR)/$(KSTAGE)/kmod modules
+	$(MAKE) -C $(KHDR) M=$(CURDIR)/$(KSTAGE)/kmod modules
 
 kmod-all:
 	@for v in $(SUPPORTED_KVERS); do $(MAKE) --no-print-directory kmod-stage KVER=$$v || exit 1; done
@@ -123,6 +126,14 @@ vm-prereqs: kmod-stage lib tools tests
 
 check:
 	tools/check.sh
+
+# The debug kernel (built once, cached outside the tree) and the VM suite on it.
+.PHONY: debug-kernel check-debug
+debug-kernel:
+	tools/debug-kernel.sh --build
+
+check-debug:
+	tools/check-debug.sh
 
 demo: all
 	tools/demo.sh
