@@ -468,8 +468,10 @@ TEST(rounds)
 {
 	unsigned int seed = seed_from_env(), rs = seed;
 	int nproc = 4, nthr = 4, i;
-	long rounds = scaled(60), round, kills = 0, deaths = 0, incomplete = 0;
-	uint64_t t0 = now_ns(CLOCK_MONOTONIC), budget = 3000000000ull;
+	long rounds = scaled(150), round, kills = 0, deaths = 0, incomplete = 0;
+	/* a time bound too: 2 s here, 15 s under slow emulation */
+	uint64_t t0 = now_ns(CLOCK_MONOTONIC);
+	uint64_t budget = (scaled(10) < 10 ? 15 : 2) * 1000000000ull;
 	struct shm *s = torture_new(nproc, nthr, seed);
 	pid_t pid[MAXP];
 
@@ -931,8 +933,8 @@ TEST(pidns_holder)
 	EXPECT_EQ(0, shmr_mutex_unlock(&N->m));
 	/* and without a waiter: the next locker */
 	N->held = 0;
-	c = spawn(ns_parent, NULL);
 	N->init_pid = 0;
+	c = spawn(ns_parent, NULL);
 	ASSERT_TRUE(wait_flag(&N->held, 1, 5000));
 	ASSERT_TRUE(wait_flag(&N->init_pid, 1, 5000));
 	kill(N->init_pid, SIGKILL);
