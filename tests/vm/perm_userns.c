@@ -701,6 +701,8 @@ static int inside_side(void *arg)
 	p->result[11] = do_op(op);
 	/* and it may unlink it (CAP_SYS_ADMIN there) */
 	p->result[12] = shmr_unlink(ctl, p->name2);
+	/* the peer's own region (mode 0000, ns uid 1000) goes too */
+	p->result[14] = shmr_unlink(ctl, p->name);
 	close(ctl);
 	return 0;
 }
@@ -744,6 +746,7 @@ TEST(host_and_unmapped_owners)
 	EXPECT_EQ(-EACCES, p->result[10]) TH_LOG("ns root without CAP_IPC_OWNER");
 	EXPECT_EQ(0, p->result[11]) TH_LOG("ns root");
 	EXPECT_EQ(0, p->result[12]) TH_LOG("ns root unlinking");
+	EXPECT_EQ(0, p->result[14]) TH_LOG("ns root unlinking ns uid 1000's region");
 	stop_ns_peer(p);
 	munmap(p, sizeof(*p));
 }
