@@ -4,8 +4,9 @@
  * user: not with mmap(PROT_WRITE), not with mprotect(), not by storing
  * through a read-only mapping, not with write(), not by reopening the fd
  * through /proc/self/fd; also not when the handle is inherited or received
- * over SCM_RIGHTS by a user who could not open the region at all. Root
- * checks afterwards that the region's bytes are unchanged.
+ * over SCM_RIGHTS by a user who could not open the region at all. Not even
+ * root through /proc/self/map_files of a read-only mapping. Root checks
+ * afterwards that the region's bytes are unchanged.
  */
 #include <sys/socket.h>
 
@@ -351,6 +352,92 @@ TEST_F(map, inherited_read_only_handle)
 	EXPECT_EQ(0, shmr_run_as(&other, inherited_try, &ra))
 		TH_LOG("a write got through at step %d", self->sh->step);
 	close(fd);
+	EXPECT_TRUE(region_untouched(self));
+}
+
+/* ---- /proc/self/map_files ------------------------------------------------- */
+
+struct mf {
+	struct shared *sh;
+	int err_rdwr, err_rdonly;	/* errno of each open, 0 if it opened */
+	int ctl_err;			/* the memfd control: 0 if it opened */
+};
+
+static int map_files_open(void *addr, size_t len, int flags)
+{
+	char path[96];
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/self/map_files/%lx-%lx",
+		 (unsigned long)addr, (unsigned long)addr + len);
+	fd = open(path, flags | O_CLOEXEC);
+	if (fd < 0)
+		return errno;
+	close(fd);
+	return 0;
+}
+
+/* Map the region read-only and open its map_files entry both ways. */
+static int map_files_try(void *arg)
+{
+	size_t len = NPAGES * (size_t)shmr_page_size();
+	struct mf *mf = arg;
+	int ctl, fd, mfd;
+	void *p, *q;
+
+	prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+	ctl = shmr_ctl_open();
+	if (ctl < 0)
+		return ctl;
+	fd = shmr_open(ctl, mf->sh->name, SHMR_OPEN_RDONLY, NULL);
+	close(ctl);
+	if (fd < 0)
+		return fd;
+	p = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
+	close(fd);	/* the mapping is all that is left */
+	if (p == MAP_FAILED)
+		return -errno;
+	mf->err_rdwr = map_files_open(p, len, O_RDWR);
+	mf->err_rdonly = map_files_open(p, len, O_RDONLY);
+	munmap(p, len);
+	/* control: a memfd's mapping reopens through the same path */
+	mfd = memfd_create("perm_map", MFD_CLOEXEC);
+	if (mfd < 0 || ftruncate(mfd, (off_t)len))
+		return -errno;
+	q = mmap(NULL, len, PROT_READ, MAP_SHARED, mfd, 0);
+	close(mfd);
+	if (q == MAP_FAILED)
+		return -errno;
+	mf->ctl_err = map_files_open(q, len, O_RDWR);
+	munmap(q, len);
+	return 0;
+}
+
+TEST_F(map, map_files_reopen_refused)
+{
+	/*
+	 * /proc/PID/map_files needs CAP_SYS_ADMIN (or CAP_CHECKPOINT_RESTORE)
+	 * in the initial user ns; for root it opens the mapping's vm_file,
+	 * the region's read-write map_file: the inode's i_fop must refuse.
+	 */
+	const struct shmr_creds root = { 0, 0, 0, { 0 }, SHMR_CAPS_UNCHANGED };
+	struct mf *mf = mmap(NULL, sizeof(*mf), PROT_READ | PROT_WRITE,
+			     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+	ASSERT_NE(MAP_FAILED, mf);
+	memset(mf, 0, sizeof(*mf));
+	mf->sh = self->sh;
+	create_region(_metadata, self, 0644);
+	ASSERT_EQ(0, shmr_run_as(&root, map_files_try, mf));
+	EXPECT_EQ(0, mf->ctl_err) TH_LOG("root: a memfd via map_files");
+	EXPECT_EQ(EACCES, mf->err_rdwr) TH_LOG("root: region O_RDWR via map_files");
+	EXPECT_EQ(EACCES, mf->err_rdonly) TH_LOG("root: region O_RDONLY via map_files");
+	/* without the capability proc refuses first, for any file */
+	ASSERT_EQ(0, shmr_run_as(&other, map_files_try, mf));
+	EXPECT_EQ(EPERM, mf->ctl_err) TH_LOG("other: a memfd via map_files");
+	EXPECT_EQ(EPERM, mf->err_rdwr) TH_LOG("other: region O_RDWR via map_files");
+	EXPECT_EQ(EPERM, mf->err_rdonly) TH_LOG("other: region O_RDONLY via map_files");
+	munmap(mf, sizeof(*mf));
 	EXPECT_TRUE(region_untouched(self));
 }
 
