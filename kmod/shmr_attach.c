@@ -402,7 +402,8 @@ static int shmr_watch_wake(struct wait_queue_entry *wq, unsigned int mode,
 /* Called with shmr_lock held, for a region being created by current. */
 int shmr_watch_start(struct shmr_region *r)
 {
-	struct shmr_watch *w = kzalloc(sizeof(*w), GFP_KERNEL_ACCOUNT);
+	struct shmr_watch *w = shmr_fail() ? NULL :
+			       kzalloc(sizeof(*w), GFP_KERNEL_ACCOUNT);
 
 	if (!w)
 		return -ENOMEM;
