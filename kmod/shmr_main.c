@@ -222,8 +222,11 @@ bool __shmr_fail(void)
 		fail = true;
 	}
 	spin_unlock(&shmr_fail_lock);
-	if (fail)
+	if (fail) {
 		shmr_count(SHMR_C_FAULTS_INJECTED, 1);
+		pr_debug("injected failure at %pS\n",
+			 __builtin_return_address(0));
+	}
 	return fail;
 }
 
