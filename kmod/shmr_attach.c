@@ -284,7 +284,8 @@ int shmr_exited(struct shmr_ns *ns, struct shmr_exited *k,
 		return 0;
 	cap = min_t(unsigned int, k->cap, ns->log_cap);
 	if (cap) {
-		out = kvcalloc(cap, sizeof(*out), GFP_KERNEL_ACCOUNT);
+		out = shmr_fail() ? NULL :
+		      kvcalloc(cap, sizeof(*out), GFP_KERNEL_ACCOUNT);
 		if (!out)
 			return -ENOMEM;
 	}

@@ -279,7 +279,7 @@ static int shmr_cmd_unlink(struct shmr_ctx *ctx, void __user *arg,
 	if (k.flags || k.reserved0 ||
 	    shmr_nonzero(k.reserved, sizeof(k.reserved)))
 		return -EINVAL;
-	name = kmalloc(SHMR_NAME_MAX + 1, GFP_KERNEL);
+	name = shmr_fail() ? NULL : kmalloc(SHMR_NAME_MAX + 1, GFP_KERNEL);
 	if (!name)
 		return -ENOMEM;
 	ret = shmr_get_name(k.name, name);

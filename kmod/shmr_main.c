@@ -200,9 +200,9 @@ DEFINE_SHOW_ATTRIBUTE(shmr_counters);
 /*
  * Fault injection (debugfs shmr/fail_nth). Writing N > 0 arms it: the Nth
  * failable point (shmr_fail() callers: the allocations and the fd
- * reservation of CREATE, OPEN, mmap, LIST and STAT) reached from then on by
- * the writer's thread group fails; other processes are not affected.
- * Writing 0 disarms. Reading gives the countdown left (0 when disarmed or
+ * reservation of CREATE, OPEN, mmap, UNLINK, LIST, STAT and EXITED)
+ * reached from then on by the writer's thread group fails; other processes
+ * are not affected. Writing 0 disarms. Reading gives the countdown left (0 when disarmed or
  * fired). shmr_fail_armed is the cheap test on the fast path; the
  * countdown and the target are under shmr_fail_lock.
  */

@@ -2,15 +2,18 @@
 /*
  * Fault injection through debugfs shmr/fail_nth: for each operation (named
  * create, named process-lifetime create, anonymous create, named create in
- * a new IPC namespace, open by name, mmap + touch, LIST, STAT by fd and by
- * id) walk N = 1, 2, ...: arm fail_nth = N, run the operation once. While
- * it fails, the errno is the injected one (ENOMEM, EMFILE for the fd
- * reservation), the countdown is consumed, faults_injected went up by one,
- * every *_live counter is what it was before, and a failed create left no
- * name. The walk ends when the operation succeeds with the countdown not
- * consumed; then its result is released and the counters are back. At
- * least one N must have failed. Then the knob itself: bad input is refused
- * and leaves it disarmed, and other processes are not affected.
+ * a new IPC namespace, create-or-open, open by name, mmap + touch, UNLINK,
+ * LIST, STAT by fd and by id, EXITED) walk N = 1, 2, ...: arm fail_nth = N
+ * and run the operation once. While it fails, the errno is the injected
+ * one (ENOMEM, EMFILE for the fd reservation), the countdown is consumed,
+ * faults_injected went up by one, the *_live counters, the module
+ * refcount, the module's slab objects and the open fds are what they were
+ * before, and a failed create left no name (a failed unlink left it). The
+ * walk ends when the operation succeeds with the countdown not consumed;
+ * then its result is released and everything is back. Each walk must have
+ * failed at least as often as it has points it always reaches. Then the
+ * knob itself: bad input is refused and leaves it as it was, and other
+ * processes are not affected.
  */
 #include <sched.h>
 #include "shmr_test.h"
@@ -445,6 +448,25 @@ static int run_stat_id(struct op_ctx *c)
 	return run_stat(c, c->ctl, c->target_id);
 }
 
+static void undo_nothing(struct op_ctx *c);
+
+/* check_target(): after a failed UNLINK the name still opens the target. */
+static int run_unlink(struct op_ctx *c)
+{
+	return shmr_unlink(c->ctl, c->target_name);
+}
+
+static int run_exited(struct op_ctx *c)
+{
+	struct shmr_exit_record recs[4];
+	struct shmr_exited e;
+
+	memset(&e, 0, sizeof(e));
+	e.records = (uintptr_t)recs;
+	e.cap = 4;
+	return shmr_ioctl(c->ctl, SHMR_IOC_EXITED, &e);
+}
+
 static void undo_nothing(struct op_ctx *c)
 {
 }
@@ -465,6 +487,12 @@ static const struct op op_open = {
 };
 static const struct op op_mmap = {
 	"mmap+touch", run_mmap, NULL, undo_munmap, false,
+};
+static const struct op op_unlink = {
+	"unlink", run_unlink, check_target, undo_nothing, false,
+};
+static const struct op op_exited = {
+	"exited", run_exited, NULL, undo_nothing, false,
 };
 static const struct op op_list = {
 	"list", run_list, NULL, undo_nothing, false,
@@ -671,6 +699,20 @@ TEST_F(fault, mmap_touch_readonly_only_fd)
 	ASSERT_NE(MAP_FAILED, m);
 	ASSERT_EQ(0, *(volatile char *)m);
 	ASSERT_EQ(0, munmap(m, self->c.pg));
+}
+
+TEST_F(fault, unlink)
+{
+	ASSERT_EQ(0, make_target(&self->c));
+	WALK(op_unlink, 1);
+	ASSERT_EQ(-ENOENT, shmr_open(self->c.ctl, self->c.target_name, 0,
+				     NULL));
+}
+
+TEST_F(fault, exited)
+{
+	ASSERT_EQ(0, make_target(&self->c));
+	WALK(op_exited, 1);
 }
 
 TEST_F(fault, list)
