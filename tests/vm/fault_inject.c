@@ -120,8 +120,9 @@ static long long count_fds(void)
 
 /*
  * Every *_live counter, the module's reference count, the objects in the
- * module's slab caches (unmerged under the VM's slub_debug; absent ones
- * are left out) and this process's open fds: 0 or -errno.
+ * module's slab caches (only with slub_debug sanity checks, as the VM
+ * boots: such caches are unmerged and have no per-cpu slabs) and this
+ * process's open fds: 0 or -errno.
  */
 static int live_snap(struct live *l)
 {
@@ -150,6 +151,11 @@ static int live_snap(struct live *l)
 		return -ENOENT;
 	live_add(l, "module refcnt", read_num("/sys/module/shmr/refcnt"));
 	for (i = 0; i < sizeof(caches) / sizeof(caches[0]); i++) {
+		/* Exact only for debug caches (no per-cpu slabs). */
+		snprintf(path, sizeof(path),
+			 "/sys/kernel/slab/%s/sanity_checks", caches[i]);
+		if (read_num(path) != 1)
+			continue;
 		snprintf(path, sizeof(path), "/sys/kernel/slab/%s/objects",
 			 caches[i]);
 		v = read_num(path);
