@@ -15,6 +15,7 @@
  * knob itself: bad input is refused and leaves it as it was, and other
  * processes are not affected.
  */
+#include <pthread.h>
 #include <sched.h>
 #include "shmr_test.h"
 
@@ -759,6 +760,70 @@ TEST_F(fault, other_process_unaffected)
 	ASSERT_EQ(0, knob_arm(0));
 	ASSERT_EQ(0, knob_read());
 	ASSERT_EQ(0, child_create(&self->c));
+}
+
+/*
+ * Threads of one process create and close anonymous regions while the
+ * main thread re-arms the knob: each injected failure fails exactly one
+ * operation of one thread, with the injected errno, and nothing leaks.
+ */
+#define MT_THREADS	4
+#define MT_OPS		150
+
+struct mt_arg {
+	struct op_ctx *c;
+	int failed, bad;
+};
+
+static void *mt_worker(void *p)
+{
+	struct mt_arg *a = p;
+	int i, fd;
+
+	for (i = 0; i < MT_OPS; i++) {
+		fd = shmr_create(a->c->ctl, NULL, a->c->pg, 0, 0600, NULL);
+		if (fd >= 0)
+			close(fd);
+		else if (fd == -ENOMEM || fd == -EMFILE)
+			a->failed++;
+		else
+			a->bad++;
+	}
+	return NULL;
+}
+
+TEST_F(fault, threads)
+{
+	struct mt_arg args[MT_THREADS];
+	pthread_t th[MT_THREADS];
+	long long inj0 = shmr_counter("faults_injected");
+	int i, failed = 0, arms = 1;
+	struct live before, after;
+
+	ASSERT_EQ(0, live_snap(&before));
+	memset(args, 0, sizeof(args));
+	/* Armed before the threads start, so that something fails. */
+	ASSERT_EQ(0, knob_arm(1));
+	for (i = 0; i < MT_THREADS; i++) {
+		args[i].c = &self->c;
+		ASSERT_EQ(0, pthread_create(&th[i], NULL, mt_worker, &args[i]));
+	}
+	for (i = 0; i < 200; i++) {
+		usleep(500);
+		ASSERT_EQ(0, knob_arm(1 + i % 13));
+		arms++;
+	}
+	for (i = 0; i < MT_THREADS; i++) {
+		ASSERT_EQ(0, pthread_join(th[i], NULL));
+		ASSERT_EQ(0, args[i].bad);
+		failed += args[i].failed;
+	}
+	ASSERT_EQ(0, knob_arm(0));
+	TH_LOG("%d arms, %d failures injected", arms, failed);
+	ASSERT_EQ(inj0 + failed, shmr_counter("faults_injected"));
+	ASSERT_LT(0, failed);
+	ASSERT_EQ(0, live_snap(&after));
+	ASSERT_EQ(0, live_diff("threads", 0, &before, &after));
 }
 
 TEST_F(fault, knob_input)
