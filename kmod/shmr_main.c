@@ -202,9 +202,10 @@ DEFINE_SHOW_ATTRIBUTE(shmr_counters);
  * failable point (shmr_fail() callers: the allocations and the fd
  * reservation of CREATE, OPEN, mmap, UNLINK, LIST, STAT and EXITED)
  * reached from then on by the writer's thread group fails; other processes
- * are not affected. Writing 0 disarms. Reading gives the countdown left (0 when disarmed or
- * fired). shmr_fail_armed is the cheap test on the fast path; the
- * countdown and the target are under shmr_fail_lock.
+ * are not affected. Writing 0 disarms. Reading gives the countdown left (0
+ * when disarmed or fired). shmr_fail_armed is the cheap test on the fast
+ * path; the countdown and the target (held until the next write or module
+ * exit) are under shmr_fail_lock.
  */
 atomic_t shmr_fail_armed = ATOMIC_INIT(0);
 static DEFINE_SPINLOCK(shmr_fail_lock);
