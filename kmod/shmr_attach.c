@@ -284,7 +284,8 @@ int shmr_exited(struct shmr_ns *ns, struct shmr_exited *k,
 		return 0;
 	cap = min_t(unsigned int, k->cap, ns->log_cap);
 	if (cap) {
-		out = kvcalloc(cap, sizeof(*out), GFP_KERNEL_ACCOUNT);
+		out = shmr_fail() ? NULL :
+		      kvcalloc(cap, sizeof(*out), GFP_KERNEL_ACCOUNT);
 		if (!out)
 			return -ENOMEM;
 	}
@@ -402,7 +403,8 @@ static int shmr_watch_wake(struct wait_queue_entry *wq, unsigned int mode,
 /* Called with shmr_lock held, for a region being created by current. */
 int shmr_watch_start(struct shmr_region *r)
 {
-	struct shmr_watch *w = kzalloc(sizeof(*w), GFP_KERNEL_ACCOUNT);
+	struct shmr_watch *w = shmr_fail() ? NULL :
+			       kzalloc(sizeof(*w), GFP_KERNEL_ACCOUNT);
 
 	if (!w)
 		return -ENOMEM;

@@ -133,7 +133,8 @@ static int shmr_cmd_create(struct shmr_ctx *ctx, void __user *arg,
 		return -EFBIG;
 
 	if (k.name) {
-		name = kmalloc(SHMR_NAME_MAX + 1, GFP_KERNEL);
+		name = shmr_fail() ? NULL :
+		       kmalloc(SHMR_NAME_MAX + 1, GFP_KERNEL);
 		if (!name)
 			return -ENOMEM;
 		ret = shmr_get_name(k.name, name);
@@ -225,7 +226,7 @@ static int shmr_cmd_open(struct shmr_ctx *ctx, void __user *arg, size_t usize)
 		return -EINVAL;
 	if (shmr_nonzero(k.reserved, sizeof(k.reserved)))
 		return -EINVAL;
-	name = kmalloc(SHMR_NAME_MAX + 1, GFP_KERNEL);
+	name = shmr_fail() ? NULL : kmalloc(SHMR_NAME_MAX + 1, GFP_KERNEL);
 	if (!name)
 		return -ENOMEM;
 	ret = shmr_get_name(k.name, name);
@@ -278,7 +279,7 @@ static int shmr_cmd_unlink(struct shmr_ctx *ctx, void __user *arg,
 	if (k.flags || k.reserved0 ||
 	    shmr_nonzero(k.reserved, sizeof(k.reserved)))
 		return -EINVAL;
-	name = kmalloc(SHMR_NAME_MAX + 1, GFP_KERNEL);
+	name = shmr_fail() ? NULL : kmalloc(SHMR_NAME_MAX + 1, GFP_KERNEL);
 	if (!name)
 		return -ENOMEM;
 	ret = shmr_get_name(k.name, name);
@@ -336,7 +337,8 @@ static int shmr_cmd_stat(struct shmr_ctx *ctx, void __user *arg, size_t usize)
 	}
 	cap = k.attach ? min_t(unsigned int, k.attach_cap, SHMR_ATTACH_MAX) : 0;
 	if (cap) {
-		att = kvcalloc(cap, sizeof(*att), GFP_KERNEL_ACCOUNT);
+		att = shmr_fail() ? NULL :
+		      kvcalloc(cap, sizeof(*att), GFP_KERNEL_ACCOUNT);
 		if (!att) {
 			ret = -ENOMEM;
 			goto out_put_region;
@@ -380,7 +382,8 @@ static int shmr_cmd_list(struct shmr_ctx *ctx, void __user *arg, size_t usize)
 		cap = ns ? ns->nregions : 0;
 		mutex_unlock(&shmr_lock);
 		cap = min(k.cap, cap + 16);
-		infos = kvcalloc(cap, sizeof(*infos), GFP_KERNEL_ACCOUNT);
+		infos = shmr_fail() ? NULL :
+			kvcalloc(cap, sizeof(*infos), GFP_KERNEL_ACCOUNT);
 		if (!infos)
 			return -ENOMEM;
 	}

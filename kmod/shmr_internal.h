@@ -32,6 +32,7 @@
 #ifndef _SHMR_INTERNAL_H
 #define _SHMR_INTERNAL_H
 
+#include <linux/atomic.h>
 #include <linux/bits.h>
 #include <linux/kref.h>
 #include <linux/list.h>
@@ -63,6 +64,7 @@ enum shmr_counter {
 	SHMR_C_EXIT_RECORDS_TOTAL,
 	SHMR_C_PROCESS_UNLINKS,
 	SHMR_C_WATCHES_LIVE,
+	SHMR_C_FAULTS_INJECTED,
 	SHMR_C_NR,
 };
 
@@ -72,6 +74,20 @@ extern const char * const shmr_counter_names[SHMR_C_NR];
 static inline void shmr_count(enum shmr_counter c, s64 delta)
 {
 	atomic64_add(delta, &shmr_counters[c]);
+}
+
+/*
+ * Fault injection (debugfs shmr/fail_nth, shmr_main.c): true when this
+ * failable point is the one to fail. The caller then fails as the real
+ * function would (NULL or ERR_PTR(-ENOMEM), -EMFILE for an fd). One atomic
+ * read when disarmed.
+ */
+extern atomic_t shmr_fail_armed;
+bool __shmr_fail(void);
+
+static inline bool shmr_fail(void)
+{
+	return unlikely(atomic_read(&shmr_fail_armed)) && __shmr_fail();
 }
 
 /* module parameters (shmr_main.c) */

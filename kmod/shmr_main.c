@@ -17,6 +17,9 @@
 #include <linux/seq_file.h>
 #include <linux/sizes.h>
 #include <linux/workqueue.h>
+#include <linux/pid.h>
+#include <linux/sched.h>
+#include <linux/uaccess.h>
 
 #include "shmr_internal.h"
 
@@ -47,6 +50,7 @@ const char * const shmr_counter_names[SHMR_C_NR] = {
 	[SHMR_C_EXIT_RECORDS_TOTAL] = "exit_records_total",
 	[SHMR_C_PROCESS_UNLINKS] = "process_unlinks",
 	[SHMR_C_WATCHES_LIVE] = "watches_live",
+	[SHMR_C_FAULTS_INJECTED] = "faults_injected",
 };
 
 /* ---- module parameters, range-checked ---- */
@@ -193,6 +197,89 @@ static int shmr_counters_show(struct seq_file *m, void *v)
 }
 DEFINE_SHOW_ATTRIBUTE(shmr_counters);
 
+/*
+ * Fault injection (debugfs shmr/fail_nth). Writing N > 0 arms it: the Nth
+ * failable point (shmr_fail() callers: the allocations and the fd
+ * reservation of CREATE, OPEN, mmap, UNLINK, LIST, STAT and EXITED)
+ * reached from then on by the writer's thread group fails; other processes
+ * are not affected. Writing 0 disarms. Reading gives the countdown left (0
+ * when disarmed or fired). shmr_fail_armed is the cheap test on the fast
+ * path; the countdown and the target (held until the next write or module
+ * exit) are under shmr_fail_lock.
+ */
+atomic_t shmr_fail_armed = ATOMIC_INIT(0);
+static DEFINE_SPINLOCK(shmr_fail_lock);
+static struct pid *shmr_fail_pid;	/* thread-group pid, held */
+static unsigned int shmr_fail_left;	/* 0: disarmed or fired */
+
+bool __shmr_fail(void)
+{
+	bool fail = false;
+
+	spin_lock(&shmr_fail_lock);
+	if (shmr_fail_left && task_tgid(current) == shmr_fail_pid &&
+	    !--shmr_fail_left) {
+		atomic_set(&shmr_fail_armed, 0);
+		fail = true;
+	}
+	spin_unlock(&shmr_fail_lock);
+	if (fail) {
+		shmr_count(SHMR_C_FAULTS_INJECTED, 1);
+		pr_debug("injected failure at %pS\n",
+			 __builtin_return_address(0));
+	}
+	return fail;
+}
+
+/* Arm for @n (0 disarms), for @pid (a new reference, or NULL). */
+static void shmr_fail_set(unsigned int n, struct pid *pid)
+{
+	struct pid *old;
+
+	spin_lock(&shmr_fail_lock);
+	old = shmr_fail_pid;
+	shmr_fail_pid = pid;
+	shmr_fail_left = n;
+	atomic_set(&shmr_fail_armed, !!n);
+	spin_unlock(&shmr_fail_lock);
+	put_pid(old);
+}
+
+static ssize_t shmr_fail_nth_write(struct file *file, const char __user *buf,
+				   size_t count, loff_t *ppos)
+{
+	unsigned int n;
+	int ret;
+
+	ret = kstrtouint_from_user(buf, count, 0, &n);
+	if (ret)
+		return ret;
+	shmr_fail_set(n, n ? get_pid(task_tgid(current)) : NULL);
+	return count;
+}
+
+static ssize_t shmr_fail_nth_read(struct file *file, char __user *buf,
+				  size_t count, loff_t *ppos)
+{
+	char tmp[16];
+	unsigned int n;
+	int len;
+
+	spin_lock(&shmr_fail_lock);
+	n = shmr_fail_left;
+	spin_unlock(&shmr_fail_lock);
+	len = scnprintf(tmp, sizeof(tmp), "%u\n", n);
+	return simple_read_from_buffer(buf, count, ppos, tmp, len);
+}
+
+static const struct file_operations shmr_fail_nth_fops = {
+	.owner = THIS_MODULE,
+	.open = simple_open,
+	.read = shmr_fail_nth_read,
+	.write = shmr_fail_nth_write,
+	.llseek = default_llseek,
+};
+
 /* ---- private tmpfs mounts ---- */
 
 static struct vfsmount *shmr_mount_tmpfs(const char *opts)
@@ -236,6 +323,8 @@ static int __init shmr_init(void)
 	shmr_debugfs = debugfs_create_dir("shmr", NULL);
 	debugfs_create_file("counters", 0444, shmr_debugfs, NULL,
 			    &shmr_counters_fops);
+	debugfs_create_file("fail_nth", 0600, shmr_debugfs, NULL,
+			    &shmr_fail_nth_fops);
 	if (!proc_create_single("shmr", 0444, NULL, shmr_proc_show)) {
 		ret = -ENOMEM;
 		goto out_remove_debugfs;
@@ -249,6 +338,7 @@ out_remove_proc:
 	remove_proc_entry("shmr", NULL);
 out_remove_debugfs:
 	debugfs_remove_recursive(shmr_debugfs);
+	shmr_fail_set(0, NULL);
 	if (shmr_huge_mnt)
 		kern_unmount(shmr_huge_mnt);
 	kern_unmount(shmr_mnt);
@@ -264,6 +354,7 @@ static void __exit shmr_exit(void)
 	misc_deregister(&shmr_misc);
 	remove_proc_entry("shmr", NULL);
 	debugfs_remove_recursive(shmr_debugfs);
+	shmr_fail_set(0, NULL);
 	shmr_ns_reap_stop();
 	/* Watches pin the module: no process-lifetime work is left. */
 	destroy_workqueue(shmr_wq);

@@ -148,12 +148,12 @@ struct shmr_ns *shmr_ns_current(bool create)
 			return ns;
 	if (!create)
 		return NULL;
-	ns = kzalloc(sizeof(*ns), GFP_KERNEL_ACCOUNT);
+	ns = shmr_fail() ? NULL : kzalloc(sizeof(*ns), GFP_KERNEL_ACCOUNT);
 	if (!ns)
 		return NULL;
 	ns->log_cap = clamp_t(unsigned int, shmr_exit_log_size, 1, 65536);
-	ns->log = kvcalloc(ns->log_cap, sizeof(*ns->log),
-			   GFP_KERNEL_ACCOUNT);
+	ns->log = shmr_fail() ? NULL :
+		  kvcalloc(ns->log_cap, sizeof(*ns->log), GFP_KERNEL_ACCOUNT);
 	if (!ns->log) {
 		kfree(ns);
 		return NULL;
@@ -301,7 +301,7 @@ static struct shmr_user *shmr_user_find(kuid_t uid, bool create)
 			return u;
 	if (!create)
 		return NULL;
-	u = kzalloc(sizeof(*u), GFP_KERNEL);
+	u = shmr_fail() ? NULL : kzalloc(sizeof(*u), GFP_KERNEL);
 	if (!u)
 		return NULL;
 	u->uid = uid;
@@ -418,7 +418,8 @@ int shmr_region_create(const char *name, u64 size, u32 flags, umode_t mode,
 	int ret;
 
 	*out = NULL;
-	r = kmem_cache_zalloc(shmr_region_cache, GFP_KERNEL);
+	r = shmr_fail() ? NULL :
+	    kmem_cache_zalloc(shmr_region_cache, GFP_KERNEL);
 	if (!r)
 		return -ENOMEM;
 	kref_init(&r->ref);
@@ -445,7 +446,8 @@ int shmr_region_create(const char *name, u64 size, u32 flags, umode_t mode,
 		r->info_flags |= SHMR_INFO_PROCESS;
 
 	snprintf(fname, sizeof(fname), "shmr");
-	r->shmem = shmem_file_setup_with_mnt(mnt, fname, size, 0);
+	r->shmem = shmr_fail() ? ERR_PTR(-ENOMEM) :
+		   shmem_file_setup_with_mnt(mnt, fname, size, 0);
 	if (IS_ERR(r->shmem)) {
 		ret = PTR_ERR(r->shmem);
 		goto out_free_region;
@@ -456,7 +458,8 @@ int shmr_region_create(const char *name, u64 size, u32 flags, umode_t mode,
 	inode->i_fop = &shmr_inode_fops;
 	SHMEM_I(inode)->seals |= F_SEAL_SEAL | F_SEAL_GROW | F_SEAL_SHRINK;
 	ihold(inode);
-	r->map_file = alloc_file_pseudo(inode, mnt, "shmr", O_RDWR,
+	r->map_file = shmr_fail() ? ERR_PTR(-ENOMEM) :
+		      alloc_file_pseudo(inode, mnt, "shmr", O_RDWR,
 					&shmr_map_fops);
 	if (IS_ERR(r->map_file)) {
 		iput(inode);
@@ -596,21 +599,24 @@ int shmr_handle_open(struct shmr_region *r, bool write, bool cloexec,
 	struct file *file;
 	int fd, ret;
 
-	h = kmem_cache_zalloc(shmr_handle_cache, GFP_KERNEL);
+	h = shmr_fail() ? NULL :
+	    kmem_cache_zalloc(shmr_handle_cache, GFP_KERNEL);
 	if (!h)
 		return -ENOMEM;
-	spare = shmr_attach_alloc();
+	spare = shmr_fail() ? NULL : shmr_attach_alloc();
 	if (!spare) {
 		ret = -ENOMEM;
 		goto out_free_handle;
 	}
-	fd = get_unused_fd_flags(cloexec ? O_CLOEXEC : 0);
+	fd = shmr_fail() ? -EMFILE :
+	     get_unused_fd_flags(cloexec ? O_CLOEXEC : 0);
 	if (fd < 0) {
 		ret = fd;
 		goto out_free_spare;
 	}
 	ihold(inode);
-	file = alloc_file_pseudo(inode, r->mnt, r->name[0] ? r->name : "anon",
+	file = shmr_fail() ? ERR_PTR(-ENOMEM) :
+	       alloc_file_pseudo(inode, r->mnt, r->name[0] ? r->name : "anon",
 				 write ? O_RDWR : O_RDONLY, &shmr_region_fops);
 	if (IS_ERR(file)) {
 		iput(inode);
@@ -668,11 +674,15 @@ static int shmr_region_file_release(struct inode *inode, struct file *file)
 	return 0;
 }
 
-/* Account a new mapping @vma to the process whose mm holds it. */
-static void shmr_vma_attach(struct shmr_region *r, struct vm_area_struct *vma)
+/*
+ * Account a new mapping @vma to the process whose mm holds it; @spare (may
+ * be NULL: the mapping then counts for no process) is used or freed.
+ */
+static void shmr_vma_attach(struct shmr_region *r, struct vm_area_struct *vma,
+			    struct shmr_attach *spare)
 {
 	struct pid *pid = shmr_mm_tgid(vma->vm_mm);
-	struct shmr_attach *spare = shmr_attach_alloc(), *a = NULL;
+	struct shmr_attach *a = NULL;
 
 	spin_lock(&r->lock);
 	a = shmr_attach_get_locked(r, pid, vma->vm_mm, true, &spare);
@@ -698,7 +708,8 @@ static void shmr_vm_open(struct vm_area_struct *vma)
 	struct shmr_region *r = shmr_vma_region(vma);
 
 	shmr_region_get(r);
-	shmr_vma_attach(r, vma);
+	/* vm_open cannot fail: without memory the mapping is not attributed. */
+	shmr_vma_attach(r, vma, shmr_attach_alloc());
 }
 
 /*
@@ -764,6 +775,7 @@ static int shmr_region_mmap(struct file *file, struct vm_area_struct *vma)
 	struct shmr_handle *h = file->private_data;
 	struct shmr_region *r = h->region;
 	unsigned long pages = r->size >> PAGE_SHIFT;
+	struct shmr_attach *spare;
 	bool sealed;
 	int ret;
 
@@ -781,15 +793,21 @@ static int shmr_region_mmap(struct file *file, struct vm_area_struct *vma)
 	if (sealed || !h->writable)
 		shmr_vm_flags_clear(vma, VM_MAYWRITE);
 
+	/* The attach entry, if this process has none yet: -ENOMEM without. */
+	spare = shmr_fail() ? NULL : shmr_attach_alloc();
+	if (!spare)
+		return -ENOMEM;
 	ret = r->shmem->f_op->mmap(r->shmem, vma);
-	if (ret)
+	if (ret) {
+		shmr_attach_free(spare);
 		return ret;
+	}
 	/* Every VMA of a region gets the same shmem vm_ops; remember them. */
 	WRITE_ONCE(r->shmem_vm_ops, vma->vm_ops);
 	vma->vm_ops = &shmr_vm_ops;
 	vma_set_file(vma, r->map_file);
 	shmr_region_get(r);
-	shmr_vma_attach(r, vma);
+	shmr_vma_attach(r, vma, spare);
 	return 0;
 }
 
