@@ -85,6 +85,9 @@ extern spinlock_t shmr_log_lock;
 extern struct workqueue_struct *shmr_wq;
 extern struct vfsmount *shmr_mnt;	/* tmpfs, huge=never */
 extern struct vfsmount *shmr_huge_mnt;	/* tmpfs, huge=within_size, or NULL */
+/* An empty shmem file on each mount, for shmem's own f_op. */
+extern struct file *shmr_mnt_file;
+extern struct file *shmr_huge_mnt_file;	/* NULL without shmr_huge_mnt */
 
 struct shmr_exit_entry {
 	u64 region_id;
@@ -131,8 +134,7 @@ struct shmr_region {
 	struct hlist_node id_node;	/* shmr_id_hash, under shmr_lock */
 	struct hlist_node name_node;	/* shmr_name_hash while linked */
 	bool linked;			/* name visible, under shmr_lock */
-	struct file *shmem;		/* backing file; its inode is shared */
-	struct file *map_file;		/* vm_file of every mapping */
+	struct file *shmem;		/* backing file, vm_file of every mapping */
 	struct vfsmount *mnt;
 	const struct vm_operations_struct *shmem_vm_ops;
 	u64 id;

@@ -6,9 +6,13 @@
  * mount. Handles are further files on the same inode (alloc_file_pseudo())
  * with our file_operations, so the raw shmem file never reaches userspace.
  * Mappings do not keep a handle open: mmap() swaps vm_file for the region's
- * map_file (same inode, so shmem's fault path, which looks at vm_file's
+ * shmem file (same inode, so shmem's fault path, which looks at vm_file's
  * inode, works unchanged), and each VMA holds a region reference through
  * vm_operations open/close, like the SysV shm attach count of ipc/shm.c.
+ * That file's f_op is replaced by shmr_map_fops at creation: through
+ * vm_file nothing can map the region again or write to it, and the file
+ * pins the module until __fput() releases it after the last VMA (shmem's
+ * own f_op is reached through an empty file per mount, shmr_shmem_tmpl()).
  * So closing a handle after mmap() releases the handle at once while the
  * memory stays mapped. The inode's i_fop refuses any reopen (through
  * /proc/PID/fd or /proc/PID/map_files), and F_SEAL_GROW/F_SEAL_SHRINK stop
@@ -86,11 +90,25 @@ static const struct file_operations shmr_inode_fops = {
 	.open = shmr_reopen_denied,
 };
 
-/* map_file: the vm_file of every mapping; it offers nothing else. */
+/*
+ * The f_op of a region's shmem file, the vm_file of every mapping: it
+ * offers nothing (remap_file_pages() -ENODEV, MADV_REMOVE -EOPNOTSUPP), and
+ * its owner keeps the module loaded until __fput() has released the file.
+ */
 static const struct file_operations shmr_map_fops = {
 	.owner = THIS_MODULE,
 	.llseek = noop_llseek,
 };
+
+/*
+ * An empty shmem file on @r's mount, with shmem's f_op: for shmem's mmap
+ * and get_unmapped_area (which wants its own f_op and looks at the file's
+ * superblock only), since the region's file carries shmr_map_fops.
+ */
+static struct file *shmr_shmem_tmpl(struct shmr_region *r)
+{
+	return r->mnt == shmr_huge_mnt ? shmr_huge_mnt_file : shmr_mnt_file;
+}
 
 static struct ipc_namespace *shmr_cur_ipc(void)
 {
@@ -371,7 +389,6 @@ static void shmr_region_release(struct kref *ref)
 	mutex_unlock(&shmr_lock);
 
 	shmr_watch_stop(r);
-	fput(r->map_file);
 	fput(r->shmem);
 	put_pid(r->creator);
 	shmr_count(SHMR_C_BYTES_LIVE, -(s64)r->size);
@@ -455,16 +472,14 @@ int shmr_region_create(const char *name, u64 size, u32 flags, umode_t mode,
 	inode->i_mode = S_IFREG;
 	inode->i_fop = &shmr_inode_fops;
 	SHMEM_I(inode)->seals |= F_SEAL_SEAL | F_SEAL_GROW | F_SEAL_SHRINK;
-	ihold(inode);
-	r->map_file = alloc_file_pseudo(inode, mnt, "shmr", O_RDWR,
-					&shmr_map_fops);
-	if (IS_ERR(r->map_file)) {
-		iput(inode);
-		ret = PTR_ERR(r->map_file);
-		goto out_put_shmem;
-	}
+	/*
+	 * The file becomes the vm_file of every mapping (not yet published):
+	 * our f_op, which offers nothing; no read or write either.
+	 */
+	r->shmem->f_op = &shmr_map_fops;
+	r->shmem->f_mode &= ~(FMODE_CAN_READ | FMODE_CAN_WRITE);
 	__module_get(THIS_MODULE);	/* dropped by __fput() */
-	r->map_file->private_data = r;
+	r->shmem->private_data = r;
 	r->creator = get_pid(task_tgid(current));
 
 	mutex_lock(&shmr_lock);
@@ -479,7 +494,7 @@ int shmr_region_create(const char *name, u64 size, u32 flags, umode_t mode,
 			mutex_unlock(&shmr_lock);
 			*out = old;
 			ret = -EEXIST;
-			goto out_put_map_file;
+			goto out_put_pid;
 		}
 	}
 	ret = shmr_check_limits(size, r->charge_uid);
@@ -522,10 +537,8 @@ out_free_ns:
 	shmr_ns_maybe_free_locked(ns);
 out_unlock:
 	mutex_unlock(&shmr_lock);
-out_put_map_file:
+out_put_pid:
 	put_pid(r->creator);
-	fput(r->map_file);
-out_put_shmem:
 	fput(r->shmem);
 out_free_region:
 	kmem_cache_free(shmr_region_cache, r);
@@ -781,13 +794,13 @@ static int shmr_region_mmap(struct file *file, struct vm_area_struct *vma)
 	if (sealed || !h->writable)
 		shmr_vm_flags_clear(vma, VM_MAYWRITE);
 
-	ret = r->shmem->f_op->mmap(r->shmem, vma);
+	ret = shmr_shmem_tmpl(r)->f_op->mmap(r->shmem, vma);
 	if (ret)
 		return ret;
 	/* Every VMA of a region gets the same shmem vm_ops; remember them. */
 	WRITE_ONCE(r->shmem_vm_ops, vma->vm_ops);
 	vma->vm_ops = &shmr_vm_ops;
-	vma_set_file(vma, r->map_file);
+	vma_set_file(vma, r->shmem);
 	shmr_region_get(r);
 	shmr_vma_attach(r, vma);
 	return 0;
@@ -800,11 +813,12 @@ static unsigned long shmr_region_get_unmapped_area(struct file *file,
 						   unsigned long flags)
 {
 	struct shmr_handle *h = file->private_data;
-	struct file *shmem = h->region->shmem;
+	struct file *shmem = shmr_shmem_tmpl(h->region);
 
 	/*
 	 * shmem aligns to huge pages where the mount allows them; it expects
-	 * its own file (VM_BUG_ON(f_op != &shmem_file_operations) on 6.1).
+	 * its own file (VM_BUG_ON(f_op != &shmem_file_operations)) and looks
+	 * only at its superblock: the mount's empty file stands in.
 	 */
 	return shmem->f_op->get_unmapped_area(shmem, addr, len, pgoff, flags);
 }
