@@ -76,6 +76,12 @@ struct shmr_user {
 };
 
 static LIST_HEAD(shmr_users);
+/*
+ * One entry whose bytes went to zero, kept for the next new uid: a uid's
+ * entry comes and goes with its first create and last free, and the
+ * allocation and free were a measurable part of a create+unlink cycle.
+ */
+static struct shmr_user *shmr_user_spare;
 
 static const struct file_operations shmr_region_fops;
 static const struct vm_operations_struct shmr_vm_ops;
@@ -319,10 +325,14 @@ static struct shmr_user *shmr_user_find(kuid_t uid, bool create)
 			return u;
 	if (!create)
 		return NULL;
-	u = kzalloc(sizeof(*u), GFP_KERNEL);
+	u = shmr_user_spare;
+	shmr_user_spare = NULL;
+	if (!u)
+		u = kzalloc(sizeof(*u), GFP_KERNEL);
 	if (!u)
 		return NULL;
 	u->uid = uid;
+	u->bytes = 0;
 	list_add(&u->node, &shmr_users);
 	return u;
 }
@@ -336,7 +346,10 @@ static void shmr_user_uncharge(kuid_t uid, u64 bytes)
 	u->bytes -= min(u->bytes, bytes);
 	if (!u->bytes) {
 		list_del(&u->node);
-		kfree(u);
+		if (!shmr_user_spare)
+			shmr_user_spare = u;
+		else
+			kfree(u);
 	}
 }
 
@@ -429,6 +442,7 @@ int shmr_region_create(const char *name, u64 size, u32 flags, umode_t mode,
 	bool huge = flags & SHMR_CREATE_HUGE;
 	struct vfsmount *mnt = huge ? shmr_huge_mnt : shmr_mnt;
 	struct shmr_region *r, *old;
+	struct shmr_user *u;
 	struct inode *inode;
 	struct shmr_ns *ns;
 	char fname[32];
@@ -500,7 +514,8 @@ int shmr_region_create(const char *name, u64 size, u32 flags, umode_t mode,
 	ret = shmr_check_limits(size, r->charge_uid);
 	if (ret)
 		goto out_free_ns;
-	if (!shmr_user_find(r->charge_uid, true)) {
+	u = shmr_user_find(r->charge_uid, true);
+	if (!u) {
 		ret = -ENOMEM;
 		goto out_free_ns;
 	}
@@ -509,7 +524,7 @@ int shmr_region_create(const char *name, u64 size, u32 flags, umode_t mode,
 		if (ret)
 			goto out_uncharge;
 	}
-	shmr_user_find(r->charge_uid, false)->bytes += size;
+	u->bytes += size;
 	r->id = atomic64_inc_return(&shmr_next_id);
 	r->ns = ns;
 	r->linked = !!name;
@@ -685,10 +700,17 @@ static int shmr_region_file_release(struct inode *inode, struct file *file)
 static void shmr_vma_attach(struct shmr_region *r, struct vm_area_struct *vma)
 {
 	struct pid *pid = shmr_mm_tgid(vma->vm_mm);
-	struct shmr_attach *spare = shmr_attach_alloc(), *a = NULL;
+	struct shmr_attach *spare = NULL, *a = NULL;
 
+	/* Mostly the process already has an entry: allocate only if not. */
 	spin_lock(&r->lock);
 	a = shmr_attach_get_locked(r, pid, vma->vm_mm, true, &spare);
+	if (!a) {
+		spin_unlock(&r->lock);
+		spare = shmr_attach_alloc();
+		spin_lock(&r->lock);
+		a = shmr_attach_get_locked(r, pid, vma->vm_mm, true, &spare);
+	}
 	if (a)
 		a->mappings++;
 	r->nmappings++;
@@ -960,6 +982,8 @@ void shmr_region_exit(void)
 	mutex_lock(&shmr_lock);
 	list_for_each_entry_safe(ns, tmp, &shmr_namespaces, node)
 		shmr_ns_free_locked(ns);
+	kfree(shmr_user_spare);
+	shmr_user_spare = NULL;
 	mutex_unlock(&shmr_lock);
 	shmr_ns_bury();
 	kmem_cache_destroy(shmr_handle_cache);
