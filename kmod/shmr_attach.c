@@ -121,7 +121,8 @@ struct shmr_attach *shmr_attach_get_locked(struct shmr_region *r,
 	if (!a)
 		return NULL;
 	*spare = NULL;
-	a->since_ns = ktime_get_real_ns();
+	if (!a->since_ns)	/* else set by the caller */
+		a->since_ns = ktime_get_real_ns();
 	/*
 	 * The group leader's comm, else current's (a fork()ed child has its
 	 * parent's comm at this point).

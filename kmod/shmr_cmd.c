@@ -160,7 +160,7 @@ static int shmr_cmd_create(struct shmr_ctx *ctx, void __user *arg,
 		goto out_free_name;
 
 	ret = shmr_handle_open(r, true, !(k.flags & SHMR_CREATE_NOCLOEXEC),
-			       &file, &fd);
+			       created ? r->ctime_ns : 0, &file, &fd);
 	if (ret)
 		goto out_unlink;
 	k.size = r->size;
@@ -242,7 +242,7 @@ static int shmr_cmd_open(struct shmr_ctx *ctx, void __user *arg, size_t usize)
 		ret = -EPERM;
 	if (ret)
 		goto out_put_region;
-	ret = shmr_handle_open(r, write, !(k.flags & SHMR_OPEN_NOCLOEXEC),
+	ret = shmr_handle_open(r, write, !(k.flags & SHMR_OPEN_NOCLOEXEC), 0,
 			       &file, &fd);
 	if (ret)
 		goto out_put_region;

@@ -208,7 +208,7 @@ int shmr_region_unlink_locked(struct shmr_region *r);
 int shmr_may_open(struct shmr_region *r, bool write);
 int shmr_may_unlink(struct shmr_region *r);
 int shmr_handle_open(struct shmr_region *r, bool write, bool cloexec,
-		     struct file **filep, int *fdp);
+		     u64 since_ns, struct file **filep, int *fdp);
 void shmr_fill_info(struct shmr_region *r, struct shmr_region_info *info);
 void shmr_ns_maybe_free_locked(struct shmr_ns *ns);
 void shmr_ns_reap_stop(void);

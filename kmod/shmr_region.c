@@ -613,10 +613,12 @@ int shmr_may_unlink(struct shmr_region *r)
 /*
  * Create a handle file for @r (consumes no reference; takes its own) and
  * reserve an fd. The caller installs the fd with fd_install() once it has
- * told userspace, or undoes with put_unused_fd() + fput().
+ * told userspace, or undoes with put_unused_fd() + fput(). @since_ns: the
+ * attach time if this opens a new attach entry (CREATE passes the region's
+ * ctime, read a moment ago), or 0 for now.
  */
 int shmr_handle_open(struct shmr_region *r, bool write, bool cloexec,
-		     struct file **filep, int *fdp)
+		     u64 since_ns, struct file **filep, int *fdp)
 {
 	struct inode *inode = file_inode(r->shmem);
 	struct shmr_attach *spare, *a;
@@ -632,6 +634,7 @@ int shmr_handle_open(struct shmr_region *r, bool write, bool cloexec,
 		ret = -ENOMEM;
 		goto out_free_handle;
 	}
+	spare->since_ns = since_ns;
 	fd = get_unused_fd_flags(cloexec ? O_CLOEXEC : 0);
 	if (fd < 0) {
 		ret = fd;
