@@ -121,9 +121,13 @@ struct shmr_attach *shmr_attach_get_locked(struct shmr_region *r,
 	if (!a)
 		return NULL;
 	*spare = NULL;
-	a->since_ns = ktime_get_real_ns();
-	/* A fork()ed child has its parent's comm at this point. */
-	get_task_comm(a->comm, current);
+	if (!a->since_ns)	/* else set by the caller */
+		a->since_ns = ktime_get_real_ns();
+	/*
+	 * The group leader's comm, else current's (a fork()ed child has its
+	 * parent's comm at this point).
+	 */
+	task = NULL;
 	if (pid) {
 		rcu_read_lock();
 		task = pid_task(pid, PIDTYPE_TGID);
@@ -131,6 +135,8 @@ struct shmr_attach *shmr_attach_get_locked(struct shmr_region *r,
 			get_task_comm(a->comm, task);
 		rcu_read_unlock();
 	}
+	if (!task)
+		get_task_comm(a->comm, current);
 	list_add_tail(&a->node, &r->attaches);
 	r->nattach++;
 	shmr_count(SHMR_C_ATTACH_LIVE, 1);

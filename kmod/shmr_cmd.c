@@ -101,6 +101,7 @@ static bool shmr_sealed(struct shmr_region *r)
 static int shmr_cmd_create(struct shmr_ctx *ctx, void __user *arg,
 			   size_t usize)
 {
+	char namebuf[SHMR_NAME_MAX + 1];	/* on the stack: no allocation */
 	char *name = NULL;
 	struct shmr_create k;
 	struct shmr_region *r;
@@ -133,13 +134,10 @@ static int shmr_cmd_create(struct shmr_ctx *ctx, void __user *arg,
 		return -EFBIG;
 
 	if (k.name) {
-		name = shmr_fail() ? NULL :
-		       kmalloc(SHMR_NAME_MAX + 1, GFP_KERNEL);
-		if (!name)
-			return -ENOMEM;
+		name = namebuf;
 		ret = shmr_get_name(k.name, name);
 		if (ret)
-			goto out_free_name;
+			return ret;
 	}
 
 	ret = shmr_region_create(name, size, k.flags, k.mode, &r);
@@ -158,10 +156,10 @@ static int shmr_cmd_create(struct shmr_ctx *ctx, void __user *arg,
 			goto out_put_region;
 	}
 	if (ret)
-		goto out_free_name;
+		return ret;
 
 	ret = shmr_handle_open(r, true, !(k.flags & SHMR_CREATE_NOCLOEXEC),
-			       &file, &fd);
+			       created ? r->ctime_ns : 0, &file, &fd);
 	if (ret)
 		goto out_unlink;
 	k.size = r->size;
@@ -176,7 +174,6 @@ static int shmr_cmd_create(struct shmr_ctx *ctx, void __user *arg,
 	}
 	fd_install(fd, file);
 	shmr_region_put(r);
-	kfree(name);
 	return 0;
 
 out_unlink:
@@ -192,8 +189,6 @@ out_unlink:
 	}
 out_put_region:
 	shmr_region_put(r);
-out_free_name:
-	kfree(name);
 	return ret;
 }
 
@@ -213,10 +208,10 @@ static struct shmr_region *shmr_lookup_current(const char *name)
 static int shmr_cmd_open(struct shmr_ctx *ctx, void __user *arg, size_t usize)
 {
 	struct shmr_region *r;
+	char name[SHMR_NAME_MAX + 1];
 	struct shmr_open k;
 	struct file *file;
 	bool write;
-	char *name;
 	int fd, ret;
 
 	ret = shmr_copy_in(&k, sizeof(k), arg, usize);
@@ -226,24 +221,19 @@ static int shmr_cmd_open(struct shmr_ctx *ctx, void __user *arg, size_t usize)
 		return -EINVAL;
 	if (shmr_nonzero(k.reserved, sizeof(k.reserved)))
 		return -EINVAL;
-	name = shmr_fail() ? NULL : kmalloc(SHMR_NAME_MAX + 1, GFP_KERNEL);
-	if (!name)
-		return -ENOMEM;
 	ret = shmr_get_name(k.name, name);
 	if (ret)
-		goto out_free_name;
+		return ret;
 	r = shmr_lookup_current(name);
-	if (!r) {
-		ret = -ENOENT;
-		goto out_free_name;
-	}
+	if (!r)
+		return -ENOENT;
 	write = !(k.flags & SHMR_OPEN_RDONLY);
 	ret = shmr_may_open(r, write);
 	if (!ret && write && shmr_sealed(r))
 		ret = -EPERM;
 	if (ret)
 		goto out_put_region;
-	ret = shmr_handle_open(r, write, !(k.flags & SHMR_OPEN_NOCLOEXEC),
+	ret = shmr_handle_open(r, write, !(k.flags & SHMR_OPEN_NOCLOEXEC), 0,
 			       &file, &fd);
 	if (ret)
 		goto out_put_region;
@@ -259,18 +249,16 @@ static int shmr_cmd_open(struct shmr_ctx *ctx, void __user *arg, size_t usize)
 	fd_install(fd, file);
 out_put_region:
 	shmr_region_put(r);
-out_free_name:
-	kfree(name);
 	return ret;
 }
 
 static int shmr_cmd_unlink(struct shmr_ctx *ctx, void __user *arg,
 			   size_t usize)
 {
+	char name[SHMR_NAME_MAX + 1];
 	struct shmr_unlink k;
 	struct shmr_region *r = NULL;
 	struct shmr_ns *ns;
-	char *name;
 	int ret;
 
 	ret = shmr_copy_in(&k, sizeof(k), arg, usize);
@@ -279,20 +267,16 @@ static int shmr_cmd_unlink(struct shmr_ctx *ctx, void __user *arg,
 	if (k.flags || k.reserved0 ||
 	    shmr_nonzero(k.reserved, sizeof(k.reserved)))
 		return -EINVAL;
-	name = shmr_fail() ? NULL : kmalloc(SHMR_NAME_MAX + 1, GFP_KERNEL);
-	if (!name)
-		return -ENOMEM;
 	ret = shmr_get_name(k.name, name);
 	if (ret)
-		goto out_free_name;
+		return ret;
 	mutex_lock(&shmr_lock);
 	ns = shmr_ns_current(false);
 	if (ns)
 		r = shmr_region_lookup(ns, name);
 	if (!r) {
 		mutex_unlock(&shmr_lock);
-		ret = -ENOENT;
-		goto out_free_name;
+		return -ENOENT;
 	}
 	ret = shmr_may_unlink(r);
 	if (!ret)
@@ -301,8 +285,6 @@ static int shmr_cmd_unlink(struct shmr_ctx *ctx, void __user *arg,
 	if (!ret)
 		shmr_region_put(r);	/* the name's reference */
 	shmr_region_put(r);
-out_free_name:
-	kfree(name);
 	return ret;
 }
 

@@ -101,6 +101,9 @@ extern spinlock_t shmr_log_lock;
 extern struct workqueue_struct *shmr_wq;
 extern struct vfsmount *shmr_mnt;	/* tmpfs, huge=never */
 extern struct vfsmount *shmr_huge_mnt;	/* tmpfs, huge=within_size, or NULL */
+/* An empty shmem file on each mount, for shmem's own f_op. */
+extern struct file *shmr_mnt_file;
+extern struct file *shmr_huge_mnt_file;	/* NULL without shmr_huge_mnt */
 
 struct shmr_exit_entry {
 	u64 region_id;
@@ -147,8 +150,7 @@ struct shmr_region {
 	struct hlist_node id_node;	/* shmr_id_hash, under shmr_lock */
 	struct hlist_node name_node;	/* shmr_name_hash while linked */
 	bool linked;			/* name visible, under shmr_lock */
-	struct file *shmem;		/* backing file; its inode is shared */
-	struct file *map_file;		/* vm_file of every mapping */
+	struct file *shmem;		/* backing file, vm_file of every mapping */
 	struct vfsmount *mnt;
 	const struct vm_operations_struct *shmem_vm_ops;
 	u64 id;
@@ -222,7 +224,7 @@ int shmr_region_unlink_locked(struct shmr_region *r);
 int shmr_may_open(struct shmr_region *r, bool write);
 int shmr_may_unlink(struct shmr_region *r);
 int shmr_handle_open(struct shmr_region *r, bool write, bool cloexec,
-		     struct file **filep, int *fdp);
+		     u64 since_ns, struct file **filep, int *fdp);
 void shmr_fill_info(struct shmr_region *r, struct shmr_region_info *info);
 void shmr_ns_maybe_free_locked(struct shmr_ns *ns);
 void shmr_ns_reap_stop(void);

@@ -6,9 +6,13 @@
  * mount. Handles are further files on the same inode (alloc_file_pseudo())
  * with our file_operations, so the raw shmem file never reaches userspace.
  * Mappings do not keep a handle open: mmap() swaps vm_file for the region's
- * map_file (same inode, so shmem's fault path, which looks at vm_file's
+ * shmem file (same inode, so shmem's fault path, which looks at vm_file's
  * inode, works unchanged), and each VMA holds a region reference through
  * vm_operations open/close, like the SysV shm attach count of ipc/shm.c.
+ * That file's f_op is replaced by shmr_map_fops at creation: through
+ * vm_file nothing can map the region again or write to it, and the file
+ * pins the module until __fput() releases it after the last VMA (shmem's
+ * own f_op is reached through an empty file per mount, shmr_shmem_tmpl()).
  * So closing a handle after mmap() releases the handle at once while the
  * memory stays mapped. The inode's i_fop refuses any reopen (through
  * /proc/PID/fd or /proc/PID/map_files), and F_SEAL_GROW/F_SEAL_SHRINK stop
@@ -72,6 +76,12 @@ struct shmr_user {
 };
 
 static LIST_HEAD(shmr_users);
+/*
+ * One entry whose bytes went to zero, kept for the next new uid: a uid's
+ * entry comes and goes with its first create and last free, and the
+ * allocation and free were a measurable part of a create+unlink cycle.
+ */
+static struct shmr_user *shmr_user_spare;
 
 static const struct file_operations shmr_region_fops;
 static const struct vm_operations_struct shmr_vm_ops;
@@ -86,11 +96,25 @@ static const struct file_operations shmr_inode_fops = {
 	.open = shmr_reopen_denied,
 };
 
-/* map_file: the vm_file of every mapping; it offers nothing else. */
+/*
+ * The f_op of a region's shmem file, the vm_file of every mapping: it
+ * offers nothing (remap_file_pages() -ENODEV, MADV_REMOVE -EOPNOTSUPP), and
+ * its owner keeps the module loaded until __fput() has released the file.
+ */
 static const struct file_operations shmr_map_fops = {
 	.owner = THIS_MODULE,
 	.llseek = noop_llseek,
 };
+
+/*
+ * An empty shmem file on @r's mount, with shmem's f_op: for shmem's mmap
+ * and get_unmapped_area (which wants its own f_op and looks at the file's
+ * superblock only), since the region's file carries shmr_map_fops.
+ */
+static struct file *shmr_shmem_tmpl(struct shmr_region *r)
+{
+	return r->mnt == shmr_huge_mnt ? shmr_huge_mnt_file : shmr_mnt_file;
+}
 
 static struct ipc_namespace *shmr_cur_ipc(void)
 {
@@ -301,10 +325,14 @@ static struct shmr_user *shmr_user_find(kuid_t uid, bool create)
 			return u;
 	if (!create)
 		return NULL;
-	u = shmr_fail() ? NULL : kzalloc(sizeof(*u), GFP_KERNEL);
+	u = shmr_user_spare;
+	shmr_user_spare = NULL;
+	if (!u)
+		u = shmr_fail() ? NULL : kzalloc(sizeof(*u), GFP_KERNEL);
 	if (!u)
 		return NULL;
 	u->uid = uid;
+	u->bytes = 0;
 	list_add(&u->node, &shmr_users);
 	return u;
 }
@@ -318,7 +346,10 @@ static void shmr_user_uncharge(kuid_t uid, u64 bytes)
 	u->bytes -= min(u->bytes, bytes);
 	if (!u->bytes) {
 		list_del(&u->node);
-		kfree(u);
+		if (!shmr_user_spare)
+			shmr_user_spare = u;
+		else
+			kfree(u);
 	}
 }
 
@@ -371,7 +402,6 @@ static void shmr_region_release(struct kref *ref)
 	mutex_unlock(&shmr_lock);
 
 	shmr_watch_stop(r);
-	fput(r->map_file);
 	fput(r->shmem);
 	put_pid(r->creator);
 	shmr_count(SHMR_C_BYTES_LIVE, -(s64)r->size);
@@ -412,6 +442,7 @@ int shmr_region_create(const char *name, u64 size, u32 flags, umode_t mode,
 	bool huge = flags & SHMR_CREATE_HUGE;
 	struct vfsmount *mnt = huge ? shmr_huge_mnt : shmr_mnt;
 	struct shmr_region *r, *old;
+	struct shmr_user *u;
 	struct inode *inode;
 	struct shmr_ns *ns;
 	char fname[32];
@@ -457,17 +488,14 @@ int shmr_region_create(const char *name, u64 size, u32 flags, umode_t mode,
 	inode->i_mode = S_IFREG;
 	inode->i_fop = &shmr_inode_fops;
 	SHMEM_I(inode)->seals |= F_SEAL_SEAL | F_SEAL_GROW | F_SEAL_SHRINK;
-	ihold(inode);
-	r->map_file = shmr_fail() ? ERR_PTR(-ENOMEM) :
-		      alloc_file_pseudo(inode, mnt, "shmr", O_RDWR,
-					&shmr_map_fops);
-	if (IS_ERR(r->map_file)) {
-		iput(inode);
-		ret = PTR_ERR(r->map_file);
-		goto out_put_shmem;
-	}
+	/*
+	 * The file becomes the vm_file of every mapping (not yet published):
+	 * our f_op, which offers nothing; no read or write either.
+	 */
+	r->shmem->f_op = &shmr_map_fops;
+	r->shmem->f_mode &= ~(FMODE_CAN_READ | FMODE_CAN_WRITE);
 	__module_get(THIS_MODULE);	/* dropped by __fput() */
-	r->map_file->private_data = r;
+	r->shmem->private_data = r;
 	r->creator = get_pid(task_tgid(current));
 
 	mutex_lock(&shmr_lock);
@@ -482,13 +510,14 @@ int shmr_region_create(const char *name, u64 size, u32 flags, umode_t mode,
 			mutex_unlock(&shmr_lock);
 			*out = old;
 			ret = -EEXIST;
-			goto out_put_map_file;
+			goto out_put_pid;
 		}
 	}
 	ret = shmr_check_limits(size, r->charge_uid);
 	if (ret)
 		goto out_free_ns;
-	if (!shmr_user_find(r->charge_uid, true)) {
+	u = shmr_user_find(r->charge_uid, true);
+	if (!u) {
 		ret = -ENOMEM;
 		goto out_free_ns;
 	}
@@ -497,7 +526,7 @@ int shmr_region_create(const char *name, u64 size, u32 flags, umode_t mode,
 		if (ret)
 			goto out_uncharge;
 	}
-	shmr_user_find(r->charge_uid, false)->bytes += size;
+	u->bytes += size;
 	r->id = atomic64_inc_return(&shmr_next_id);
 	r->ns = ns;
 	r->linked = !!name;
@@ -525,10 +554,8 @@ out_free_ns:
 	shmr_ns_maybe_free_locked(ns);
 out_unlock:
 	mutex_unlock(&shmr_lock);
-out_put_map_file:
+out_put_pid:
 	put_pid(r->creator);
-	fput(r->map_file);
-out_put_shmem:
 	fput(r->shmem);
 out_free_region:
 	kmem_cache_free(shmr_region_cache, r);
@@ -588,10 +615,12 @@ int shmr_may_unlink(struct shmr_region *r)
 /*
  * Create a handle file for @r (consumes no reference; takes its own) and
  * reserve an fd. The caller installs the fd with fd_install() once it has
- * told userspace, or undoes with put_unused_fd() + fput().
+ * told userspace, or undoes with put_unused_fd() + fput(). @since_ns: the
+ * attach time if this opens a new attach entry (CREATE passes the region's
+ * ctime, read a moment ago), or 0 for now.
  */
 int shmr_handle_open(struct shmr_region *r, bool write, bool cloexec,
-		     struct file **filep, int *fdp)
+		     u64 since_ns, struct file **filep, int *fdp)
 {
 	struct inode *inode = file_inode(r->shmem);
 	struct shmr_attach *spare, *a;
@@ -608,6 +637,7 @@ int shmr_handle_open(struct shmr_region *r, bool write, bool cloexec,
 		ret = -ENOMEM;
 		goto out_free_handle;
 	}
+	spare->since_ns = since_ns;
 	fd = shmr_fail() ? -EMFILE :
 	     get_unused_fd_flags(cloexec ? O_CLOEXEC : 0);
 	if (fd < 0) {
@@ -674,9 +704,29 @@ static int shmr_region_file_release(struct inode *inode, struct file *file)
 	return 0;
 }
 
+/* Does the process whose mm is @mm have a live attach entry for @r? */
+static bool shmr_mm_attached(struct shmr_region *r, struct mm_struct *mm)
+{
+	struct pid *pid = shmr_mm_tgid(mm);
+	struct shmr_attach *a;
+	bool found = false;
+
+	spin_lock(&r->lock);
+	list_for_each_entry(a, &r->attaches, node) {
+		if (!a->died && ((pid && a->pid == pid) || a->mm == mm)) {
+			found = true;
+			break;
+		}
+	}
+	spin_unlock(&r->lock);
+	put_pid(pid);
+	return found;
+}
+
 /*
- * Account a new mapping @vma to the process whose mm holds it; @spare (may
- * be NULL: the mapping then counts for no process) is used or freed.
+ * Account a new mapping @vma to the process whose mm holds it. @spare (may
+ * be NULL) is used or freed; without it an entry is allocated here if the
+ * process has none, and without memory the mapping counts for no process.
  */
 static void shmr_vma_attach(struct shmr_region *r, struct vm_area_struct *vma,
 			    struct shmr_attach *spare)
@@ -684,8 +734,15 @@ static void shmr_vma_attach(struct shmr_region *r, struct vm_area_struct *vma,
 	struct pid *pid = shmr_mm_tgid(vma->vm_mm);
 	struct shmr_attach *a = NULL;
 
+	/* Mostly the process already has an entry: allocate only if not. */
 	spin_lock(&r->lock);
 	a = shmr_attach_get_locked(r, pid, vma->vm_mm, true, &spare);
+	if (!a) {
+		spin_unlock(&r->lock);
+		spare = shmr_attach_alloc();
+		spin_lock(&r->lock);
+		a = shmr_attach_get_locked(r, pid, vma->vm_mm, true, &spare);
+	}
 	if (a)
 		a->mappings++;
 	r->nmappings++;
@@ -709,7 +766,7 @@ static void shmr_vm_open(struct vm_area_struct *vma)
 
 	shmr_region_get(r);
 	/* vm_open cannot fail: without memory the mapping is not attributed. */
-	shmr_vma_attach(r, vma, shmr_attach_alloc());
+	shmr_vma_attach(r, vma, NULL);
 }
 
 /*
@@ -793,11 +850,17 @@ static int shmr_region_mmap(struct file *file, struct vm_area_struct *vma)
 	if (sealed || !h->writable)
 		shmr_vm_flags_clear(vma, VM_MAYWRITE);
 
-	/* The attach entry, if this process has none yet: -ENOMEM without. */
-	spare = shmr_fail() ? NULL : shmr_attach_alloc();
-	if (!spare)
-		return -ENOMEM;
-	ret = r->shmem->f_op->mmap(r->shmem, vma);
+	/*
+	 * A process mapping the region for the first time needs an attach
+	 * entry: allocate it now so that mmap fails (-ENOMEM) without one.
+	 */
+	spare = NULL;
+	if (!shmr_mm_attached(r, vma->vm_mm)) {
+		spare = shmr_fail() ? NULL : shmr_attach_alloc();
+		if (!spare)
+			return -ENOMEM;
+	}
+	ret = shmr_shmem_tmpl(r)->f_op->mmap(r->shmem, vma);
 	if (ret) {
 		shmr_attach_free(spare);
 		return ret;
@@ -805,7 +868,7 @@ static int shmr_region_mmap(struct file *file, struct vm_area_struct *vma)
 	/* Every VMA of a region gets the same shmem vm_ops; remember them. */
 	WRITE_ONCE(r->shmem_vm_ops, vma->vm_ops);
 	vma->vm_ops = &shmr_vm_ops;
-	vma_set_file(vma, r->map_file);
+	vma_set_file(vma, r->shmem);
 	shmr_region_get(r);
 	shmr_vma_attach(r, vma, spare);
 	return 0;
@@ -818,11 +881,12 @@ static unsigned long shmr_region_get_unmapped_area(struct file *file,
 						   unsigned long flags)
 {
 	struct shmr_handle *h = file->private_data;
-	struct file *shmem = h->region->shmem;
+	struct file *shmem = shmr_shmem_tmpl(h->region);
 
 	/*
 	 * shmem aligns to huge pages where the mount allows them; it expects
-	 * its own file (VM_BUG_ON(f_op != &shmem_file_operations) on 6.1).
+	 * its own file (VM_BUG_ON(f_op != &shmem_file_operations)) and looks
+	 * only at its superblock: the mount's empty file stands in.
 	 */
 	return shmem->f_op->get_unmapped_area(shmem, addr, len, pgoff, flags);
 }
@@ -964,6 +1028,8 @@ void shmr_region_exit(void)
 	mutex_lock(&shmr_lock);
 	list_for_each_entry_safe(ns, tmp, &shmr_namespaces, node)
 		shmr_ns_free_locked(ns);
+	kfree(shmr_user_spare);
+	shmr_user_spare = NULL;
 	mutex_unlock(&shmr_lock);
 	shmr_ns_bury();
 	kmem_cache_destroy(shmr_handle_cache);
