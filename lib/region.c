@@ -19,9 +19,33 @@
 
 /* ---- backend selection ------------------------------------------------- */
 
-static pthread_once_t backend_once = PTHREAD_ONCE_INIT;
+/*
+ * Chosen once, under backend_lock, which fork() also takes (atfork): fork
+ * copies the fd table before it copies memory, so a fork racing another
+ * thread's first call could otherwise give a child that believes in a
+ * control fd it never inherited (the fd table copied before open()
+ * installed it, the memory after ctl_fd was set).
+ */
+static pthread_mutex_t backend_lock = PTHREAD_MUTEX_INITIALIZER;
 static const struct shmr__backend *backend;
 static int backend_err;
+static bool backend_chosen;
+
+static void backend_atfork_prepare(void)
+{
+	pthread_mutex_lock(&backend_lock);
+}
+
+static void backend_atfork_release(void)
+{
+	pthread_mutex_unlock(&backend_lock);
+}
+
+__attribute__((constructor)) static void backend_init(void)
+{
+	pthread_atfork(backend_atfork_prepare, backend_atfork_release,
+		       backend_atfork_release);
+}
 
 static void backend_select(void)
 {
@@ -50,7 +74,14 @@ static void backend_select(void)
 
 const struct shmr__backend *shmr__backend_get(int *err)
 {
-	pthread_once(&backend_once, backend_select);
+	if (!__atomic_load_n(&backend_chosen, __ATOMIC_ACQUIRE)) {
+		pthread_mutex_lock(&backend_lock);
+		if (!backend_chosen) {
+			backend_select();
+			__atomic_store_n(&backend_chosen, true, __ATOMIC_RELEASE);
+		}
+		pthread_mutex_unlock(&backend_lock);
+	}
 	if (!backend)
 		*err = backend_err;
 	return backend;

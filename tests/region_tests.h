@@ -709,13 +709,20 @@ TEST(fork_during_threads)
 			{
 				struct shmr_region *r;
 
-				if (create_named(NULL, 4096, 0, &r) || shmr_region_close(r))
-					_exit(14);
+				int err = create_named(NULL, 4096, 0, &r);
+
+				if (err)
+					_exit(err < 0 && err > -100 ? 100 - err : 14);
+				if (shmr_region_close(r))
+					_exit(15);
 			}
 			_exit(0);
 		}
-		if (child_status(pid) != 0)
+		i = child_status(pid);
+		if (i != 0) {
 			bad++;
+			TH_LOG("fork %d: child status %d", k, i);
+		}
 	}
 	stop_cycling = 1;
 	for (i = 0; i < 2; i++)
