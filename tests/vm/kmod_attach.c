@@ -355,6 +355,16 @@ TEST_F(attach, process_lifetime_region_unlinked_when_creator_killed)
 		usleep(10000);
 	}
 	EXPECT_EQ(-ENOENT, ret);
+	/*
+	 * The module's work item unlinks the name and then drops its own
+	 * transient reference: the region is gone a moment after the name.
+	 */
+	for (i = 0; i < 300; i++) {
+		if (shmr_stat_id(self->ctl, c.id, &info) == -ENOENT &&
+		    shmr_counter("regions_live") == self->live0)
+			break;
+		usleep(10000);
+	}
 	EXPECT_EQ(-ENOENT, shmr_stat_id(self->ctl, c.id, &info));
 	EXPECT_EQ(self->live0, shmr_counter("regions_live"));
 	munmap(cs, sizeof(*cs));
