@@ -113,6 +113,8 @@ FIXTURE_SETUP(failnth)
 		SKIP(return, "no failslab/fail_page_alloc in debugfs");
 	ASSERT_EQ(0, knob("/sys/kernel/debug/failslab/verbose", "0"));
 	ASSERT_EQ(0, knob("/sys/kernel/debug/fail_page_alloc/verbose", "0"));
+	if (!access("/sys/kernel/debug/fail_usercopy", F_OK))
+		ASSERT_EQ(0, knob("/sys/kernel/debug/fail_usercopy/verbose", "0"));
 	ASSERT_EQ(0, knob("/sys/kernel/debug/failslab/ignore-gfp-wait",
 			  variant->slab ? "N" : "Y"));
 	ASSERT_EQ(0, knob("/sys/kernel/debug/fail_page_alloc/ignore-gfp-wait",
@@ -355,10 +357,10 @@ static void walk(struct __test_metadata *_metadata, FIXTURE_DATA(failnth) *self,
 
 			EXPECT_EQ(NULL, t) TH_LOG("%s n=%d: %s", op->what, n, t);
 		}
-		if (op->run == run_unlink)
-			shmr_unlink(self->ctl, op_name);
 		EXPECT_TRUE(counters_settle(before, why, sizeof(why)))
 			TH_LOG("%s n=%d: %s", op->what, n, why);
+		if (op->run == run_unlink)
+			shmr_unlink(self->ctl, op_name);
 		if (_metadata->passed == 0)
 			return;
 	}
