@@ -119,7 +119,9 @@ if [ "$host_only" = 0 ]; then
 		echo "# ---- VM tests on $k"
 		t0=$(date +%s)
 		tap=$out/vm-$k.tap
+		# shellcheck disable=SC2046
 		tools/shmr-vm --kernel "$k" --timeout 2400 --no-log-check --python \
+			$(for b in /usr/bin/trinity /usr/bin/stress-ng; do [ -x "$b" ] && echo "--add $b"; done) \
 			--dmesg "$out/dmesg-$k.txt" --console "$out/console-$k.txt" \
 			-- sh /opt/shmr/tests/vm-suite.sh 2>&1 | tee "$tap" | stream
 		rc=${PIPESTATUS[0]}

@@ -3,7 +3,7 @@
 # missing ones when run as root, else print the command that would.
 #
 #   tools/deps.sh [--check] [GROUP...]    groups: build vm python bench fuzz torture debug
-#                                          (default: all but torture and debug)
+#                                          (default: all but debug)
 #
 # --check only reports (exit 1 when something is missing).
 set -euo pipefail
@@ -30,7 +30,7 @@ for a in "$@"; do
 	*) echo "deps.sh: unknown argument '$a'" >&2; exit 2 ;;
 	esac
 done
-[ ${#groups[@]} -gt 0 ] || groups=(build vm python bench fuzz)
+[ ${#groups[@]} -gt 0 ] || groups=(build vm python bench fuzz torture)
 
 want=()
 for g in "${groups[@]}"; do
