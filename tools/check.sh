@@ -97,7 +97,7 @@ fi
 echo "# ---- libFuzzer on what the library parses (host, ${SHMR_FUZZ_CHECK_SECONDS:-10} s each)"
 if make fuzz-build >"$out/fuzz-build.log" 2>&1; then
 	for f in build/fuzz/fuzz_*; do
-		[ -x "$f" ] || continue
+		[ -f "$f" ] && [ -x "$f" ] || continue	# not the corpus directories
 		n=${f##*/}
 		flog=$out/$n.log
 		mkdir -p "$f.corpus"
