@@ -11,12 +11,10 @@
  */
 #include <sched.h>
 
-#include "shmr_test.h"
+#include "perm_tests.h"
 
 #define OWNER_UID	1000
 #define OWNER_GID	1000
-
-enum perm_class { CLASS_OWNER, CLASS_GROUP, CLASS_OTHER, CLASS_OVERRIDE };
 
 struct subject {
 	const char *what;
@@ -48,27 +46,6 @@ static struct shmr_creds subject_creds(const struct subject *s)
 	return cr;
 }
 
-/* 0 if this subject may open with these access bits (4 read, 2 write). */
-static int expected(const struct subject *s, uint32_t mode, uint32_t need)
-{
-	uint32_t bits;
-
-	switch (s->cls) {
-	case CLASS_OVERRIDE:
-		return 0;
-	case CLASS_OWNER:
-		bits = (mode >> 6) & 7;
-		break;
-	case CLASS_GROUP:
-		bits = (mode >> 3) & 7;
-		break;
-	default:
-		bits = mode & 7;
-		break;
-	}
-	return (bits & need) == need ? 0 : -EACCES;
-}
-
 struct op {
 	const char *name;
 	uint32_t flags;		/* SHMR_OPEN_* */
@@ -78,41 +55,17 @@ struct op {
 	uint64_t id;		/* the region's id, to check a success */
 };
 
-#define WRONG_REGION	(-10000)
-#define WRONG_ACCESS	(-10001)
-#define WAS_CREATED	(-10002)
-
 /* In the child: the operation's result, 0 or -errno (or WRONG_*). */
 static int do_op(void *arg)
 {
 	const struct op *op = arg;
-	int ctl, fd, acc, ret = 0;
-	struct shmr_create c;
-	struct shmr_open o;
+	int ctl, ret;
 
 	ctl = shmr_ctl_open();
 	if (ctl < 0)
 		return ctl;
-	if (op->create) {
-		fd = shmr_create(ctl, op->name, op->size, op->flags, op->mode, &c);
-		if (fd >= 0 && c.result != 0)
-			ret = WAS_CREATED;
-		else if (fd >= 0 && c.id != op->id)
-			ret = WRONG_REGION;
-	} else {
-		fd = shmr_open(ctl, op->name, op->flags, &o);
-		if (fd >= 0 && o.id != op->id)
-			ret = WRONG_REGION;
-	}
-	if (fd < 0) {
-		close(ctl);
-		return fd;
-	}
-	acc = fcntl(fd, F_GETFL) & O_ACCMODE;
-	if (!ret && acc != ((op->flags & SHMR_OPEN_RDONLY) && !op->create ?
-			    O_RDONLY : O_RDWR))
-		ret = WRONG_ACCESS;
-	close(fd);
+	ret = perm_attempt(ctl, op->name, op->flags, op->create, op->size, op->flags,
+			   op->mode, op->id);
 	close(ctl);
 	return ret;
 }
@@ -198,7 +151,7 @@ static void run_matrix(struct __test_metadata *_metadata,
 	for (i = 0; i < ARRAY_SIZE(subjects); i++) {
 		struct shmr_creds cr = subject_creds(&subjects[i]);
 
-		EXPECT_EQ(expected(&subjects[i], mode, need),
+		EXPECT_EQ(perm_expected(subjects[i].cls, mode, need),
 			  shmr_run_as(&cr, do_op, &op))
 			TH_LOG("mode %04o, %s, %s", mode, subjects[i].what,
 			       create ? "create-or-open" :
@@ -273,12 +226,12 @@ TEST_F(perm, userns_caps_do_not_override)
 	ret = shmr_run_as(&other, do_op_in_userns, &op);
 	if (ret == NO_USERNS)
 		SKIP(return, "cannot create a user namespace as uid 1003");
-	EXPECT_EQ(expected(&as_other, variant->mode, 4), ret);
+	EXPECT_EQ(perm_expected(as_other.cls, variant->mode, 4), ret);
 	op.flags = 0;
-	EXPECT_EQ(expected(&as_other, variant->mode, 6),
+	EXPECT_EQ(perm_expected(as_other.cls, variant->mode, 6),
 		  shmr_run_as(&other, do_op_in_userns, &op));
 	op.create = true;
-	EXPECT_EQ(expected(&as_other, variant->mode, 6),
+	EXPECT_EQ(perm_expected(as_other.cls, variant->mode, 6),
 		  shmr_run_as(&other, do_op_in_userns, &op));
 }
 

@@ -25,7 +25,7 @@
  */
 #include <sched.h>
 
-#include "shmr_test.h"
+#include "perm_tests.h"
 
 #define HOST_BASE	200000		/* host uid/gid of ns uid/gid 0 */
 #define HOST_1000	201000		/* host uid/gid of ns uid/gid 1000 */
@@ -119,8 +119,6 @@ static int enter_userns(void)
 
 /* ---- subjects, inside the namespace ------------------------------------- */
 
-enum perm_class { CLASS_OWNER, CLASS_GROUP, CLASS_OTHER, CLASS_OVERRIDE };
-
 struct subject {
 	const char *what;
 	struct shmr_creds cr;
@@ -163,27 +161,6 @@ static struct shmr_creds subject_creds(const struct subject *s)
 	return cr;
 }
 
-/* 0 if this subject may open with these access bits (4 read, 2 write). */
-static int expected(enum perm_class cls, uint32_t mode, uint32_t need)
-{
-	uint32_t bits;
-
-	switch (cls) {
-	case CLASS_OVERRIDE:
-		return 0;
-	case CLASS_OWNER:
-		bits = (mode >> 6) & 7;
-		break;
-	case CLASS_GROUP:
-		bits = (mode >> 3) & 7;
-		break;
-	default:
-		bits = mode & 7;
-		break;
-	}
-	return (bits & need) == need ? 0 : -EACCES;
-}
-
 struct op {
 	char name[128];
 	uint32_t flags;		/* SHMR_OPEN_* */
@@ -195,17 +172,12 @@ struct op {
 	uint64_t id;		/* the region's id, to check a success */
 };
 
-#define WRONG_REGION	(-10000)
-#define WRONG_ACCESS	(-10001)
-#define WAS_CREATED	(-10002)
 
 /* In the child: the operation's result, 0 or -errno (or WRONG_*). */
 static int do_op(void *arg)
 {
 	const struct op *op = arg;
-	int ctl, fd, acc, ret = 0;
-	struct shmr_create c;
-	struct shmr_open o;
+	int ctl, ret;
 
 	if (op->nested) {
 		if (unshare(CLONE_NEWUSER))
@@ -222,26 +194,8 @@ static int do_op(void *arg)
 		close(ctl);
 		return ret;
 	}
-	if (op->create) {
-		fd = shmr_create(ctl, op->name, op->size, 0, 0600, &c);
-		if (fd >= 0 && c.result != 0)
-			ret = WAS_CREATED;
-		else if (fd >= 0 && c.id != op->id)
-			ret = WRONG_REGION;
-	} else {
-		fd = shmr_open(ctl, op->name, op->flags, &o);
-		if (fd >= 0 && o.id != op->id)
-			ret = WRONG_REGION;
-	}
-	if (fd < 0) {
-		close(ctl);
-		return fd;
-	}
-	acc = fcntl(fd, F_GETFL) & O_ACCMODE;
-	if (!ret && acc != ((op->flags & SHMR_OPEN_RDONLY) && !op->create ?
-			    O_RDONLY : O_RDWR))
-		ret = WRONG_ACCESS;
-	close(fd);
+	ret = perm_attempt(ctl, op->name, op->flags, op->create, op->size, 0, 0600,
+			   op->id);
 	close(ctl);
 	return ret;
 }
@@ -336,7 +290,7 @@ static void run_matrix(struct __test_metadata *_metadata, struct op *op,
 			       subjects[i].what);
 			continue;
 		}
-		EXPECT_EQ(expected(subjects[i].cls, mode, need), ret)
+		EXPECT_EQ(perm_expected(subjects[i].cls, mode, need), ret)
 			TH_LOG("mode %04o, %s, %s", mode, subjects[i].what,
 			       create ? "create-or-open" :
 			       flags & SHMR_OPEN_RDONLY ? "read-only" : "read-write");

@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * What the permission tests (tests/vm/perm_open.c, perm_userns.c) share:
+ * the classes a subject falls in, what a class may do with a mode, and one
+ * OPEN or create-or-open attempt checked to the last detail.
+ */
+#ifndef SHMR_PERM_TESTS_H
+#define SHMR_PERM_TESTS_H
+
+#include "shmr_test.h"
+
+enum perm_class { CLASS_OWNER, CLASS_GROUP, CLASS_OTHER, CLASS_OVERRIDE };
+
+/* 0 if the class may open with these access bits (4 read, 2 write). */
+static inline int perm_expected(enum perm_class cls, uint32_t mode, uint32_t need)
+{
+	uint32_t bits;
+
+	switch (cls) {
+	case CLASS_OVERRIDE:
+		return 0;
+	case CLASS_OWNER:
+		bits = (mode >> 6) & 7;
+		break;
+	case CLASS_GROUP:
+		bits = (mode >> 3) & 7;
+		break;
+	default:
+		bits = mode & 7;
+		break;
+	}
+	return (bits & need) == need ? 0 : -EACCES;
+}
+
+/* Results of perm_attempt() besides 0 and -errno. */
+#define WRONG_REGION	(-10000)	/* opened, but not region id */
+#define WRONG_ACCESS	(-10001)	/* the fd's access mode is not the one asked for */
+#define WAS_CREATED	(-10002)	/* create-or-open created a new region */
+
+/*
+ * On @ctl: OPEN @name with @flags (SHMR_OPEN_*), or with @create a
+ * create-or-open of @size bytes with @create_flags and @mode, which must
+ * find the existing region @id. 0, -errno or a WRONG_* / WAS_CREATED.
+ */
+static inline int perm_attempt(int ctl, const char *name, uint32_t flags, bool create,
+			       uint64_t size, uint32_t create_flags, uint32_t mode,
+			       uint64_t id)
+{
+	struct shmr_create c;
+	struct shmr_open o;
+	int fd, acc, ret = 0;
+
+	if (create) {
+		fd = shmr_create(ctl, name, size, create_flags, mode, &c);
+		if (fd >= 0 && c.result != 0)
+			ret = WAS_CREATED;
+		else if (fd >= 0 && c.id != id)
+			ret = WRONG_REGION;
+	} else {
+		fd = shmr_open(ctl, name, flags, &o);
+		if (fd >= 0 && o.id != id)
+			ret = WRONG_REGION;
+	}
+	if (fd < 0)
+		return fd;
+	acc = fcntl(fd, F_GETFL) & O_ACCMODE;
+	if (!ret && acc != ((flags & SHMR_OPEN_RDONLY) && !create ? O_RDONLY : O_RDWR))
+		ret = WRONG_ACCESS;
+	close(fd);
+	return ret;
+}
+
+#endif /* SHMR_PERM_TESTS_H */
