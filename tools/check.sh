@@ -21,37 +21,9 @@ done
 
 out=build/check
 mkdir -p "$out"
-log=$out/check.log
-raw=$out/tap.raw
-: > "$raw"
-exec 3>&1 4>&2
-exec > >(tee "$log") 2>&1
-teepid=$!
-
-# Every result line goes through here: printed and kept for the count.
-result() {
-	echo "$1" | tee -a "$raw"
-}
-stream() {
-	while IFS= read -r line; do
-		case "$line" in
-		"ok "*|"not ok "*) echo "$line" >> "$raw" ;;
-		esac
-		echo "$line"
-	done
-}
-
-finish() {
-	echo "# full log: $log"
-	awk '
-		/^ok / { if ($0 ~ /# [Ss][Kk][Ii][Pp]/) s++; else p++ }
-		/^not ok / { f++ }
-		END { printf "%d passed, %d failed, %d skipped\n", p, f, s; exit (f > 0 || p == 0) }' "$raw"
-	local rc=$?
-	exec 1>&3 2>&4
-	wait "$teepid" 2>/dev/null
-	return $rc
-}
+# shellcheck source=tools/tap-lib.sh
+. tools/tap-lib.sh
+tap_start "$out/check.log" "$out/tap.raw"
 
 echo "# shmr make check: $(date -u '+%F %T') UTC, host $(uname -r)"
 start=$(date +%s)
