@@ -606,26 +606,26 @@ static int make_target(struct op_ctx *c)
 		ASSERT_EQ(1U, res.emfile);				\
 } while (0)
 
-TEST_F(fault, create_named)
+TEST_F_TIMEOUT(fault, create_named, 300)
 {
 	WALK(op_create_named, 6);
 	ASSERT_EQ(-ENOENT, shmr_open(self->c.ctl, self->c.name, 0, NULL));
 }
 
-TEST_F(fault, create_named_process)
+TEST_F_TIMEOUT(fault, create_named_process, 300)
 {
 	self->c.create_flags = SHMR_CREATE_PROCESS;
 	WALK(op_create_named, 7);
 	ASSERT_EQ(-ENOENT, shmr_open(self->c.ctl, self->c.name, 0, NULL));
 }
 
-TEST_F(fault, create_anonymous)
+TEST_F_TIMEOUT(fault, create_anonymous, 300)
 {
 	WALK(op_create_anon, 6);
 }
 
 /* In a new IPC namespace the namespace entry is allocated too. */
-TEST_F(fault, create_named_new_ipcns)
+TEST_F_TIMEOUT(fault, create_named_new_ipcns, 300)
 {
 	struct walk_result res;
 	int status;
@@ -669,20 +669,20 @@ TEST_F(fault, create_named_new_ipcns)
 	ASSERT_EQ(0, WEXITSTATUS(status));
 }
 
-TEST_F(fault, create_or_open_existing)
+TEST_F_TIMEOUT(fault, create_or_open_existing, 300)
 {
 	ASSERT_EQ(0, make_target(&self->c));
 	WALK(op_create_existing, 6);
 }
 
-TEST_F(fault, open_by_name)
+TEST_F_TIMEOUT(fault, open_by_name, 300)
 {
 	ASSERT_EQ(0, make_target(&self->c));
 	WALK(op_open, 4);
 }
 
 /* A process already attached (it holds a handle) maps without allocating. */
-TEST_F(fault, mmap_touch)
+TEST_F_TIMEOUT(fault, mmap_touch, 300)
 {
 	ASSERT_EQ(0, make_target(&self->c));
 	WALK(op_mmap, -1);
@@ -692,7 +692,7 @@ TEST_F(fault, mmap_touch)
  * mmap in a process with no attach entry for the region (the fd came over
  * fork): the mapping needs a new entry, and STAT counts the process.
  */
-TEST_F(fault, mmap_touch_new_attach)
+TEST_F_TIMEOUT(fault, mmap_touch_new_attach, 300)
 {
 	struct walk_result res;
 	int status;
@@ -729,7 +729,7 @@ TEST_F(fault, mmap_touch_new_attach)
  * that is not attached yet (the fd came over fork): the failed mmap leaves
  * the unlinked region alive for the next one.
  */
-TEST_F(fault, mmap_touch_readonly_only_fd)
+TEST_F_TIMEOUT(fault, mmap_touch_readonly_only_fd, 300)
 {
 	int fd, status;
 	pid_t pid;
@@ -764,7 +764,7 @@ TEST_F(fault, mmap_touch_readonly_only_fd)
 	ASSERT_EQ(0, WEXITSTATUS(status));
 }
 
-TEST_F(fault, unlink)
+TEST_F_TIMEOUT(fault, unlink, 300)
 {
 	ASSERT_EQ(0, make_target(&self->c));
 	/* UNLINK allocates nothing (the name is copied to the stack) */
@@ -773,19 +773,19 @@ TEST_F(fault, unlink)
 				     NULL));
 }
 
-TEST_F(fault, exited)
+TEST_F_TIMEOUT(fault, exited, 300)
 {
 	ASSERT_EQ(0, make_target(&self->c));
 	WALK(op_exited, 1);
 }
 
-TEST_F(fault, list)
+TEST_F_TIMEOUT(fault, list, 300)
 {
 	ASSERT_EQ(0, make_target(&self->c));
 	WALK(op_list, 1);
 }
 
-TEST_F(fault, stat)
+TEST_F_TIMEOUT(fault, stat, 300)
 {
 	ASSERT_EQ(0, make_target(&self->c));
 	WALK(op_stat_fd, 1);
@@ -804,7 +804,7 @@ static int child_create(void *arg)
 	return 0;
 }
 
-TEST_F(fault, other_process_unaffected)
+TEST_F_TIMEOUT(fault, other_process_unaffected, 300)
 {
 	struct shmr_creds same = { .uid = 0, .gid = 0,
 				   .caps = SHMR_CAPS_UNCHANGED };
@@ -849,7 +849,7 @@ static void *mt_worker(void *p)
 	return NULL;
 }
 
-TEST_F(fault, threads)
+TEST_F_TIMEOUT(fault, threads, 300)
 {
 	struct mt_arg args[MT_THREADS];
 	pthread_t th[MT_THREADS];
@@ -883,7 +883,7 @@ TEST_F(fault, threads)
 	ASSERT_EQ(0, live_diff("threads", 0, &before, &after));
 }
 
-TEST_F(fault, knob_input)
+TEST_F_TIMEOUT(fault, knob_input, 300)
 {
 	static const char * const bad[] = {
 		"garbage", "-1", "-0x10", "1x", " 3", "0x", "1 2",
