@@ -32,35 +32,9 @@ done
 
 out=build/check-debug
 mkdir -p "$out"
-log=$out/check-debug.log
-raw=$out/tap.raw
-: > "$raw"
-exec 3>&1 4>&2
-exec > >(tee "$log") 2>&1
-teepid=$!
-
-result() {
-	echo "$1" | tee -a "$raw"
-}
-stream() {
-	while IFS= read -r line; do
-		case "$line" in
-		"ok "*|"not ok "*) echo "$line" >> "$raw" ;;
-		esac
-		echo "$line"
-	done
-}
-finish() {
-	echo "# full log: $log"
-	awk '
-		/^ok / { if ($0 ~ /# [Ss][Kk][Ii][Pp]/) s++; else p++ }
-		/^not ok / { f++ }
-		END { printf "%d passed, %d failed, %d skipped\n", p, f, s; exit (f > 0 || p == 0) }' "$raw"
-	local rc=$?
-	exec 1>&3 2>&4
-	wait "$teepid" 2>/dev/null
-	return $rc
-}
+# shellcheck source=tools/tap-lib.sh
+. tools/tap-lib.sh
+tap_start "$out/check-debug.log" "$out/tap.raw"
 
 echo "# shmr make check-debug: $(date -u '+%F %T') UTC, host $(uname -r)"
 start=$(date +%s)
