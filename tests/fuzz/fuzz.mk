@@ -15,7 +15,7 @@ FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
 .PHONY: fuzz fuzz-build
 fuzz-build: $(FUZZ_BINS)
 
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(wildcard lib/*.h lib/include/*.h) include/uapi/linux/shmr.h
+$(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(LIB_SRCS) $(wildcard lib/*.h lib/include/*.h) include/uapi/linux/shmr.h
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_FLAGS) $(SHMR_CPPFLAGS) $(SHMR_CFLAGS) -o $@ $< $(LIB_SRCS) $(LIB_LDLIBS)
 

@@ -19,8 +19,8 @@
 
 #include "shmr.h"
 
-#define CHECK(cond) do { if (!(cond)) { \
-	fprintf(stderr, "fuzz_lock: %s:%d: %s\n", __FILE__, __LINE__, #cond); abort(); } } while (0)
+#define FUZZ_NAME "fuzz_lock"
+#include "fuzz.h"
 
 struct shared {
 	struct shmr_mutex m;
@@ -30,23 +30,12 @@ struct shared {
 
 static struct shared *sh;
 
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-/* SHMR_FUZZ_STATS=1: how often each outcome was reached, printed at exit. */
-static unsigned long refused, accepted;
-
-static void print_stats(void)
-{
-	fprintf(stderr, "fuzz_lock: refused %lu, accepted %lu\n", refused, accepted);
-}
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len);
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
-	if (getenv("SHMR_FUZZ_STATS"))
-		atexit(print_stats);
-	setenv("SHMR_LEAK", "off", 1);
+	fuzz_init();
 	sh = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	CHECK(sh != MAP_FAILED);
 	return 0;

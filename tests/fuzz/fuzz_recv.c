@@ -20,31 +20,20 @@
 
 #include "shmr.h"
 
+#define FUZZ_NAME "fuzz_recv"
+#include "fuzz.h"
+
 #define MSG_MAX 1024
 
 static int sv[2] = { -1, -1 };
 
-#define CHECK(cond) do { if (!(cond)) { \
-	fprintf(stderr, "fuzz_recv: %s:%d: %s\n", __FILE__, __LINE__, #cond); abort(); } } while (0)
-
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-/* SHMR_FUZZ_STATS=1: how often each outcome was reached, printed at exit. */
-static unsigned long refused, accepted;
-
-static void print_stats(void)
-{
-	fprintf(stderr, "fuzz_recv: refused %lu, accepted %lu\n", refused, accepted);
-}
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len);
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
-	if (getenv("SHMR_FUZZ_STATS"))
-		atexit(print_stats);
+	fuzz_init();
 	setenv("SHMR_BACKEND", "posix", 1);
-	setenv("SHMR_LEAK", "off", 1);
 	CHECK(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv) == 0);
 	return 0;
 }
