@@ -70,4 +70,27 @@ static inline int perm_attempt(int ctl, const char *name, uint32_t flags, bool c
 	return ret;
 }
 
+/*
+ * As the subject (in a shmr_run_as() child): create @name exclusively with
+ * @size and @mode and store its id in *@id (memory shared with the
+ * parent). 0 or -errno.
+ */
+static inline int perm_create_excl(const char *name, uint64_t size, uint32_t mode,
+				   uint64_t *id)
+{
+	struct shmr_create c;
+	int ctl, fd;
+
+	ctl = shmr_ctl_open();
+	if (ctl < 0)
+		return ctl;
+	fd = shmr_create(ctl, name, size, SHMR_CREATE_EXCL, mode, &c);
+	close(ctl);
+	if (fd < 0)
+		return fd;
+	close(fd);
+	*id = c.id;
+	return 0;
+}
+
 #endif /* SHMR_PERM_TESTS_H */

@@ -92,22 +92,12 @@ FIXTURE_VARIANT_ADD(perm, m0066) { .mode = 0066 };	/* owner excluded */
 FIXTURE_VARIANT_ADD(perm, m0060) { .mode = 0060 };
 FIXTURE_VARIANT_ADD(perm, m0006) { .mode = 0006 };
 
+/* As the owner: create op->name with op->mode, write the id to op->id. */
 static int create_as_owner(void *arg)
 {
 	struct op *op = arg;
-	struct shmr_create c;
-	int ctl, fd;
 
-	ctl = shmr_ctl_open();
-	if (ctl < 0)
-		return ctl;
-	fd = shmr_create(ctl, op->name, op->size, SHMR_CREATE_EXCL, op->mode, &c);
-	close(ctl);
-	if (fd < 0)
-		return fd;
-	close(fd);
-	op->id = c.id;	/* shared with the parent: see shmr_run_as() */
-	return 0;
+	return perm_create_excl(op->name, op->size, op->mode, &op->id);
 }
 
 FIXTURE_SETUP(perm)

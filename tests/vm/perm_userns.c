@@ -204,19 +204,8 @@ static int do_op(void *arg)
 static int create_named(void *arg)
 {
 	struct op *op = arg;
-	struct shmr_create c;
-	int ctl, fd;
 
-	ctl = shmr_ctl_open();
-	if (ctl < 0)
-		return ctl;
-	fd = shmr_create(ctl, op->name, op->size, SHMR_CREATE_EXCL, op->mode, &c);
-	close(ctl);
-	if (fd < 0)
-		return fd;
-	close(fd);
-	op->id = c.id;
-	return 0;
+	return perm_create_excl(op->name, op->size, op->mode, &op->id);
 }
 
 static struct op *shared_op(void)
