@@ -5,7 +5,8 @@
 #   tap_start LOG RAW   send stdout and stderr through tee into LOG
 #   result LINE         print a result line and keep it
 #   stream              copy stdin through, keeping the result lines
-#   finish              print "N passed, N failed, N skipped"; status 1 if
+#   finish              list the failures again, then print
+#                       "N passed, N failed, N skipped"; status 1 if
 #                       anything failed or nothing passed
 
 tap_start() {
@@ -32,6 +33,9 @@ stream() {
 
 finish() {
 	echo "# full log: $log"
+	# Name the failures again just above the count: CI may show only the
+	# tail of the log.
+	grep '^not ok ' "$raw" | sed 's/^/# failed: /'
 	awk '
 		/^ok / { if ($0 ~ /# [Ss][Kk][Ii][Pp]/) s++; else p++ }
 		/^not ok / { f++ }
