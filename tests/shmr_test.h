@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <grp.h>
 #include <sys/ioctl.h>
@@ -222,6 +223,16 @@ static inline int shmr_unlink(int ctl, const char *name)
 }
 
 /* STAT on a region fd (id 0), without attach entries. */
+/* Is name gone (open fails with ENOENT)? For shmr_wait_until(). */
+static inline bool shmr_name_gone(int ctl, const char *name)
+{
+	int fd = shmr_open(ctl, name, SHMR_OPEN_RDONLY, NULL);
+
+	if (fd >= 0)
+		close(fd);
+	return fd == -ENOENT;
+}
+
 static inline int shmr_stat_fd(int fd, struct shmr_region_info *info)
 {
 	struct shmr_stat s;
@@ -271,6 +282,33 @@ static inline long long shmr_counter(const char *name)
 	fclose(f);
 	return ret;
 }
+
+/*
+ * shmr_wait_until(cond): poll cond every 10 ms until it holds or
+ * SHMR_WAIT_SECONDS have passed; true if it held. For state that settles
+ * after the call that changed it returns: a work item unlinking a dead
+ * creator's name, a dying process's last fput, memory.current. The bound is
+ * generous because a TCG guest on a loaded host can stall for seconds; a
+ * test that passes never waits for it.
+ */
+#define SHMR_WAIT_SECONDS	60
+
+static inline uint64_t shmr_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+#define shmr_wait_until(cond) ({					\
+	uint64_t __shmr_end = shmr_now_ms() + SHMR_WAIT_SECONDS * 1000;	\
+	bool __shmr_ok;							\
+									\
+	while (!(__shmr_ok = (cond)) && shmr_now_ms() < __shmr_end)	\
+		usleep(10000);						\
+	__shmr_ok;							\
+})
 
 /* ---- credentials -------------------------------------------------------- */
 

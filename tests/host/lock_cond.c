@@ -139,11 +139,11 @@ TEST(signal_wakes_one_at_a_time)
 	ASSERT_NE(NULL, s);
 	for (i = 0; i < 3; i++)
 		p[i] = spawn(consumer, s);
-	ASSERT_TRUE(wait_flag(&s->waiting, 3, 5000));
-	ASSERT_TRUE(wait_cond(&s->c, 3, 5000));
+	ASSERT_TRUE(wait_flag(&s->waiting, 3, WAIT_MS));
+	ASSERT_TRUE(wait_cond(&s->c, 3, WAIT_MS));
 	for (i = 1; i <= 3; i++) {
 		produce(s, 1, false);
-		ASSERT_TRUE(wait_flag(&s->woken, i, 5000));
+		ASSERT_TRUE(wait_flag(&s->woken, i, WAIT_MS));
 		msleep(30);
 		/* one token: exactly one more consumer got through */
 		EXPECT_EQ(i, s->woken);
@@ -162,7 +162,7 @@ TEST(broadcast_wakes_all)
 	ASSERT_NE(NULL, s);
 	for (i = 0; i < 4; i++)
 		p[i] = spawn(consumer, s);
-	ASSERT_TRUE(wait_cond(&s->c, 4, 5000));
+	ASSERT_TRUE(wait_cond(&s->c, 4, WAIT_MS));
 	produce(s, 4, true);
 	alarm(10);
 	for (i = 0; i < 4; i++)
@@ -178,14 +178,15 @@ TEST(spurious_wakeups_are_harmless)
 
 	ASSERT_NE(NULL, s);
 	p = spawn(consumer, s);
-	ASSERT_TRUE(wait_cond(&s->c, 1, 5000));
+	ASSERT_TRUE(wait_cond(&s->c, 1, WAIT_MS));
 	/* wakeups without the predicate: the consumer must keep waiting */
 	for (i = 0; i < 20; i++) {
 		shmr_cond_broadcast(&s->c);
 		msleep(2);
 	}
 	EXPECT_EQ(0, s->woken);
-	EXPECT_GE(s->wakeups, 1);
+	/* the consumer may not have run yet on a loaded host: wait for it */
+	EXPECT_TRUE(wait_flag(&s->wakeups, 1, WAIT_MS));
 	produce(s, 1, false);
 	alarm(10);
 	EXPECT_EQ(0, reap(p));
@@ -209,10 +210,10 @@ TEST(dead_waiter_blocks_nobody)
 
 	ASSERT_NE(NULL, s);
 	dead = spawn(wait_forever, s);
-	ASSERT_TRUE(wait_cond(&s->c, 1, 5000));
+	ASSERT_TRUE(wait_cond(&s->c, 1, WAIT_MS));
 	p = spawn(consumer, s);
-	ASSERT_TRUE(wait_flag(&s->waiting, 1, 5000));
-	ASSERT_TRUE(wait_cond(&s->c, 2, 5000));
+	ASSERT_TRUE(wait_flag(&s->waiting, 1, WAIT_MS));
+	ASSERT_TRUE(wait_cond(&s->c, 2, WAIT_MS));
 	kill_reap(dead);
 	/* the mutex is free and a signal reaches the live waiter */
 	EXPECT_EQ(0, shmr_mutex_trylock(&s->m));
@@ -258,9 +259,9 @@ TEST(waiter_told_when_mutex_owner_dies)
 	ASSERT_NE(NULL, s);
 	s->res[0] = 99;
 	w = spawn(wait_result, s);
-	ASSERT_TRUE(wait_cond(&s->c, 1, 5000));
+	ASSERT_TRUE(wait_cond(&s->c, 1, WAIT_MS));
 	d = spawn(signal_and_die, s);
-	ASSERT_TRUE(wait_flag(&s->flag, 1, 5000));
+	ASSERT_TRUE(wait_flag(&s->flag, 1, WAIT_MS));
 	kill_reap(d);
 	alarm(10);
 	EXPECT_EQ(0, reap(w));

@@ -79,7 +79,7 @@ TEST(sigkill_holder_no_waiters)
 
 	ASSERT_NE(NULL, s);
 	pid = spawn(hold_forever, s);
-	ASSERT_TRUE(wait_flag(&s->flag, 1, 5000));
+	ASSERT_TRUE(wait_flag(&s->flag, 1, WAIT_MS));
 	EXPECT_EQ(-EBUSY, shmr_mutex_trylock(&s->m));
 	kill_reap(pid);
 	EXPECT_EQ(-EOWNERDEAD, shmr_mutex_trylock(&s->m));
@@ -116,13 +116,13 @@ TEST(sigkill_holder_wakes_blocked_waiters)
 
 	ASSERT_NE(NULL, s);
 	holder = spawn(hold_forever, s);
-	ASSERT_TRUE(wait_flag(&s->flag, 1, 5000));
+	ASSERT_TRUE(wait_flag(&s->flag, 1, WAIT_MS));
 	s->res[0] = s->res[1] = s->res[2] = 99;
 	w[0] = spawn(waiter0, s);
 	w[1] = spawn(waiter1, s);
 	w[2] = spawn(waiter2, s);
 	/* all three asleep in the kernel before the holder dies */
-	ASSERT_TRUE(wait_sleepers(&s->m, 3, 5000));
+	ASSERT_TRUE(wait_sleepers(&s->m, 3, WAIT_MS));
 	kill_reap(holder);
 	alarm(10);
 	for (i = 0; i < 3; i++)
@@ -144,13 +144,13 @@ TEST(unrecoverable_after_unlock_without_consistent)
 
 	ASSERT_NE(NULL, s);
 	holder = spawn(hold_forever, s);
-	ASSERT_TRUE(wait_flag(&s->flag, 1, 5000));
+	ASSERT_TRUE(wait_flag(&s->flag, 1, WAIT_MS));
 	kill_reap(holder);
 	ASSERT_EQ(-EOWNERDEAD, shmr_mutex_lock(&s->m));
 	/* a waiter blocked now is woken with ENOTRECOVERABLE */
 	s->res[0] = 99;
 	w = spawn(waiter0, s);
-	ASSERT_TRUE(wait_sleepers(&s->m, 1, 5000));
+	ASSERT_TRUE(wait_sleepers(&s->m, 1, WAIT_MS));
 	EXPECT_EQ(0, shmr_mutex_unlock(&s->m));
 	alarm(10);
 	EXPECT_EQ(0, reap(w));
@@ -183,11 +183,11 @@ TEST(recoverer_dies_before_consistent)
 
 	ASSERT_NE(NULL, s);
 	p = spawn(hold_forever, s);
-	ASSERT_TRUE(wait_flag(&s->flag, 1, 5000));
+	ASSERT_TRUE(wait_flag(&s->flag, 1, WAIT_MS));
 	kill_reap(p);
 	/* the second holder gets EOWNERDEAD and dies too without repairing */
 	p = spawn(recover_and_park, s);
-	ASSERT_TRUE(wait_flag(&s->flag, 2, 5000));
+	ASSERT_TRUE(wait_flag(&s->flag, 2, WAIT_MS));
 	kill_reap(p);
 	EXPECT_EQ(-EOWNERDEAD, shmr_mutex_lock(&s->m));
 	EXPECT_EQ(0, shmr_mutex_consistent(&s->m));
@@ -284,14 +284,14 @@ TEST_F(midway, killed_at_point)
 	if (variant->waiter) {
 		s->res[0] = 99;
 		p = spawn(lock_hold_unlock_stop, s);
-		ASSERT_TRUE(wait_flag(&s->go, 1, 5000));
+		ASSERT_TRUE(wait_flag(&s->go, 1, WAIT_MS));
 		w = spawn(waiter0, s);
-		ASSERT_TRUE(wait_sleepers(&s->m, 1, 5000));
+		ASSERT_TRUE(wait_sleepers(&s->m, 1, WAIT_MS));
 		s->go = 2;
 	} else {
 		p = spawn(lock_and_stop, s);
 	}
-	ASSERT_TRUE(wait_flag(&s->flag, 1, 5000));
+	ASSERT_TRUE(wait_flag(&s->flag, 1, WAIT_MS));
 	kill_reap(p);
 	if (w) {
 		/* the blocked waiter was woken and took the lock */
@@ -417,7 +417,7 @@ TEST_F(glibc, both_recovered)
 
 	if (variant->sigkill) {
 		p = spawn(take_both_child, &b);
-		ASSERT_TRUE(wait_flag(&s->flag, 1, 5000));
+		ASSERT_TRUE(wait_flag(&s->flag, 1, WAIT_MS));
 		kill_reap(p);
 	} else {
 		ASSERT_EQ(0, pthread_create(&t, NULL, take_both, &b));

@@ -69,7 +69,7 @@ TEST(shared_and_exclusive)
 	ASSERT_NE(NULL, s);
 	for (i = 0; i < 3; i++)
 		ASSERT_EQ(0, pthread_create(&t[i], NULL, reader_thread, s));
-	ASSERT_TRUE(wait_flag(&s->readers_in, 3, 5000));
+	ASSERT_TRUE(wait_flag(&s->readers_in, 3, WAIT_MS));
 	/* readers share; a writer must wait */
 	EXPECT_EQ(0, shmr_rwlock_tryrdlock(&s->rw));
 	EXPECT_EQ(0, shmr_rwlock_unlock(&s->rw));
@@ -112,7 +112,7 @@ static void timeouts_on(struct __test_metadata *_metadata, clockid_t clk)
 	ASSERT_NE(NULL, s);
 	/* a writer holds: readers and writers time out */
 	p = spawn(writer_hold, s);
-	ASSERT_TRUE(wait_flag(&s->flag, 1, 5000));
+	ASSERT_TRUE(wait_flag(&s->flag, 1, WAIT_MS));
 	EXPECT_EQ(-EBUSY, shmr_rwlock_tryrdlock(&s->rw));
 	ts = abs_in(clk, 50);
 	EXPECT_EQ(-ETIMEDOUT, shmr_rwlock_timedrdlock(&s->rw, clk, &ts));
@@ -123,7 +123,7 @@ static void timeouts_on(struct __test_metadata *_metadata, clockid_t clk)
 	/* a reader holds: a writer times out, and readers still get in after */
 	s->go = 0;
 	ASSERT_EQ(0, pthread_create(&t, NULL, reader_thread, s));
-	ASSERT_TRUE(wait_flag(&s->readers_in, 1, 5000));
+	ASSERT_TRUE(wait_flag(&s->readers_in, 1, WAIT_MS));
 	ts = abs_in(clk, 50);
 	EXPECT_EQ(-ETIMEDOUT, shmr_rwlock_timedwrlock(&s->rw, clk, &ts));
 	EXPECT_EQ(0, shmr_rwlock_tryrdlock(&s->rw));
@@ -165,7 +165,7 @@ TEST(writer_preferred)
 	ASSERT_EQ(0, shmr_rwlock_rdlock(&s->rw));
 	w = spawn(writer_blocking, s);
 	/* the writer waits for our read hold to go: new readers wait too */
-	ASSERT_TRUE(wait_sleepers(&s->rw.__reader[my_tid() % SHMR_RWLOCK_READERS], 1, 5000));
+	ASSERT_TRUE(wait_sleepers(&s->rw.__reader[my_tid() % SHMR_RWLOCK_READERS], 1, WAIT_MS));
 	EXPECT_EQ(-EBUSY, shmr_rwlock_tryrdlock(&s->rw));
 	EXPECT_EQ(0, shmr_rwlock_unlock(&s->rw));
 	EXPECT_EQ(0, reap(w));
@@ -182,7 +182,7 @@ TEST(reader_limit)
 	ASSERT_NE(NULL, s);
 	for (i = 0; i < SHMR_RWLOCK_READERS; i++)
 		ASSERT_EQ(0, pthread_create(&t[i], NULL, reader_thread, s));
-	ASSERT_TRUE(wait_flag(&s->readers_in, SHMR_RWLOCK_READERS, 5000));
+	ASSERT_TRUE(wait_flag(&s->readers_in, SHMR_RWLOCK_READERS, WAIT_MS));
 	/* every slot is held: one more reader has to wait */
 	EXPECT_EQ(-EBUSY, shmr_rwlock_tryrdlock(&s->rw));
 	s->go = 1;
@@ -221,7 +221,7 @@ TEST(reader_death_is_silent)
 
 	ASSERT_NE(NULL, s);
 	r = spawn(reader_forever, s);
-	ASSERT_TRUE(wait_flag(&s->flag, 1, 5000));
+	ASSERT_TRUE(wait_flag(&s->flag, 1, WAIT_MS));
 	EXPECT_EQ(-EBUSY, shmr_rwlock_trywrlock(&s->rw));
 	kill_reap(r);
 	EXPECT_EQ(0, shmr_rwlock_trywrlock(&s->rw));
@@ -244,10 +244,10 @@ TEST(reader_death_wakes_blocked_writer)
 
 	ASSERT_NE(NULL, s);
 	r = spawn(reader_forever, s);
-	ASSERT_TRUE(wait_flag(&s->flag, 1, 5000));
+	ASSERT_TRUE(wait_flag(&s->flag, 1, WAIT_MS));
 	s->res[0] = 99;
 	w = spawn(writer_result, s);
-	ASSERT_TRUE(wait_sleepers(&s->rw.__reader[r % SHMR_RWLOCK_READERS], 1, 5000));
+	ASSERT_TRUE(wait_sleepers(&s->rw.__reader[r % SHMR_RWLOCK_READERS], 1, WAIT_MS));
 	kill_reap(r);
 	alarm(10);
 	EXPECT_EQ(0, reap(w));
@@ -272,11 +272,11 @@ TEST(writer_death_reported_to_reader)
 
 	ASSERT_NE(NULL, s);
 	w = spawn(writer_forever, s);
-	ASSERT_TRUE(wait_flag(&s->flag, 1, 5000));
+	ASSERT_TRUE(wait_flag(&s->flag, 1, WAIT_MS));
 	/* a reader blocked at the time of the death is woken and told */
 	s->res[1] = 99;
 	r = spawn(reader_result, s);
-	ASSERT_TRUE(wait_sleepers(&s->rw.__writer, 1, 5000));
+	ASSERT_TRUE(wait_sleepers(&s->rw.__writer, 1, WAIT_MS));
 	kill_reap(w);
 	alarm(10);
 	EXPECT_EQ(0, reap(r));
@@ -287,7 +287,7 @@ TEST(writer_death_reported_to_reader)
 	/* a reader that gets EOWNERDEAD holds the lock exclusively */
 	s->flag = 0;
 	w = spawn(writer_forever, s);
-	ASSERT_TRUE(wait_flag(&s->flag, 1, 5000));
+	ASSERT_TRUE(wait_flag(&s->flag, 1, WAIT_MS));
 	kill_reap(w);
 	EXPECT_EQ(-EOWNERDEAD, shmr_rwlock_rdlock(&s->rw));
 	EXPECT_EQ(0, shmr_rwlock_owner(&s->rw, NULL, &tid));

@@ -580,7 +580,7 @@ TEST_F(inject, killed_at_point_under_load)
 	s->inj_n = 1 + (int)(rand_r(&rs) % 40);
 	for (i = 0; i < s->nproc; i++)
 		pid[i] = spawn(proc_main, (void *)(intptr_t)i);
-	ASSERT_TRUE(wait_flag(&s->stopped, 1, 15000));
+	ASSERT_TRUE(wait_flag(&s->stopped, 1, WAIT_MS));
 	EXPECT_EQ(0, s->rally_timeout) {
 		TH_LOG("rally: %d+%d of %d in, %d through, %d asleep, word %#x",
 		       s->rallying, s->in_x, need, s->rallied, sleepers(&s->lk[0].m),
@@ -604,7 +604,7 @@ TEST_F(inject, killed_at_point_under_load)
 	kill_reap(pid[0]);
 	pid[0] = 0;
 	/* every sleeper woken and through */
-	EXPECT_TRUE(wait_flag(&s->rallied, need, 10000));
+	EXPECT_TRUE(wait_flag(&s->rallied, need, WAIT_MS));
 	/* (a sleeper in its own blocking lock of lk[0] rallies after it) */
 	for (i = 1; i < s->nproc; i++)
 		for (j = 0; j < s->nthr; j++) {
@@ -705,14 +705,14 @@ TEST_F(unmapped, holder_unmaps_and_dies)
 	int st;
 
 	p = spawn(unmap_holder, variant->unlock_after ? (void *)1 : NULL);
-	ASSERT_TRUE(wait_flag(&U->flag, 1, 5000));
+	ASSERT_TRUE(wait_flag(&U->flag, 1, WAIT_MS));
 	if (variant->unlock_after) {
 		st = reap(p);
 		EXPECT_EQ(128 + SIGSEGV, st);
 	} else {
 		U->res = 99;
 		w = spawn(unmap_waiter, NULL);
-		ASSERT_TRUE(wait_sleepers(UA, 1, 5000));
+		ASSERT_TRUE(wait_sleepers(UA, 1, WAIT_MS));
 		kill_reap(p);
 		/* the sleeper is not woken: it times out */
 		EXPECT_EQ(0, reap(w));
@@ -919,7 +919,7 @@ TEST(pidns_holder)
 	}
 	ASSERT_EQ(1, N->held);
 	/* (fork() returned there after the holder took the lock, maybe) */
-	ASSERT_TRUE(wait_flag(&N->init_pid, 1, 5000));
+	ASSERT_TRUE(wait_flag(&N->init_pid, 1, WAIT_MS));
 	/* the holder is pid 1 there: numbers differ from ours */
 	EXPECT_EQ(1, N->tid);
 	EXPECT_EQ(1, N->pid);
@@ -937,7 +937,7 @@ TEST(pidns_holder)
 	/* killed with a waiter asleep here: woken, EOWNERDEAD */
 	N->res[0] = 99;
 	w = spawn(ns_blocked_waiter, NULL);
-	ASSERT_TRUE(wait_sleepers(&N->m, 1, 5000));
+	ASSERT_TRUE(wait_sleepers(&N->m, 1, WAIT_MS));
 	kill(N->init_pid, SIGKILL);
 	EXPECT_EQ(0, reap(c));
 	alarm(10);
@@ -950,8 +950,8 @@ TEST(pidns_holder)
 	N->held = 0;
 	N->init_pid = 0;
 	c = spawn(ns_parent, NULL);
-	ASSERT_TRUE(wait_flag(&N->held, 1, 5000));
-	ASSERT_TRUE(wait_flag(&N->init_pid, 1, 5000));
+	ASSERT_TRUE(wait_flag(&N->held, 1, WAIT_MS));
+	ASSERT_TRUE(wait_flag(&N->init_pid, 1, WAIT_MS));
 	kill(N->init_pid, SIGKILL);
 	EXPECT_EQ(0, reap(c));
 	EXPECT_EQ(-EOWNERDEAD, shmr_mutex_lock(&N->m));
@@ -978,7 +978,7 @@ TEST(pidns_tid_collision)
 	ASSERT_NE(NULL, N);
 	ASSERT_EQ(0, shmr_mutex_init(&N->m, 0));
 	w = spawn(ns_twin, NULL);
-	ASSERT_TRUE(wait_flag(&N->w_step, 1, 5000));
+	ASSERT_TRUE(wait_flag(&N->w_step, 1, WAIT_MS));
 	EXPECT_EQ(0, N->res[0]);
 	N->want_tid = w;
 	c = spawn(ns_parent, NULL);
@@ -995,10 +995,10 @@ TEST(pidns_tid_collision)
 	}
 	ASSERT_EQ(w, N->tid);
 	ASSERT_EQ(0, N->err);
-	ASSERT_TRUE(wait_flag(&N->init_pid, 1, 5000));
+	ASSERT_TRUE(wait_flag(&N->init_pid, 1, WAIT_MS));
 	/* the twin: EBUSY by luck, EDEADLK, and its unlock steals the lock */
 	N->step = 1;
-	ASSERT_TRUE(wait_flag(&N->w_step, 2, 5000));
+	ASSERT_TRUE(wait_flag(&N->w_step, 2, WAIT_MS));
 	EXPECT_EQ(-EBUSY, N->res[1]);
 	EXPECT_EQ(-EDEADLK, N->res[2]);
 	EXPECT_EQ(0, N->res[3]);
@@ -1007,19 +1007,19 @@ TEST(pidns_tid_collision)
 	EXPECT_EQ(0, shmr_mutex_unlock(&N->m));
 	/* the holder takes it again */
 	N->step = 2;
-	ASSERT_TRUE(wait_flag(&N->held, 2, 5000));
+	ASSERT_TRUE(wait_flag(&N->held, 2, WAIT_MS));
 	EXPECT_EQ(0, N->res[5]);
 	EXPECT_EQ(-EBUSY, shmr_mutex_trylock(&N->m));
 	/* the twin dies with the lock pending: a false owner death */
 	N->step = 3;
-	ASSERT_TRUE(wait_flag(&N->w_step, 3, 5000));
+	ASSERT_TRUE(wait_flag(&N->w_step, 3, WAIT_MS));
 	EXPECT_EQ(-EBUSY, shmr_mutex_trylock(&N->m));
 	kill_reap(w);
 	EXPECT_EQ(-EOWNERDEAD, shmr_mutex_trylock(&N->m));
 	EXPECT_EQ(0, shmr_mutex_consistent(&N->m));
 	/* the live holder has lost it */
 	N->step = 4;
-	ASSERT_TRUE(wait_flag(&N->held, 3, 5000));
+	ASSERT_TRUE(wait_flag(&N->held, 3, WAIT_MS));
 	EXPECT_EQ(-EPERM, N->res[6]);
 	EXPECT_EQ(0, shmr_mutex_unlock(&N->m));
 	kill(N->init_pid, SIGKILL);

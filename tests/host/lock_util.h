@@ -135,6 +135,13 @@ static inline void kill_reap(pid_t pid)
 }
 
 /*
+ * How long a test waits for a peer to reach a point before it fails: long,
+ * because on a loaded host a fork or a wakeup can stall for seconds, and a
+ * test that passes never waits for it.
+ */
+#define WAIT_MS 60000
+
+/*
  * Wait until *flag >= val (a flag in shared memory set by a child), at most
  * ms milliseconds. True if reached.
  */

@@ -59,14 +59,9 @@ static bool counters_settle(const long long *want, char *why, size_t len)
 {
 	long long now[NLIVE];
 	size_t i;
-	int tries;
 
-	for (tries = 0; tries < 100; tries++) {
-		counters(now);
-		if (!memcmp(now, want, sizeof(now)))
-			return true;
-		usleep(10000);
-	}
+	if (shmr_wait_until((counters(now), !memcmp(now, want, sizeof(now)))))
+		return true;
 	for (i = 0; i < NLIVE; i++) {
 		if (now[i] != want[i]) {
 			snprintf(why, len, "%s %lld, was %lld", live[i], now[i], want[i]);

@@ -162,7 +162,7 @@ TEST_F(attach, sigkill_leaves_exit_record_and_peer_died)
 	EXPECT_FALSE(readable(fd, 0));
 	ASSERT_EQ(0, kill(pid, SIGKILL));
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
-	EXPECT_TRUE(readable(fd, 2000));
+	EXPECT_TRUE(readable(fd, SHMR_WAIT_SECONDS * 1000));
 	EXPECT_EQ(SHMR_EV_PEER_DIED, take_events(fd) & SHMR_EV_PEER_DIED);
 	EXPECT_FALSE(readable(fd, 0));
 	n = stat_attach(fd, &info, a, 8);
@@ -288,7 +288,7 @@ TEST_F(attach, events_unlink_detach_seal)
 		pause();	/* detached, alive */
 		_exit(0);
 	}
-	EXPECT_TRUE(readable(fd, 2000));
+	EXPECT_TRUE(readable(fd, SHMR_WAIT_SECONDS * 1000));
 	EXPECT_EQ(SHMR_EV_DETACHED, take_events(fd));
 	EXPECT_FALSE(readable(fd, 0));
 	kill(pid, SIGKILL);
@@ -315,7 +315,7 @@ TEST_F(attach, process_lifetime_region_unlinked_when_creator_killed)
 {
 	struct shmr_region_info info;
 	struct shmr_create c, *cs;
-	int status, i, ret = 0;
+	int status, ret = 0;
 	pid_t pid;
 
 	cs = mmap(NULL, sizeof(*cs), PROT_READ | PROT_WRITE,
@@ -333,9 +333,7 @@ TEST_F(attach, process_lifetime_region_unlinked_when_creator_killed)
 			pause();
 	}
 	shmr_track(self->name);
-	for (i = 0; i < 500 && !cs->id; i++)
-		usleep(10000);
-	ASSERT_NE(0ULL, cs->id);
+	ASSERT_TRUE(shmr_wait_until(__atomic_load_n(&cs->id, __ATOMIC_ACQUIRE)));
 	c = *cs;
 	ASSERT_EQ(0, shmr_stat_id(self->ctl, c.id, &info));
 	EXPECT_TRUE(!!(info.flags & SHMR_INFO_PROCESS));
@@ -347,24 +345,13 @@ TEST_F(attach, process_lifetime_region_unlinked_when_creator_killed)
 	close(ret);
 	ASSERT_EQ(0, kill(pid, SIGKILL));
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
-	for (i = 0; i < 300; i++) {
-		ret = shmr_open(self->ctl, self->name, SHMR_OPEN_RDONLY, NULL);
-		if (ret < 0)
-			break;
-		close(ret);
-		usleep(10000);
-	}
-	EXPECT_EQ(-ENOENT, ret);
+	EXPECT_TRUE(shmr_wait_until(shmr_name_gone(self->ctl, self->name)));
 	/*
 	 * The module's work item unlinks the name and then drops its own
 	 * transient reference: the region is gone a moment after the name.
 	 */
-	for (i = 0; i < 300; i++) {
-		if (shmr_stat_id(self->ctl, c.id, &info) == -ENOENT &&
-		    shmr_counter("regions_live") == self->live0)
-			break;
-		usleep(10000);
-	}
+	shmr_wait_until(shmr_stat_id(self->ctl, c.id, &info) == -ENOENT &&
+			shmr_counter("regions_live") == self->live0);
 	EXPECT_EQ(-ENOENT, shmr_stat_id(self->ctl, c.id, &info));
 	EXPECT_EQ(self->live0, shmr_counter("regions_live"));
 	munmap(cs, sizeof(*cs));

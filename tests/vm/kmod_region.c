@@ -224,8 +224,7 @@ TEST_F(region, fork_child_keeps_mapping_after_parent_exits)
 	ASSERT_EQ(1, read(res[0], &r, 1));
 	EXPECT_EQ('y', r);
 	/* the grandchild exits on its own; wait for the region to go */
-	for (int i = 0; i < 200 && shmr_counter("regions_live") != self->start.v[0]; i++)
-		usleep(10000);
+	shmr_wait_until(shmr_counter("regions_live") == self->start.v[0]);
 	EXPECT_COUNTS_BACK(&self->start);
 }
 

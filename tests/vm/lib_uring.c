@@ -557,21 +557,17 @@ static void read_counters(long long *v)
 		v[i] = shmr_counter(counters[i]);
 }
 
-/* Poll the counters for up to 5 s until they are back at base. */
+/* Read the counters into now: are they all back at base? */
+static bool counters_at(const long long *base, long long *now)
+{
+	read_counters(now);
+	return !memcmp(now, base, NCOUNTERS * sizeof(*now));
+}
+
+/* Poll the counters until they are back at base (shmr_wait_until). */
 static int counters_back(const long long *base, long long *now)
 {
-	int tries, i;
-
-	for (tries = 0; tries < 100; tries++) {
-		read_counters(now);
-		for (i = 0; i < (int)NCOUNTERS; i++)
-			if (now[i] != base[i])
-				break;
-		if (i == (int)NCOUNTERS)
-			return 1;
-		usleep(50000);
-	}
-	return 0;
+	return shmr_wait_until(counters_at(base, now));
 }
 
 static int go_pipe[2];
@@ -637,11 +633,7 @@ TEST(exit_in_flight)
 		if (pid == 0)
 			inflight_child(name, how);
 		/* in flight: the region and the six created handles exist */
-		for (k = 0; k < 100; k++) {
-			if (shmr_counter("handles_live") >= base[1] + 7)
-				break;
-			usleep(50000);
-		}
+		shmr_wait_until(shmr_counter("handles_live") >= base[1] + 7);
 		EXPECT_LE(base[1] + 7, shmr_counter("handles_live"));
 		EXPECT_LE(base[0] + 7, shmr_counter("regions_live"));
 		usleep(100000);

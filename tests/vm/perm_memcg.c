@@ -98,18 +98,12 @@ static long long cg_current(const char *cg)
 	return strtoll(buf, NULL, 10);
 }
 
-/* memory.current <= target within about 3 s: the last value read. */
+/* Wait for memory.current <= target (shmr_wait_until): the last value read. */
 static long long cg_settle(const char *cg, long long target)
 {
 	long long cur = -1;
-	int i;
 
-	for (i = 0; i < 60; i++) {
-		cur = cg_current(cg);
-		if (cur >= 0 && cur <= target)
-			break;
-		usleep(50000);
-	}
+	shmr_wait_until((cur = cg_current(cg)) >= 0 && cur <= target);
 	return cur;
 }
 

@@ -49,13 +49,22 @@ static long long live(const char *n)
 	return shmr_counter(n);
 }
 
+static bool all_back(const char *const *ctr, const long long *base, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (live(ctr[i]) != base[i])
+			return false;
+	return true;
+}
+
 TEST(sigkill_attached_in_several_namespaces)
 {
 	const char *ctr[] = { "regions_live", "handles_live", "mappings_live",
 			      "attach_live", "bytes_live" };
 	long long base[5];
-	int i, r, pfd[2], status, tries;
-	bool back;
+	int i, r, pfd[2], status;
 	pid_t pid;
 	char c;
 
@@ -87,14 +96,7 @@ TEST(sigkill_attached_in_several_namespaces)
 		EXPECT_EQ(base[1], live("handles_live"));
 		EXPECT_EQ(base[2], live("mappings_live"));
 		/* names of dead namespaces: within a few polls */
-		for (tries = 0; tries < 100; tries++) {
-			back = true;
-			for (i = 0; i < 5; i++)
-				back &= live(ctr[i]) == base[i];
-			if (back)
-				break;
-			usleep(100000);
-		}
+		shmr_wait_until(all_back(ctr, base, 5));
 		for (i = 0; i < 5; i++) {
 			const char *n = ctr[i];
 

@@ -1447,14 +1447,13 @@ TEST_F_TIMEOUT(torture, model, 7200)
 		      shmr_counter("bytes_live") == base.bytes,
 		      "counters not back at their start values");
 	}
-	/* freed shmem inodes may go a little later (delayed fput): wait a bit */
-	for (i = 0; i < 30; i++) {
-		sync();
-		shmem1 = shmem_kb();
-		if (shmem1 - shmem0 <= 64)
-			break;
-		usleep(100000);
-	}
+	/*
+	 * Freed shmem inodes may go a little later (delayed fput): where the
+	 * check is on (below), wait for them.
+	 */
+	shmem1 = shmem_kb();
+	if (getenv("SHMR_TORTURE_STRICT_SHMEM"))
+		shmr_wait_until((sync(), shmem1 = shmem_kb(), shmem1 - shmem0 <= 64));
 	printf("# torture seed=%llu: %lu steps, %d region and %d handle model entries, %d processes, %.1f s; Shmem %lld -> %lld kB\n",
 	       (unsigned long long)seed, step_no - 1, nreg, ndesc, nproc,
 	       (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9,
