@@ -7,7 +7,7 @@
 #   tools/check.sh [--host-only] [--kernels "6.1 6.12 6.12-rt"]
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
-cd "$top"
+cd "$top" || exit 2
 
 kernels="6.1 6.12 6.12-rt"
 host_only=0
@@ -73,8 +73,10 @@ if make fuzz-build >"$out/fuzz-build.log" 2>&1; then
 		n=${f##*/}
 		flog=$out/$n.log
 		mkdir -p "$f.corpus"
+		seeds=tests/fuzz/corpus/$n	# inputs that once failed: run first
+		[ -d "$seeds" ] || seeds=
 		if SHMR_FUZZ_STATS=1 timeout -s KILL 120 "$f" -max_total_time="${SHMR_FUZZ_CHECK_SECONDS:-10}" \
-			-max_len=1100 "$f.corpus" >"$flog" 2>&1; then
+			-max_len=1100 -artifact_prefix="$out/$n-" "$f.corpus" ${seeds:+"$seeds"} >"$flog" 2>&1; then
 			result "ok - [host] libFuzzer $n: no crash, leak or failed check ($(grep -Eo '^Done [0-9]+ runs' "$flog" | cut -d' ' -f2) runs; $(grep "^$n:" "$flog" | cut -d' ' -f2-))"
 		else
 			grep -E "^(fuzz_|==[0-9]+==|SUMMARY|artifact)" "$flog" | head -n 20 | sed 's/^/#   /'

@@ -5,7 +5,10 @@
 #   make fuzz [FUZZ_TIME=60]   run every harness FUZZ_TIME seconds, corpus kept
 #   make fuzz-build            build them only
 #
-# make check runs each for SHMR_FUZZ_CHECK_SECONDS (tools/check.sh).
+# make check runs each for SHMR_FUZZ_CHECK_SECONDS (tools/check.sh). Inputs
+# that once failed stay in tests/fuzz/corpus/<harness>/ and run first every
+# time (libFuzzer reads corpus directories after the first one, which it
+# writes).
 FUZZ_CC ?= clang
 FUZZ_TIME ?= 60
 FUZZ_FLAGS := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -g -O1
@@ -24,5 +27,5 @@ fuzz: $(FUZZ_BINS)
 		mkdir -p $$f.corpus; \
 		echo "# $$f: $(FUZZ_TIME) s"; \
 		SHMR_FUZZ_STATS=1 $$f -max_total_time=$(FUZZ_TIME) -max_len=1100 -print_final_stats=1 \
-			$$f.corpus 2>&1 | grep -E '^(fuzz_|stat::number_of_executed_units|==[0-9]+==|SUMMARY)' || exit 1; \
+			$$f.corpus $$(ls -d tests/fuzz/corpus/$${f##*/} 2>/dev/null) 2>&1 | grep -E '^(fuzz_|stat::number_of_executed_units|==[0-9]+==|SUMMARY)' || exit 1; \
 	done

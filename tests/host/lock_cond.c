@@ -268,4 +268,46 @@ TEST(waiter_told_when_mutex_owner_dies)
 	EXPECT_EQ(-EOWNERDEAD, s->res[0]);
 }
 
+static int lock_and_exit(void *arg)
+{
+	struct shm *s = arg;
+
+	return shmr_mutex_lock(&s->m) ? 1 : 0;	/* exits holding it */
+}
+
+/*
+ * Waiting releases the mutex; released while inconsistent (-EOWNERDEAD not
+ * followed by consistent), it becomes unrecoverable, as for an unlock, and
+ * the wait returns -ENOTRECOVERABLE without it. Found by fuzz_lock.
+ */
+TEST(wait_on_inconsistent_mutex_makes_it_unrecoverable)
+{
+	struct shm *s = shm_new();
+	struct timespec ts = abs_in(CLOCK_MONOTONIC, -10);
+	pid_t pid, tid;
+
+	ASSERT_NE(NULL, s);
+	ASSERT_EQ(0, reap(spawn(lock_and_exit, s)));
+	ASSERT_EQ(-EOWNERDEAD, shmr_mutex_lock(&s->m));
+	EXPECT_EQ(1, shmr_leak_count());
+	EXPECT_EQ(-ENOTRECOVERABLE,
+		  shmr_cond_timedwait(&s->c, &s->m, CLOCK_MONOTONIC, &ts));
+	EXPECT_EQ(0, shmr_leak_count());
+	EXPECT_EQ(-ENOTRECOVERABLE, shmr_mutex_owner(&s->m, &pid, &tid));
+	EXPECT_EQ(-EPERM, shmr_mutex_unlock(&s->m));
+	EXPECT_EQ(-ENOTRECOVERABLE, shmr_mutex_trylock(&s->m));
+	EXPECT_EQ(-ENOTRECOVERABLE, shmr_mutex_lock(&s->m));
+
+	/* repaired before the wait: an ordinary timeout, mutex held */
+	ASSERT_EQ(0, shmr_mutex_init(&s->m, 0));
+	ASSERT_EQ(0, reap(spawn(lock_and_exit, s)));
+	ASSERT_EQ(-EOWNERDEAD, shmr_mutex_lock(&s->m));
+	ASSERT_EQ(0, shmr_mutex_consistent(&s->m));
+	EXPECT_EQ(-ETIMEDOUT,
+		  shmr_cond_timedwait(&s->c, &s->m, CLOCK_MONOTONIC, &ts));
+	EXPECT_EQ(1, shmr_leak_count());
+	EXPECT_EQ(0, shmr_mutex_unlock(&s->m));
+	EXPECT_EQ(0, shmr_leak_count());
+}
+
 TEST_HARNESS_MAIN
