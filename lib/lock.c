@@ -410,10 +410,11 @@ static int lock_word_slow(struct lock *l, bool try, clockid_t clk,
 	 * Adaptive budget: it shrinks when the first spin fails (the owner
 	 * was not running: oversubscribed CPUs, or long critical sections)
 	 * and grows back when it succeeds. A hint only, updated without
-	 * atomics.
+	 * atomics, and in memory any peer can write: never above SPIN_LOCK,
+	 * whatever it says.
 	 */
 	est = __atomic_load_n(&l->spin, __ATOMIC_RELAXED);
-	budget = est ? est : SPIN_LOCK;
+	budget = est && est < SPIN_LOCK ? est : SPIN_LOCK;
 	if (spinning)
 		deadline = spin_clock() + budget;
 	for (;;) {

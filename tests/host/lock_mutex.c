@@ -424,6 +424,42 @@ TEST(fork_child_does_not_hold)
 }
 
 /*
+ * The spin hint lives in the shared lock, where any peer can write it: a
+ * huge value must not make waiters busy-wait for it (0xffffffff TSC ticks
+ * is over a second). A waiter that fails its first spin stores half the
+ * budget it used; with a hostile hint that must be what the default (0)
+ * gives, since no budget exceeds the default's.
+ */
+TEST(spin_hint_is_bounded)
+{
+	static const uint32_t hints[] = { 0xffffffffu, 0x80000000u };
+	struct shm *s = shm_new();
+	struct lock *l;
+	struct timespec ts;
+	uint32_t dflt;
+	pid_t pid;
+	size_t i;
+
+	ASSERT_NE(NULL, s);
+	l = (struct lock *)&s->m;
+	pid = spawn(hold_until_go, s);
+	ASSERT_TRUE(wait_flag(&s->flag, 1, WAIT_MS));
+	l->spin = 0;
+	ts = abs_in(CLOCK_MONOTONIC, -10);
+	EXPECT_EQ(-ETIMEDOUT, shmr_mutex_timedlock(&s->m, CLOCK_MONOTONIC, &ts));
+	dflt = l->spin;
+	EXPECT_NE(0U, dflt);
+	for (i = 0; i < sizeof(hints) / sizeof(hints[0]); i++) {
+		l->spin = hints[i];
+		ts = abs_in(CLOCK_MONOTONIC, -10);
+		EXPECT_EQ(-ETIMEDOUT, shmr_mutex_timedlock(&s->m, CLOCK_MONOTONIC, &ts));
+		EXPECT_EQ(dflt, l->spin) TH_LOG("hint %#x", hints[i]);
+	}
+	s->go = 1;
+	EXPECT_EQ(0, reap(pid));
+}
+
+/*
  * No starvation: 2 and 4 processes hammer one lock with a tiny critical
  * section for 500 ms; every process must get a real share (at least 1% of
  * the acquisitions; a fair share would be 50% or 25%), and no update may
