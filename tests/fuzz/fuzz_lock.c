@@ -10,6 +10,7 @@
  * this thread holds no lock (shmr_leak_count() is 0).
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,9 +72,19 @@ static struct timespec past(clockid_t clk)
 	return ts;
 }
 
-static int acquired(int err)
+/*
+ * Did a lock call that returned err take the lock? Counted as accepted or
+ * refused; a refused call must leave this thread holding nothing.
+ */
+static bool acquired(int err)
 {
-	return err == 0 || err == -EOWNERDEAD;
+	if (err == 0 || err == -EOWNERDEAD) {
+		accepted++;
+		return true;
+	}
+	CHECK(shmr_leak_count() == 0);
+	refused++;
+	return false;
 }
 
 static void mutex_ops(uint8_t op)
@@ -91,12 +102,8 @@ static void mutex_ops(uint8_t op)
 		err = shmr_mutex_timedlock(&sh->m, op & 1 ? CLOCK_REALTIME : CLOCK_MONOTONIC, &ts);
 	CHECK(err == 0 || err == -EOWNERDEAD || err == -ENOTRECOVERABLE || err == -EDEADLK ||
 	      err == -EINVAL || err == -EBUSY || err == -ETIMEDOUT);
-	if (!acquired(err)) {
-		CHECK(shmr_leak_count() == 0);
-		refused++;
+	if (!acquired(err))
 		return;
-	}
-	accepted++;
 	if (err == -EOWNERDEAD && (op & 4))
 		CHECK(shmr_mutex_consistent(&sh->m) == 0);
 	if (op & 8) {
@@ -149,12 +156,8 @@ static void rwlock_ops(uint8_t op)
 	}
 	CHECK(err == 0 || err == -EOWNERDEAD || err == -ENOTRECOVERABLE || err == -EDEADLK ||
 	      err == -EINVAL || err == -EBUSY || err == -ETIMEDOUT || err == -EAGAIN);
-	if (!acquired(err)) {
-		CHECK(shmr_leak_count() == 0);
-		refused++;
+	if (!acquired(err))
 		return;
-	}
-	accepted++;
 	if (err == -EOWNERDEAD && (op & 4))
 		CHECK(shmr_rwlock_consistent(&sh->rw) == 0);
 	CHECK(shmr_rwlock_unlock(&sh->rw) == 0);
