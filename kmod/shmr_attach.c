@@ -78,10 +78,22 @@ void shmr_attach_free(struct shmr_attach *a)
 	kmem_cache_free(shmr_attach_cache, a);
 }
 
+/* Copy the comm of thread group @pid's leader to @a: false if it is gone. */
+static bool shmr_attach_comm(struct shmr_attach *a, struct pid *pid)
+{
+	struct task_struct *task;
+
+	rcu_read_lock();
+	task = pid_task(pid, PIDTYPE_TGID);
+	if (task)
+		get_task_comm(a->comm, task);
+	rcu_read_unlock();
+	return task;
+}
+
 /* Fill in the pid of an entry created by fork(). Called with r->lock held. */
 static void shmr_attach_resolve_locked(struct shmr_attach *a)
 {
-	struct task_struct *task;
 	struct pid *pid;
 
 	if (a->pid || !a->mm)
@@ -90,11 +102,7 @@ static void shmr_attach_resolve_locked(struct shmr_attach *a)
 	if (!pid)
 		return;
 	a->pid = pid;
-	rcu_read_lock();
-	task = pid_task(pid, PIDTYPE_TGID);
-	if (task)
-		get_task_comm(a->comm, task);
-	rcu_read_unlock();
+	shmr_attach_comm(a, pid);
 }
 
 /*
@@ -108,7 +116,6 @@ struct shmr_attach *shmr_attach_get_locked(struct shmr_region *r,
 					   struct mm_struct *mm, bool map,
 					   struct shmr_attach **spare)
 {
-	struct task_struct *task;
 	struct shmr_attach *a;
 
 	list_for_each_entry(a, &r->attaches, node) {
@@ -127,15 +134,7 @@ struct shmr_attach *shmr_attach_get_locked(struct shmr_region *r,
 	 * The group leader's comm, else current's (a fork()ed child has its
 	 * parent's comm at this point).
 	 */
-	task = NULL;
-	if (pid) {
-		rcu_read_lock();
-		task = pid_task(pid, PIDTYPE_TGID);
-		if (task)
-			get_task_comm(a->comm, task);
-		rcu_read_unlock();
-	}
-	if (!task)
+	if (!pid || !shmr_attach_comm(a, pid))
 		get_task_comm(a->comm, current);
 	list_add_tail(&a->node, &r->attaches);
 	r->nattach++;
