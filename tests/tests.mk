@@ -9,7 +9,8 @@ HOST_TESTS := $(patsubst tests/host/%.c,$(BUILD)/tests/host/%,$(wildcard tests/h
 VM_TESTS := $(patsubst tests/vm/%.c,$(BUILD)/tests/vm/%,$(wildcard tests/vm/*.c))
 TEST_SCRIPTS := $(patsubst tests/%,$(BUILD)/tests/%,$(wildcard tests/host/*.sh tests/vm/*.sh))
 
-tests: $(HOST_TESTS) $(VM_TESTS) $(TEST_SCRIPTS) $(BUILD)/tests/run-tests.sh $(BUILD)/tests/vm-suite.sh
+tests: $(HOST_TESTS) $(VM_TESTS) $(TEST_SCRIPTS) $(BUILD)/tests/run-tests.sh $(BUILD)/tests/vm-suite.sh \
+	$(BUILD)/tests/vm-counters.sh
 
 $(BUILD)/tests/%: tests/%.c $(HARNESS) $(LIB_A) $(wildcard tests/*.h)
 	@mkdir -p $(@D)

@@ -5,7 +5,6 @@
 k=${SHMR_VM_KERNEL:-vm}
 t=/opt/shmr/tests
 shmem_kb() { awk '/^Shmem:/ { print $2 }' /proc/meminfo; }
-ctr=/sys/kernel/debug/shmr/counters
 
 shmem0=$(shmem_kb)
 progs=
@@ -15,27 +14,7 @@ done
 # shellcheck disable=SC2086
 sh "$t/run-tests.sh" -t "${SHMR_TEST_TIMEOUT:-300}" -p "[$k]" $progs
 
-# nonzero_live: the *_live counters that are not zero, as "name=value ".
-nonzero_live() { awk '$1 ~ /_live$/ && $2 != 0 { printf "%s=%s ", $1, $2 }' "$ctr"; }
-
-if [ -r "$ctr" ]; then
-	# A dead creator's name goes from a work item, a dead IPC namespace's
-	# on the module's next poll: give late frees up to 60 s.
-	w=0
-	while nz=$(nonzero_live) && [ -n "$nz" ] && [ $w -lt 60 ]; do
-		sleep 1
-		w=$((w + 1))
-	done
-	[ $w -gt 0 ] && echo "# [$k] module counters: waited ${w}s for late frees"
-	if [ -z "$nz" ]; then
-		echo "ok - [$k] module counters back to zero"
-	else
-		echo "not ok - [$k] module counters back to zero: $nz"
-		sed 's/^/#   /' "$ctr"
-	fi
-else
-	echo "not ok - [$k] module counters readable at $ctr"
-fi
+sh "$t/vm-counters.sh" "$k"
 
 # Shmem: the whole suite's delta is a diagnostic (the posix-backend and
 # Python tests leave a few dozen kB of shmem behind that is not the

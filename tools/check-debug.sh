@@ -18,7 +18,7 @@
 #   tools/check-debug.sh [--only suite|torture|failnth]... [--no-python]
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
-cd "$top"
+cd "$top" || exit 2
 
 only=() python=--python
 while [ $# -gt 0 ]; do
@@ -110,7 +110,6 @@ boot() {
 }
 
 steps=${SHMR_DEBUG_STEPS:-3000}
-counters_zero='awk "\$1 ~ /_live\$/ && \$2 != 0 { print \"# nonzero: \" \$0; bad = 1 } END { exit bad }" /sys/kernel/debug/shmr/counters'
 for b in "${only[@]}"; do
 	case "$b" in
 	suite)
@@ -119,13 +118,13 @@ for b in "${only[@]}"; do
 	torture)
 		boot torture 5400 "shmr-kmemleak start; t=/opt/shmr/tests; rc=0
 			SHMR_TORTURE_STEPS=$steps sh \$t/run-tests.sh -t 3000 -p '[debug-torture]' \$t/vm/torture \$t/vm/race_* \$t/vm/fuzz_ioctl || rc=1
-			if $counters_zero; then echo 'ok - [debug-torture] counters back to zero'; else echo 'not ok - [debug-torture] counters back to zero'; fi
+			sh \$t/vm-counters.sh debug-torture
 			shmr-kmemleak report debug-torture; exit \$rc" ""
 		;;
 	failnth)
 		boot failnth 5400 "shmr-kmemleak start; rc=0
 			sh /opt/shmr/tests/run-tests.sh -t 3000 -p '[debug-failnth]' /opt/shmr/tests/vm/debug_failnth || rc=1
-			if $counters_zero; then echo 'ok - [debug-failnth] counters back to zero'; else echo 'not ok - [debug-failnth] counters back to zero'; fi
+			sh /opt/shmr/tests/vm-counters.sh debug-failnth
 			shmr-kmemleak report debug-failnth; exit \$rc" ""
 		;;
 	*) result "not ok - unknown part '$b'" ;;
