@@ -1,8 +1,9 @@
 # shmr: top-level build.
 #
 #   make                 module (kmod/shmr.ko), library, tools and tests
-#   make KVER=6.12       ... with the module built for another supported kernel
-#   make check           host tests, then the VM suite on 6.1, 6.12 and 6.12-rt
+#   make KVER=7.3        ... with the module built for another kernel (tools/kver)
+#   make kmod-all        the module for every kernel of tools/kver
+#   make check           host tests, then the VM suite on every supported kernel
 #   make check-debug     the VM suite, torture and fail-nth on a debug kernel
 #   make demo            boot the VM and show shmr at work
 #   make lint            checkpatch --strict on the kernel sources
@@ -13,11 +14,15 @@
 # Build outputs go under build/ (and kmod/ for the default module build).
 
 KVER ?= 6.1
-SUPPORTED_KVERS := 6.1 6.12 6.12-rt
+# The supported kernels: tools/kver holds the list (vm: tested in the VM,
+# build: compile-tested).
+SUPPORTED_KVERS := $(shell tools/kver --list vm)
+BUILD_KVERS := $(shell tools/kver --list all)
 
-# KDIR: the headers to build the module against. Explicit KDIR wins; an
-# explicit KVER picks that series; otherwise the running kernel's build
-# directory when it exists, else the 6.1 headers.
+# KDIR: the kernel build directory to build kmod/shmr.ko against. Explicit
+# KDIR wins; an explicit KVER picks that series (tools/kmod-build.sh, in the
+# Debian 13 chroot for 7.x); otherwise the running kernel's build directory
+# when it exists, else the 6.1 headers.
 ifeq ($(origin KDIR),undefined)
   ifeq ($(origin KVER),file)
     RUNNING_KDIR := /lib/modules/$(shell uname -r)/build
@@ -25,12 +30,6 @@ ifeq ($(origin KDIR),undefined)
       KDIR := $(RUNNING_KDIR)
     endif
   endif
-endif
-# KVER=debug: the debug kernel's build tree (tools/debug-kernel.sh).
-KREL = $(shell tools/kver $(KVER))
-KHDR = $(if $(filter debug,$(KVER)),$(shell tools/debug-kernel.sh --dir),/usr/src/linux-headers-$(KREL))
-ifeq ($(origin KDIR),undefined)
-  KDIR = $(KHDR)
 endif
 
 BUILD := build
@@ -60,28 +59,25 @@ deps:
 
 # ---- kernel module ---------------------------------------------------------
 KMOD_FILES := $(filter-out %.mod.c,$(wildcard kmod/*.c)) $(wildcard kmod/*.h) kmod/Kbuild
-KMOD_SRCS := $(KMOD_FILES) include/uapi/linux/shmr.h
 
-# Always ask Kbuild: it knows when the sources or the kernel (KDIR) changed.
+# Always ask Kbuild: it knows when the sources or the kernel changed.
 kmod:
+ifdef KDIR
 	$(MAKE) -C $(KDIR) M=$(CURDIR)/kmod modules
+else
+	tools/kmod-build.sh $(KVER) kmod
+endif
 
-# Per-kernel builds for the VM, each in its own tree of symlinks so that
-# several kernels can be built side by side: build/kmod/<release>/kmod/shmr.ko
-KSTAGE = $(BUILD)/kmod/$(KREL)
-kmod-stage: $(KMOD_SRCS)
-	@test -d "$(KHDR)" || { echo "no headers for $(KVER)" >&2; exit 1; }
-	@mkdir -p $(KSTAGE)/kmod
-	@find $(KSTAGE)/kmod -maxdepth 1 -type l -delete
-	@ln -sfn $(CURDIR)/include $(KSTAGE)/include
-	@for f in $(KMOD_FILES); do ln -sf $(CURDIR)/$$f $(KSTAGE)/kmod/; done
-	$(MAKE) -C $(KHDR) M=$(CURDIR)/$(KSTAGE)/kmod modules
+# Per-kernel builds for the VM, side by side, warnings as errors:
+# build/kmod/<release>/kmod/shmr.ko
+kmod-stage:
+	tools/kmod-build.sh --werror $(KVER)
 
 kmod-all:
-	@for v in $(SUPPORTED_KVERS); do $(MAKE) --no-print-directory kmod-stage KVER=$$v || exit 1; done
+	@for v in $(BUILD_KVERS); do echo "kmod-all: $$v"; tools/kmod-build.sh --werror $$v || exit 1; done
 
 modules_install: kmod
-	$(MAKE) -C $(KDIR) M=$(CURDIR)/kmod modules_install
+	$(MAKE) -C $(or $(KDIR),$(shell tools/kver --headers $(KVER))) M=$(CURDIR)/kmod modules_install
 
 # ---- kselftest harness and checkpatch, from linux-source-6.1 ---------------
 LINUX_SRC_TAR := /usr/src/linux-source-6.1.tar.xz
@@ -124,8 +120,9 @@ include tests/tests.mk
 # Everything the VM image needs for one kernel series (tools/shmr-vm calls it).
 vm-prereqs: kmod-stage lib tools tests
 
+# make check [KERNELS="6.1 7.3"]: a subset of the kernels
 check:
-	tools/check.sh
+	tools/check.sh $(if $(KERNELS),--kernels "$(KERNELS)")
 
 # The debug kernel (built once, cached outside the tree) and the VM suite on it.
 .PHONY: debug-kernel check-debug
@@ -135,11 +132,11 @@ debug-kernel:
 check-debug:
 	tools/check-debug.sh
 
+# make demo [KERNEL=7.3]
 demo: all
-	tools/demo.sh
+	KERNEL=$(or $(KERNEL),$(KVER)) tools/demo.sh
 
 clean:
-	-$(MAKE) -C $(KDIR) M=$(CURDIR)/kmod clean 2>/dev/null
 	rm -rf $(BUILD)
 	rm -f kmod/*.o kmod/*.ko kmod/*.mod kmod/*.mod.c kmod/.*.cmd kmod/modules.order \
 		kmod/Module.symvers kmod/.modules.order.cmd

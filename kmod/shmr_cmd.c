@@ -121,8 +121,9 @@ static int shmr_cmd_create(struct shmr_ctx *ctx, void __user *arg,
 		return -EINVAL;
 	if (!k.name && (k.flags & (SHMR_CREATE_EXCL | SHMR_CREATE_PROCESS)))
 		return -EINVAL;
+	/* Known, but this kernel has no huge page tmpfs (no THP). */
 	if ((k.flags & SHMR_CREATE_HUGE) && !shmr_huge_mnt)
-		return -EINVAL;
+		return -EOPNOTSUPP;
 	if (!k.size)
 		return -EINVAL;
 	/* Checked before rounding, so that rounding cannot wrap. */
@@ -532,9 +533,8 @@ long shmr_cmd(struct shmr_ctx *ctx, unsigned int cmd, void __user *arg,
 int shmr_uring_cmd(struct shmr_ctx *ctx, struct io_uring_cmd *ioucmd,
 		   unsigned int issue_flags)
 {
-	u64 uptr;
+	u64 uptr = READ_ONCE(*shmr_uring_payload(ioucmd));
 
-	memcpy(&uptr, shmr_uring_payload(ioucmd), sizeof(uptr));
 	return shmr_cmd(ctx, ioucmd->cmd_op, u64_to_user_ptr(uptr),
 			_IOC_SIZE(ioucmd->cmd_op));
 }

@@ -24,6 +24,7 @@
 #include <linux/shmem_fs.h>
 
 #include "shmr_internal.h"
+#include "shmr_compat.h"
 
 /* Namespaces, region lists and names, per-user bytes: shmr_internal.h */
 DEFINE_MUTEX(shmr_lock);
@@ -306,7 +307,7 @@ static struct vfsmount *shmr_mount_tmpfs(const char *opts)
 /* The empty shmem file of a mount (shmr_mnt_file); an ERR_PTR on failure. */
 static struct file *shmr_mount_file(struct vfsmount *mnt)
 {
-	return shmem_file_setup_with_mnt(mnt, "shmr", 0, VM_NORESERVE);
+	return shmr_shmem_setup(mnt, "shmr", 0, true);
 }
 
 static int __init shmr_init(void)

@@ -478,7 +478,7 @@ int shmr_region_create(const char *name, u64 size, u32 flags, umode_t mode,
 
 	snprintf(fname, sizeof(fname), "shmr");
 	r->shmem = shmr_fail() ? ERR_PTR(-ENOMEM) :
-		   shmem_file_setup_with_mnt(mnt, fname, size, 0);
+		   shmr_shmem_setup(mnt, fname, size, false);
 	if (IS_ERR(r->shmem)) {
 		ret = PTR_ERR(r->shmem);
 		goto out_free_region;
@@ -860,7 +860,7 @@ static int shmr_region_mmap(struct file *file, struct vm_area_struct *vma)
 		if (!spare)
 			return -ENOMEM;
 	}
-	ret = shmr_shmem_tmpl(r)->f_op->mmap(r->shmem, vma);
+	ret = shmr_shmem_mmap(shmr_shmem_tmpl(r), r->shmem, vma);
 	if (ret) {
 		shmr_attach_free(spare);
 		return ret;

@@ -4,12 +4,15 @@
 # stream and ends with "N passed, N failed, N skipped". The whole log goes
 # to build/check/check.log, each kernel's log to build/check/dmesg-<k>.txt.
 #
-#   tools/check.sh [--host-only] [--kernels "6.1 6.12 6.12-rt"]
+#   tools/check.sh [--host-only] [--kernels "6.1 7.3 ..."]
+#
+# The kernels default to every series tools/kver marks vm; those it marks
+# build are compile-tested.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 2
 
-kernels="6.1 6.12 6.12-rt"
+kernels=$(tools/kver --list vm | tr '\n' ' ')
 host_only=0
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -89,6 +92,28 @@ else
 fi
 
 if [ "$host_only" = 0 ]; then
+	# The 7.x kernels' headers and images live in a Debian 13 chroot.
+	need_chroot=0
+	for k in $kernels $(tools/kver --list build); do
+		[ -n "$(tools/kver --root "$k")" ] && need_chroot=1
+	done
+	if [ "$need_chroot" = 1 ]; then
+		t0=$(date +%s)
+		if tools/kchroot.sh --ensure >"$out/chroot.log" 2>&1; then
+			result "ok - Debian 13 chroot for the 7.x kernels ($(tools/kchroot.sh --dir), $(( $(date +%s) - t0 )) s)"
+		else
+			tail -n 20 "$out/chroot.log" | sed 's/^/#   /'
+			result "not ok - Debian 13 chroot for the 7.x kernels (see $out/chroot.log)"
+		fi
+	fi
+	for k in $(tools/kver --list build); do
+		if tools/kmod-build.sh --werror "$k" >"$out/kmod-$k.log" 2>&1; then
+			result "ok - [$k] module builds without a warning ($(tools/kver "$k"), compile test only)"
+		else
+			grep -E "(error|warning):" "$out/kmod-$k.log" | head -n 20 | sed 's/^/#   /'
+			result "not ok - [$k] module builds without a warning (see $out/kmod-$k.log)"
+		fi
+	done
 	for k in $kernels; do
 		echo "# ---- VM tests on $k"
 		t0=$(date +%s)

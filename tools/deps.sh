@@ -9,10 +9,12 @@
 set -euo pipefail
 
 declare -A group
+# Kernel headers (build) and images (vm) of the Debian 12 kernels in
+# tools/kver's table are added below; the 7.x ones live in the chroot that
+# debootstrap makes (tools/kchroot.sh).
 group[build]="build-essential kmod cpio xz-utils linux-source-6.1 liburing-dev pkg-config
-	linux-headers-amd64 linux-headers-6.12-amd64 linux-headers-6.12-rt-amd64"
-group[vm]="qemu-system-x86 busybox-static linux-image-amd64 linux-image-6.12-amd64
-	linux-image-6.12-rt-amd64"
+	debootstrap"
+group[vm]="qemu-system-x86 busybox-static"
 group[python]="python3 python3-dev python3-pytest python3-numpy"
 group[bench]="gnuplot-nox"
 group[torture]="trinity stress-ng"
@@ -43,21 +45,44 @@ for p in "${want[@]}"; do
 	[ "$st" = installed ] || missing+=("$p")
 done
 
-[ ${#missing[@]} -eq 0 ] && exit 0
+# The Debian 12 kernels: headers for build, images for vm, of one release
+# per series (the newest in the archive when neither is installed yet).
+kver=$(dirname "$0")/kver
+kernels=()
+for s in $("$kver" --table | awk '$2 == "bookworm" { print $1 }'); do
+	for g in "${groups[@]}"; do
+		case $g in
+		build) "$kver" "$s" >/dev/null 2>&1 || kernels+=("headers:$s") ;;
+		vm) "$kver" --image "$s" >/dev/null 2>&1 || kernels+=("image:$s") ;;
+		esac
+	done
+done
 
-cmd="apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${missing[*]}"
-if [ "$check_only" = 1 ]; then
+[ ${#missing[@]} -eq 0 ] && [ ${#kernels[@]} -eq 0 ] && exit 0
+if [ "$check_only" = 1 ] || [ "$(id -u)" != 0 ]; then
+	for k in "${kernels[@]}"; do missing+=("(kernel ${k%%:*} for ${k#*:})"); done
 	echo "deps.sh: missing packages: ${missing[*]}" >&2
+	[ "$check_only" = 1 ] || echo "deps.sh: run as root: $0 ${groups[*]}" >&2
 	exit 1
 fi
-if [ "$(id -u)" != 0 ]; then
-	echo "deps.sh: missing packages: ${missing[*]}" >&2
-	echo "deps.sh: run as root: $cmd" >&2
-	exit 1
-fi
-echo "deps.sh: installing ${missing[*]}" >&2
 # Generating an initramfs per kernel image is slow and shmr's VM does not
 # use them: skip it while we install.
 export INITRD=No
 apt-get update -q >&2
+for k in "${kernels[@]}"; do
+	kind=${k%%:*} s=${k#*:}
+	# An image goes with the installed headers' release, and vice versa.
+	if [ "$kind" = image ]; then
+		rel=$("$kver" "$s" 2>/dev/null) || rel=
+	else
+		rel=$("$kver" --image "$s" 2>/dev/null) || rel=
+	fi
+	if [ -z "$rel" ]; then
+		rel=$(apt-cache pkgnames linux-headers- | sed 's/^linux-headers-//' |
+			grep -E "^($("$kver" --pattern "$s"))\$" | sort -V | tail -n 1)
+	fi
+	[ -n "$rel" ] || { echo "deps.sh: no kernel $kind package for $s in the archive" >&2; exit 1; }
+	missing+=("linux-$kind-$rel")
+done
+echo "deps.sh: installing ${missing[*]}" >&2
 DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >&2

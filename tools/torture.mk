@@ -1,6 +1,6 @@
 # The long torture run (issue 8), included by the top Makefile.
 #
-#   make torture [STEPS=N] [SEED=S] [KVER=6.1|6.12|6.12-rt] [FUZZ_SECONDS=N]
+#   make torture [STEPS=N] [SEED=S] [KVER=<series of tools/kver>] [FUZZ_SECONDS=N]
 #
 # One VM boot: tests/vm/torture with SHMR_TORTURE_STEPS=N (default 10000)
 # and the seed (printed first; a failing seed replays with SEED=S), the race

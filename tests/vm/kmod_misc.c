@@ -228,6 +228,32 @@ static long smaps_kb(void *addr, const char *key)
 	return total;
 }
 
+/*
+ * HUGE is offered exactly when the kernel has THP (the PREEMPT_RT kernels
+ * have none); where it is not, CREATE with it fails cleanly and creates
+ * nothing.
+ */
+TEST_F(misc, huge_follows_thp)
+{
+	bool thp = access("/sys/kernel/mm/transparent_hugepage", F_OK) == 0;
+	struct shmr_features f;
+	struct shmr_create c;
+	int fd;
+
+	ASSERT_EQ(0, shmr_features(self->ctl, &f));
+	EXPECT_EQ(thp, !!(f.features & SHMR_FEAT_HUGE));
+	EXPECT_EQ(thp, !!(f.create_flags & SHMR_CREATE_HUGE));
+	if (thp)
+		SKIP(return, "the kernel has THP: huge_region_gets_huge_pages tests HUGE");
+	fd = shmr_create(self->ctl, NULL, self->pg, SHMR_CREATE_HUGE, 0600, &c);
+	EXPECT_EQ(-EOPNOTSUPP, fd);
+	fd = shmr_create(self->ctl, self->name, self->pg,
+			 SHMR_CREATE_HUGE | SHMR_CREATE_EXCL, 0600, &c);
+	EXPECT_EQ(-EOPNOTSUPP, fd);
+	EXPECT_EQ(self->live0, shmr_counter("regions_live"));
+	EXPECT_EQ(-ENOENT, shmr_open(self->ctl, self->name, 0, NULL));
+}
+
 TEST_F(misc, huge_region_gets_huge_pages)
 {
 	size_t len = 4 << 20;

@@ -4,6 +4,7 @@
 #   make bench               full run: host lock benchmarks, one VM boot for the
 #                            region benchmarks, table, CSV and plot in build/bench/
 #   make bench-quick         the same with few repetitions (a smoke run)
+#   make bench KERNEL=7.3    the region benchmarks in that kernel's VM
 #   make bench BENCH_ARGS="--kernel 6.12 --no-host"   options of run-bench.sh
 .PHONY: bench bench-quick bench-deps
 BENCH_ARGS ?=
@@ -14,7 +15,7 @@ bench-deps:
 	@tools/deps.sh bench || echo "bench: gnuplot-nox missing: no plot" >&2
 
 bench: all bench-deps
-	tools/bench/run-bench.sh $(BENCH_ARGS)
+	tools/bench/run-bench.sh $(if $(KERNEL),--kernel $(KERNEL)) $(BENCH_ARGS)
 
 bench-quick: all bench-deps
-	tools/bench/run-bench.sh --quick $(BENCH_ARGS)
+	tools/bench/run-bench.sh --quick $(if $(KERNEL),--kernel $(KERNEL)) $(BENCH_ARGS)

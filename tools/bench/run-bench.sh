@@ -1,7 +1,7 @@
 #!/bin/bash
 # run-bench.sh: the driver of `make bench` (see docs/bench.md).
 #
-#   tools/bench/run-bench.sh [--quick] [--kernel 6.1|6.12|6.12-rt] [--no-host] [--no-vm]
+#   tools/bench/run-bench.sh [--quick] [--kernel SERIES (tools/kver --list)] [--no-host] [--no-vm]
 #                            [--no-build]
 #
 # 1. host: build/bench/bench_locks --csv build/bench/results.csv (lock fast
