@@ -22,16 +22,21 @@
 
 #define SHMR_ATTACH_MAX		4096	/* entries per STAT */
 
+/*
+ * The caller's struct is @usize bytes, at least the command's first version
+ * (checked by shmr_cmd()): what it lacks of ours reads as zero, what it has
+ * beyond ours must be zero (-E2BIG).
+ */
 static int shmr_copy_in(void *k, size_t ksize, void __user *arg, size_t usize)
 {
-	if (usize < ksize)
-		return -EINVAL;
 	return copy_struct_from_user(k, ksize, arg, usize);
 }
 
-static int shmr_copy_out(void __user *arg, const void *k, size_t ksize)
+/* Never more than the caller's struct holds. */
+static int shmr_copy_out(void __user *arg, const void *k, size_t ksize,
+			 size_t usize)
 {
-	return copy_to_user(arg, k, ksize) ? -EFAULT : 0;
+	return copy_to_user(arg, k, min(ksize, usize)) ? -EFAULT : 0;
 }
 
 static bool shmr_nonzero(const void *p, size_t n)
@@ -85,7 +90,7 @@ static int shmr_cmd_features(struct shmr_ctx *ctx, void __user *arg,
 	k.max_region_size = READ_ONCE(shmr_max_region_size);
 	k.max_regions = READ_ONCE(shmr_max_regions);
 	k.max_user_bytes = READ_ONCE(shmr_max_user_bytes);
-	return shmr_copy_out(arg, &k, sizeof(k));
+	return shmr_copy_out(arg, &k, sizeof(k), usize);
 }
 
 static bool shmr_sealed(struct shmr_region *r)
@@ -167,7 +172,7 @@ static int shmr_cmd_create(struct shmr_ctx *ctx, void __user *arg,
 	k.fd = fd;
 	k.result = created ? SHMR_RESULT_CREATED : 0;
 	k.id = r->id;
-	ret = shmr_copy_out(arg, &k, sizeof(k));
+	ret = shmr_copy_out(arg, &k, sizeof(k), usize);
 	if (ret) {
 		put_unused_fd(fd);
 		fput(file);
@@ -241,7 +246,7 @@ static int shmr_cmd_open(struct shmr_ctx *ctx, void __user *arg, size_t usize)
 	k.fd = fd;
 	k.size = r->size;
 	k.id = r->id;
-	ret = shmr_copy_out(arg, &k, sizeof(k));
+	ret = shmr_copy_out(arg, &k, sizeof(k), usize);
 	if (ret) {
 		put_unused_fd(fd);
 		fput(file);
@@ -337,7 +342,7 @@ static int shmr_cmd_stat(struct shmr_ctx *ctx, void __user *arg, size_t usize)
 		ret = -EFAULT;
 		goto out_free;
 	}
-	ret = shmr_copy_out(arg, &k, sizeof(k));
+	ret = shmr_copy_out(arg, &k, sizeof(k), usize);
 out_free:
 	kvfree(att);
 out_put_region:
@@ -388,7 +393,7 @@ static int shmr_cmd_list(struct shmr_ctx *ctx, void __user *arg, size_t usize)
 			      n * sizeof(*infos)))
 		ret = -EFAULT;
 	else
-		ret = shmr_copy_out(arg, &k, sizeof(k));
+		ret = shmr_copy_out(arg, &k, sizeof(k), usize);
 	kvfree(infos);
 	return ret;
 }
@@ -436,7 +441,7 @@ static int shmr_cmd_events(struct shmr_ctx *ctx, void __user *arg,
 	k.events = h->events;
 	h->events = 0;
 	spin_unlock(&r->lock);
-	ret = shmr_copy_out(arg, &k, sizeof(k));
+	ret = shmr_copy_out(arg, &k, sizeof(k), usize);
 	return ret;
 }
 
@@ -469,7 +474,7 @@ static int shmr_cmd_exited(struct shmr_ctx *ctx, void __user *arg,
 				    k.count * sizeof(*recs)))
 		ret = -EFAULT;
 	else
-		ret = shmr_copy_out(arg, &k, sizeof(k));
+		ret = shmr_copy_out(arg, &k, sizeof(k), usize);
 	kvfree(recs);
 	return ret;
 }
@@ -479,19 +484,23 @@ enum { SHMR_ON_CTL = 1, SHMR_ON_REGION = 2 };
 struct shmr_cmd_desc {
 	unsigned int cmd;
 	unsigned int where;
+	size_t size_ver0;	/* the struct's first version: the least accepted */
 	int (*fn)(struct shmr_ctx *ctx, void __user *arg, size_t usize);
 };
 
+#define SHMR_CMD(name, where, fn)					\
+	{ SHMR_IOC_##name, where, SHMR_##name##_SIZE_VER0, fn }
+
 static const struct shmr_cmd_desc shmr_cmds[] = {
-	{ SHMR_IOC_FEATURES, SHMR_ON_CTL | SHMR_ON_REGION, shmr_cmd_features },
-	{ SHMR_IOC_CREATE, SHMR_ON_CTL, shmr_cmd_create },
-	{ SHMR_IOC_OPEN, SHMR_ON_CTL, shmr_cmd_open },
-	{ SHMR_IOC_UNLINK, SHMR_ON_CTL, shmr_cmd_unlink },
-	{ SHMR_IOC_STAT, SHMR_ON_CTL | SHMR_ON_REGION, shmr_cmd_stat },
-	{ SHMR_IOC_LIST, SHMR_ON_CTL, shmr_cmd_list },
-	{ SHMR_IOC_SEAL, SHMR_ON_REGION, shmr_cmd_seal },
-	{ SHMR_IOC_EVENTS, SHMR_ON_REGION, shmr_cmd_events },
-	{ SHMR_IOC_EXITED, SHMR_ON_CTL, shmr_cmd_exited },
+	SHMR_CMD(FEATURES, SHMR_ON_CTL | SHMR_ON_REGION, shmr_cmd_features),
+	SHMR_CMD(CREATE, SHMR_ON_CTL, shmr_cmd_create),
+	SHMR_CMD(OPEN, SHMR_ON_CTL, shmr_cmd_open),
+	SHMR_CMD(UNLINK, SHMR_ON_CTL, shmr_cmd_unlink),
+	SHMR_CMD(STAT, SHMR_ON_CTL | SHMR_ON_REGION, shmr_cmd_stat),
+	SHMR_CMD(LIST, SHMR_ON_CTL, shmr_cmd_list),
+	SHMR_CMD(SEAL, SHMR_ON_REGION, shmr_cmd_seal),
+	SHMR_CMD(EVENTS, SHMR_ON_REGION, shmr_cmd_events),
+	SHMR_CMD(EXITED, SHMR_ON_CTL, shmr_cmd_exited),
 };
 
 /*
@@ -516,6 +525,8 @@ long shmr_cmd(struct shmr_ctx *ctx, unsigned int cmd, void __user *arg,
 			continue;
 		if (!(d->where & where))
 			return -ENOTTY;
+		if (usize < d->size_ver0)
+			return -EINVAL;
 		return d->fn(ctx, arg, usize);
 	}
 	return -ENOTTY;

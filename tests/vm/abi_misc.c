@@ -136,7 +136,8 @@ struct cmd {
 	const char *name;
 	unsigned int nr;
 	unsigned int dir;
-	size_t size;
+	size_t size;		/* the struct as this header has it */
+	size_t ver0;		/* its first version: the least the module takes */
 	int (*prep)(FIXTURE_DATA(misc) *self, void *buf);
 	void (*done)(FIXTURE_DATA(misc) *self, void *buf);
 };
@@ -205,7 +206,8 @@ static int prep_seal(FIXTURE_DATA(misc) *self, void *buf)
 	return shmr_create(self->ctl, NULL, self->pg, 0, 0600, NULL);
 }
 
-#define CMD(n, d, s, p, dn) { #n, _IOC_NR(SHMR_IOC_##n), d, sizeof(struct s), p, dn }
+#define CMD(n, d, s, p, dn) \
+	{ #n, _IOC_NR(SHMR_IOC_##n), d, sizeof(struct s), SHMR_##n##_SIZE_VER0, p, dn }
 static const struct cmd cmds[] = {
 	CMD(FEATURES, _IOC_READ | _IOC_WRITE, shmr_features, prep_ctl, NULL),
 	CMD(CREATE, _IOC_READ | _IOC_WRITE, shmr_create, prep_create, done_create),
@@ -275,15 +277,53 @@ static int issue(FIXTURE_DATA(misc) *self, const struct cmd *c,
 	return ret;
 }
 
+/*
+ * Every size from the first version to this header's is accepted, and the
+ * module writes nothing past the size it was given: a binary built before
+ * a struct grew keeps working.
+ */
+/*
+ * Issue c with size bytes, valid, and canary placed right after them; say
+ * whether the module left the canary alone.
+ */
+static int issue_canary(FIXTURE_DATA(misc) *self, const struct cmd *c,
+			size_t size, const unsigned char canary[8], bool *kept)
+{
+	static unsigned char buf[BUFSZ] __attribute__((aligned(8)));
+	int fd, ret;
+
+	memset(buf, 0, sizeof(buf));
+	fd = c->prep(self, buf);
+	if (fd < 0)
+		return INT_MIN;
+	memcpy(buf + size, canary, 8);
+	ret = shmr_ioctl(fd, _IOC(c->dir, SHMR_IOC_MAGIC, c->nr, size), buf);
+	*kept = !memcmp(buf + size, canary, 8);
+	if (ret == 0 && c->done)
+		c->done(self, buf);
+	if (fd != self->ctl && fd != self->fd)
+		close(fd);
+	return ret;
+}
+
 TEST_F(misc, v1_size_accepted)
 {
+	static unsigned char canary[8] = { 0xa5, 0xa5, 0xa5, 0xa5, 0xa5, 0xa5, 0xa5, 0xa5 };
 	unsigned int i;
+	size_t size;
 
 	for (i = 0; i < ARRAY_SIZE(cmds); i++) {
 		const struct cmd *c = &cmds[i];
 
-		EXPECT_EQ(0, issue(self, c, c->dir, SHMR_IOC_MAGIC, c->size, -1, -1, NULL))
-			TH_LOG("%s", c->name);
+		EXPECT_LE(c->ver0, c->size) TH_LOG("%s", c->name);
+		EXPECT_EQ(0U, c->ver0 % 8) TH_LOG("%s", c->name);
+		for (size = c->ver0; size <= c->size; size += 8) {
+			bool canary_kept = false;
+
+			EXPECT_EQ(0, issue_canary(self, c, size, canary, &canary_kept))
+				TH_LOG("%s, size %zu", c->name, size);
+			EXPECT_TRUE(canary_kept) TH_LOG("%s, size %zu", c->name, size);
+		}
 	}
 }
 
@@ -294,12 +334,12 @@ TEST_F(misc, size_smaller_than_v1)
 	for (i = 0; i < ARRAY_SIZE(cmds); i++) {
 		const struct cmd *c = &cmds[i];
 
-		EXPECT_EQ(-EINVAL, issue(self, c, c->dir, SHMR_IOC_MAGIC, c->size - 8,
+		EXPECT_EQ(-EINVAL, issue(self, c, c->dir, SHMR_IOC_MAGIC, c->ver0 - 8,
 					 -1, -1, NULL))
-			TH_LOG("%s, size %zu", c->name, c->size - 8);
-		EXPECT_EQ(-EINVAL, issue(self, c, c->dir, SHMR_IOC_MAGIC, c->size - 1,
+			TH_LOG("%s, size %zu", c->name, c->ver0 - 8);
+		EXPECT_EQ(-EINVAL, issue(self, c, c->dir, SHMR_IOC_MAGIC, c->ver0 - 1,
 					 -1, -1, NULL))
-			TH_LOG("%s, size %zu", c->name, c->size - 1);
+			TH_LOG("%s, size %zu", c->name, c->ver0 - 1);
 		EXPECT_EQ(-EINVAL, issue(self, c, c->dir, SHMR_IOC_MAGIC, 0, -1, -1, NULL))
 			TH_LOG("%s, size 0", c->name);
 		EXPECT_EQ(-EINVAL, issue(self, c, c->dir, SHMR_IOC_MAGIC, 8, -1, -1, NULL))
@@ -370,7 +410,8 @@ TEST_F(misc, wrong_direction)
 
 TEST_F(misc, wrong_magic)
 {
-	const unsigned int magics[] = { 0, SHMR_IOC_MAGIC - 1, SHMR_IOC_MAGIC + 1, 0xff };
+	/* 0xB8: the magic of mshv and mrvl_cn10k_dpi, which shmr used to share */
+	const unsigned int magics[] = { 0, SHMR_IOC_MAGIC - 1, SHMR_IOC_MAGIC + 1, 0xB8, 0xff };
 	unsigned int i, j;
 
 	for (i = 0; i < ARRAY_SIZE(cmds); i++) {
@@ -394,7 +435,7 @@ TEST_F(misc, unknown_numbers)
 	 * Not 1 and 2: FIBMAP and FIGETBSZ, which the VFS answers itself for
 	 * regular files before the driver sees them.
 	 */
-	const unsigned long plain[] = { 0, 0x5401 /* TCGETS */, 0xB800, ~0UL };
+	const unsigned long plain[] = { 0, 0x5401 /* TCGETS */, SHMR_IOC_MAGIC << 8, ~0UL };
 	unsigned int nr, j;
 
 	for (nr = _IOC_NR(SHMR_IOC_EXITED) + 1; nr <= 0xff; nr++) {

@@ -11,9 +11,14 @@
  *  - every "flags" and "reserved" field must be zero on input, or the call
  *    fails with -EINVAL; unknown commands fail with -ENOTTY;
  *  - structs are extensible: the size encoded in the ioctl number is the
- *    caller's struct size. A smaller size than the first version of the
- *    struct is -EINVAL; a larger one is accepted if the bytes the module does
- *    not know are zero, else -E2BIG (copy_struct_from_user() semantics);
+ *    caller's struct size. A size smaller than the struct's first version
+ *    (SHMR_*_SIZE_VER0 below) is -EINVAL. The module copies in as much of
+ *    the caller's struct as it knows and takes what the caller did not pass
+ *    as zero; a caller's struct larger than the module's is accepted if the
+ *    bytes the module does not know are zero, else -E2BIG
+ *    (copy_struct_from_user() semantics). It copies out no more than the
+ *    smaller of the two sizes, so an old binary keeps working when a
+ *    struct grows and a new one works on an old module;
  *  - output structs are zeroed before they are filled;
  *  - region handles are file descriptors, close-on-exec unless the
  *    *_NOCLOEXEC flag is given.
@@ -83,9 +88,12 @@ struct shmr_features {
 /* struct shmr_create.flags */
 #define SHMR_CREATE_EXCL	(1U << 0)	/* fail with -EEXIST if the name exists */
 #define SHMR_CREATE_PROCESS	(1U << 1)	/* unlink when the creating process exits */
-#define SHMR_CREATE_HUGE	(1U << 2)	/* back with huge pages, size rounded to 2 MiB;
-						 * -EOPNOTSUPP (and not in FEATURES) on
-						 * kernels without THP */
+/*
+ * SHMR_CREATE_HUGE: back with huge pages, size rounded to 2 MiB. Kernels
+ * without THP (PREEMPT_RT) do not report it in FEATURES and refuse it with
+ * -EOPNOTSUPP.
+ */
+#define SHMR_CREATE_HUGE	(1U << 2)
 #define SHMR_CREATE_NOCLOEXEC	(1U << 3)	/* returned fd without O_CLOEXEC */
 #define SHMR_CREATE_ALL		(SHMR_CREATE_EXCL | SHMR_CREATE_PROCESS | \
 				 SHMR_CREATE_HUGE | SHMR_CREATE_NOCLOEXEC)
@@ -263,7 +271,22 @@ struct shmr_exited {
 	__u64 reserved[2];	/* in: must be 0 */
 };
 
-#define SHMR_IOC_MAGIC		0xB8
+/*
+ * 0xB9: free in Documentation/userspace-api/ioctl/ioctl-number.rst up to
+ * 7.3 (0xB8 is used by mshv and the Marvell CN10K DPI driver).
+ */
+#define SHMR_IOC_MAGIC		0xB9
+
+/* Each command's struct size in its first version: the smallest accepted. */
+#define SHMR_FEATURES_SIZE_VER0	88
+#define SHMR_CREATE_SIZE_VER0	72
+#define SHMR_OPEN_SIZE_VER0	64
+#define SHMR_UNLINK_SIZE_VER0	32
+#define SHMR_STAT_SIZE_VER0	360
+#define SHMR_LIST_SIZE_VER0	40
+#define SHMR_SEAL_SIZE_VER0	16
+#define SHMR_EVENTS_SIZE_VER0	24
+#define SHMR_EXITED_SIZE_VER0	40
 
 #define SHMR_IOC_FEATURES	_IOWR(SHMR_IOC_MAGIC, 0x00, struct shmr_features)
 #define SHMR_IOC_CREATE		_IOWR(SHMR_IOC_MAGIC, 0x01, struct shmr_create)
