@@ -146,6 +146,14 @@ static int shmr_cmd_create(struct shmr_ctx *ctx, void __user *arg,
 			return ret;
 	}
 
+	/*
+	 * Fail on an unwritable result before the name is published: once it
+	 * is linked another process may open it, and then the creation can
+	 * no longer be undone.
+	 */
+	if (copy_to_user(arg, &k, min(sizeof(k), usize)))
+		return -EFAULT;
+
 	ret = shmr_region_create(name, size, k.flags, k.mode, &r);
 	created = !ret;
 	if (ret == -EEXIST && r) {
@@ -183,14 +191,20 @@ static int shmr_cmd_create(struct shmr_ctx *ctx, void __user *arg,
 	return 0;
 
 out_unlink:
-	/* Undo a creation nobody heard of. */
+	/*
+	 * Undo a creation nobody heard of. The result became unwritable after
+	 * the check above (another thread's mprotect), or no fd was left: if
+	 * somebody found the name meanwhile, the region is theirs now too and
+	 * keeps its name.
+	 */
 	if (created && name) {
-		int unlinked;
+		bool drop = false;
 
 		mutex_lock(&shmr_lock);
-		unlinked = shmr_region_unlink_locked(r);
+		if (!r->found)
+			drop = !shmr_region_unlink_locked(r);
 		mutex_unlock(&shmr_lock);
-		if (!unlinked)
+		if (drop)
 			shmr_region_put(r);
 	}
 out_put_region:

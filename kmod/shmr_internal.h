@@ -150,6 +150,7 @@ struct shmr_region {
 	struct hlist_node id_node;	/* shmr_id_hash, under shmr_lock */
 	struct hlist_node name_node;	/* shmr_name_hash while linked */
 	bool linked;			/* name visible, under shmr_lock */
+	bool found;			/* looked up by name, under shmr_lock */
 	struct file *shmem;		/* backing file, vm_file of every mapping */
 	struct vfsmount *mnt;
 	const struct vm_operations_struct *shmem_vm_ops;

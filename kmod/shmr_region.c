@@ -361,8 +361,12 @@ struct shmr_region *shmr_region_lookup(struct shmr_ns *ns, const char *name)
 	lockdep_assert_held(&shmr_lock);
 	hash_for_each_possible(shmr_name_hash, r, name_node,
 			       shmr_name_key(ns, name))
-		if (r->ns == ns && r->linked && !strcmp(r->name, name))
-			return kref_get_unless_zero(&r->ref) ? r : NULL;
+		if (r->ns == ns && r->linked && !strcmp(r->name, name)) {
+			if (!kref_get_unless_zero(&r->ref))
+				return NULL;
+			r->found = true;
+			return r;
+		}
 	return NULL;
 }
 

@@ -4,7 +4,9 @@
  *  - RLIMIT_NOFILE exhausted: -EMFILE, no region, no handle, the name is
  *    not created (from several threads at once);
  *  - the output struct on a read-only page (input readable, output not):
- *    -EFAULT, and neither an fd nor a region nor a name is left.
+ *    -EFAULT, and neither an fd nor a region nor a name is left; the name
+ *    is never published, so a process opening it meanwhile cannot find a
+ *    region that the failed CREATE then removes.
  */
 #include "shmr_test.h"
 #include <dirent.h>
@@ -143,6 +145,64 @@ TEST(create_output_read_only)
 	EXPECT_EQ(0, shmr_unlink(ctl, name));
 	EXPECT_EQ(r0, shmr_counter("regions_live"));
 	munmap(page, pg);
+	close(ctl);
+}
+
+/*
+ * A CREATE whose result cannot be written creates nothing, not even for a
+ * moment: it used to link the name, fail the copy-out and unlink it, and a
+ * peer opening the name in that window got a region that lost its name
+ * under it. A child opens the name as fast as it can meanwhile.
+ */
+TEST(create_output_read_only_never_published)
+{
+	long long created0 = shmr_counter("regions_created");
+	long pg = shmr_page_size();
+	struct shmr_create *c;
+	_Atomic int *opened;
+	char name[64], *page;
+	int ctl, i, status;
+	pid_t child;
+
+	SHMR_REQUIRE_DEVICE();
+	ctl = shmr_ctl_open();
+	ASSERT_LE(0, ctl);
+	shmr_test_name(name, sizeof(name), "race_rounpub");
+	opened = mmap(NULL, pg, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, opened);
+	opened[1] = 0;	/* stop */
+	child = fork();
+	ASSERT_LE(0, child);
+	if (child == 0) {
+		while (!opened[1]) {
+			int fd = shmr_open(ctl, name, 0, NULL);
+
+			if (fd >= 0) {
+				opened[0]++;
+				close(fd);
+			}
+		}
+		_exit(0);
+	}
+	page = mmap(NULL, pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, page);
+	strcpy(page + 1024, name);
+	c = (struct shmr_create *)page;
+	memset(c, 0, sizeof(*c));
+	c->name = (uintptr_t)(page + 1024);
+	c->size = pg;
+	c->mode = 0600;
+	ASSERT_EQ(0, mprotect(page, pg, PROT_READ));
+	for (i = 0; i < 20 * LOOPS; i++)
+		ASSERT_EQ(-EFAULT, shmr_ioctl(ctl, SHMR_IOC_CREATE, c));
+	opened[1] = 1;
+	ASSERT_EQ(child, waitpid(child, &status, 0));
+	EXPECT_EQ(0, status);
+	EXPECT_EQ(0, opened[0]) TH_LOG("the peer opened a region the failed CREATE published");
+	EXPECT_EQ(created0, shmr_counter("regions_created"));
+	EXPECT_EQ(-ENOENT, shmr_open(ctl, name, 0, NULL));
+	munmap(page, pg);
+	munmap((void *)opened, pg);
 	close(ctl);
 }
 
