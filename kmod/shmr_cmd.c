@@ -90,6 +90,7 @@ static int shmr_cmd_features(struct shmr_ctx *ctx, void __user *arg,
 	k.max_region_size = READ_ONCE(shmr_max_region_size);
 	k.max_regions = READ_ONCE(shmr_max_regions);
 	k.max_user_bytes = READ_ONCE(shmr_max_user_bytes);
+	k.max_user_regions = READ_ONCE(shmr_max_user_regions);
 	return shmr_copy_out(arg, &k, sizeof(k), usize);
 }
 

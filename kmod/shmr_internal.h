@@ -94,6 +94,7 @@ static inline bool shmr_fail(void)
 extern unsigned long long shmr_max_region_size;
 extern unsigned int shmr_max_regions;
 extern unsigned long long shmr_max_user_bytes;
+extern unsigned int shmr_max_user_regions;
 extern unsigned int shmr_exit_log_size;
 
 extern struct mutex shmr_lock;

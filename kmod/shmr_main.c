@@ -68,6 +68,7 @@ const char * const shmr_counter_names[SHMR_C_NR] = {
 unsigned long long shmr_max_region_size = 16ULL << 30;
 unsigned int shmr_max_regions = 4096;
 unsigned long long shmr_max_user_bytes = 64ULL << 30;
+unsigned int shmr_max_user_regions = 1024;
 unsigned int shmr_exit_log_size = 64;
 
 static int shmr_set_ull(const char *val, const struct kernel_param *kp,
@@ -113,6 +114,12 @@ static int shmr_set_regions(const char *val, const struct kernel_param *kp)
 	return shmr_set_uint(val, kp, SHMR_MAX_REGIONS_LIMIT);
 }
 
+static int shmr_set_user_regions(const char *val,
+				 const struct kernel_param *kp)
+{
+	return shmr_set_uint(val, kp, SHMR_MAX_REGIONS_LIMIT);
+}
+
 static int shmr_set_exit_log(const char *val, const struct kernel_param *kp)
 {
 	return shmr_set_uint(val, kp, SHMR_EXIT_LOG_LIMIT);
@@ -133,6 +140,11 @@ static const struct kernel_param_ops shmr_regions_ops = {
 	.get = param_get_uint,
 };
 
+static const struct kernel_param_ops shmr_user_regions_ops = {
+	.set = shmr_set_user_regions,
+	.get = param_get_uint,
+};
+
 static const struct kernel_param_ops shmr_exit_log_ops = {
 	.set = shmr_set_exit_log,
 	.get = param_get_uint,
@@ -149,6 +161,10 @@ module_param_cb(max_user_bytes, &shmr_user_bytes_ops,
 		&shmr_max_user_bytes, 0644);
 MODULE_PARM_DESC(max_user_bytes,
 		 "Bytes of live regions per creating uid, PAGE_SIZE..64 TiB (default 64 GiB); more: -EDQUOT");
+module_param_cb(max_user_regions, &shmr_user_regions_ops,
+		&shmr_max_user_regions, 0644);
+MODULE_PARM_DESC(max_user_regions,
+		 "Regions alive per creating uid, all namespaces, 1..1048576 (default 1024); more: -EDQUOT");
 module_param_cb(exit_log_size, &shmr_exit_log_ops, &shmr_exit_log_size,
 		0644);
 MODULE_PARM_DESC(exit_log_size,

@@ -68,11 +68,12 @@ static u32 shmr_name_key(struct shmr_ns *ns, const char *name)
 	return full_name_hash(ns, name, strlen(name));
 }
 
-/* Bytes per uid, for max_user_bytes; under shmr_lock. */
+/* Live regions and bytes per uid, for the per-user quotas; under shmr_lock. */
 struct shmr_user {
 	struct list_head node;
 	kuid_t uid;
 	u64 bytes;
+	unsigned int regions;
 };
 
 static LIST_HEAD(shmr_users);
@@ -333,24 +334,27 @@ static struct shmr_user *shmr_user_find(kuid_t uid, bool create)
 		return NULL;
 	u->uid = uid;
 	u->bytes = 0;
+	u->regions = 0;
 	list_add(&u->node, &shmr_users);
 	return u;
 }
 
+/* Take back one region of @bytes charged to @uid by shmr_region_create(). */
 static void shmr_user_uncharge(kuid_t uid, u64 bytes)
 {
 	struct shmr_user *u = shmr_user_find(uid, false);
 
-	if (!u)
+	lockdep_assert_held(&shmr_lock);
+	if (WARN_ON_ONCE(!u || !u->regions))
 		return;
-	u->bytes -= min(u->bytes, bytes);
-	if (!u->bytes) {
-		list_del(&u->node);
-		if (!shmr_user_spare)
-			shmr_user_spare = u;
-		else
-			kfree(u);
-	}
+	u->bytes -= bytes;
+	if (--u->regions)
+		return;
+	list_del(&u->node);
+	if (!shmr_user_spare)
+		shmr_user_spare = u;
+	else
+		kfree(u);
 }
 
 /* Called with shmr_lock held; returns a new reference or NULL. */
@@ -430,6 +434,8 @@ static int shmr_check_limits(u64 size, kuid_t uid)
 	u = shmr_user_find(uid, false);
 	if (size > shmr_max_user_bytes ||
 	    (u && u->bytes > shmr_max_user_bytes - size))
+		return -EDQUOT;
+	if (u && u->regions >= shmr_max_user_regions)
 		return -EDQUOT;
 	return 0;
 }
@@ -525,12 +531,13 @@ int shmr_region_create(const char *name, u64 size, u32 flags, umode_t mode,
 		ret = -ENOMEM;
 		goto out_free_ns;
 	}
+	u->bytes += size;
+	u->regions++;
 	if (flags & SHMR_CREATE_PROCESS) {
 		ret = shmr_watch_start(r);
 		if (ret)
 			goto out_uncharge;
 	}
-	u->bytes += size;
 	r->id = atomic64_inc_return(&shmr_next_id);
 	r->ns = ns;
 	r->linked = !!name;
@@ -553,7 +560,7 @@ int shmr_region_create(const char *name, u64 size, u32 flags, umode_t mode,
 	return 0;
 
 out_uncharge:
-	shmr_user_uncharge(r->charge_uid, 0);
+	shmr_user_uncharge(r->charge_uid, size);
 out_free_ns:
 	shmr_ns_maybe_free_locked(ns);
 out_unlock:

@@ -72,6 +72,8 @@ static void check_features(struct __test_metadata *_metadata,
 	EXPECT_NE(0xA5A5A5A5A5A5A5A5ULL, (unsigned long long)f->max_regions);
 	EXPECT_NE(0ULL, (unsigned long long)f->max_user_bytes);
 	EXPECT_NE(0xA5A5A5A5A5A5A5A5ULL, (unsigned long long)f->max_user_bytes);
+	EXPECT_NE(0ULL, (unsigned long long)f->max_user_regions);
+	EXPECT_NE(0xA5A5A5A5A5A5A5A5ULL, (unsigned long long)f->max_user_regions);
 	EXPECT_TRUE(shmr_all_bytes(f->reserved, sizeof(f->reserved), 0));
 }
 

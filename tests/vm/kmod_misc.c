@@ -43,7 +43,7 @@ FIXTURE(misc) {
 	int ctl;
 	long pg;
 	char name[64];
-	unsigned long long region_size, regions, user_bytes;
+	unsigned long long region_size, regions, user_bytes, user_regions;
 	long long live0;
 };
 
@@ -57,6 +57,7 @@ FIXTURE_SETUP(misc)
 	ASSERT_EQ(0, param_read("max_region_size", &self->region_size));
 	ASSERT_EQ(0, param_read("max_regions", &self->regions));
 	ASSERT_EQ(0, param_read("max_user_bytes", &self->user_bytes));
+	ASSERT_EQ(0, param_read("max_user_regions", &self->user_regions));
 	self->live0 = shmr_counter("regions_live");
 }
 
@@ -65,6 +66,7 @@ FIXTURE_TEARDOWN(misc)
 	param_write("max_region_size", self->region_size);
 	param_write("max_regions", self->regions);
 	param_write("max_user_bytes", self->user_bytes);
+	param_write("max_user_regions", self->user_regions);
 	shmr_cleanup();
 	close(self->ctl);
 }
@@ -174,6 +176,48 @@ TEST_F(misc, limit_regions)
 	EXPECT_LE(0, fd);
 	close(fd);
 	EXPECT_GT(0, param_write("max_regions", 0));
+	EXPECT_EQ(self->live0, shmr_counter("regions_live"));
+}
+
+/* As another uid: create regions (kept open) until refused; how many. */
+static int create_until_refused(void *arg)
+{
+	int ctl = shmr_ctl_open(), n = 0, fd;
+	long pg = shmr_page_size();
+
+	(void)arg;
+	if (ctl < 0)
+		return ctl;
+	while ((fd = shmr_create(ctl, NULL, pg, 0, 0600, NULL)) >= 0)
+		if (++n > 64)
+			return -E2BIG;	/* no limit seen */
+	return fd == -EDQUOT ? n : fd;
+}
+
+/*
+ * max_user_regions: each uid may hold that many live regions, whatever
+ * the others hold; the count is per creating euid, not global.
+ */
+TEST_F(misc, limit_user_regions)
+{
+	const struct shmr_creds user = { .uid = 1000, .gid = 1000, .caps = 0 };
+	const struct shmr_creds peer = { .uid = 1001, .gid = 1001, .caps = 0 };
+	struct shmr_features f;
+	int fd;
+
+	ASSERT_EQ(0, param_write("max_user_regions", 3));
+	ASSERT_EQ(0, shmr_features(self->ctl, &f));
+	EXPECT_EQ(3ULL, f.max_user_regions);
+	EXPECT_EQ(3, shmr_run_as(&user, create_until_refused, NULL));
+	/* the first user's regions went with its process; the peer gets its own 3 */
+	EXPECT_EQ(3, shmr_run_as(&peer, create_until_refused, NULL));
+	/* and a global limit is not what refused them */
+	fd = shmr_create(self->ctl, NULL, self->pg, 0, 0600, NULL);
+	EXPECT_LE(0, fd);
+	if (fd >= 0)
+		close(fd);
+	EXPECT_GT(0, param_write("max_user_regions", 0));
+	EXPECT_GT(0, param_write("max_user_regions", (1ULL << 20) + 1));
 	EXPECT_EQ(self->live0, shmr_counter("regions_live"));
 }
 

@@ -33,7 +33,8 @@
  *  - size 0 -EINVAL; size over the max_region_size module parameter -EFBIG
  *    (checked before rounding, so no size can wrap);
  *  - more regions than max_regions (all namespaces) -ENOSPC; more bytes
- *    of live regions for the creating euid than max_user_bytes -EDQUOT;
+ *    of live regions for the creating euid than max_user_bytes, or more
+ *    live regions than max_user_regions, -EDQUOT (a per-user quota);
  *  - names: 0 pointer or empty -EINVAL, over SHMR_NAME_MAX -ENAMETOOLONG,
  *    containing '/' -EINVAL, unreadable -EFAULT; missing -ENOENT;
  *  - OPEN (and create-or-open) denied by the mode -EACCES; writable OPEN of
@@ -82,7 +83,8 @@ struct shmr_features {
 	__u64 max_region_size;	/* out: module limit, bytes */
 	__u64 max_regions;	/* out: module limit, regions in all */
 	__u64 max_user_bytes;	/* out: module limit, bytes per uid */
-	__u64 reserved[4];	/* out: zero */
+	__u64 max_user_regions;	/* out: module limit, regions per uid */
+	__u64 reserved[3];	/* out: zero */
 };
 
 /* struct shmr_create.flags */
