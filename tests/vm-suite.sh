@@ -6,6 +6,9 @@ k=${SHMR_VM_KERNEL:-vm}
 t=/opt/shmr/tests
 shmem_kb() { awk '/^Shmem:/ { print $2 }' /proc/meminfo; }
 
+# One TAP stream (tests/tap-renumber.awk): the programs' results, then the
+# checks below, numbered in order under one plan.
+suite() {
 shmem0=$(shmem_kb)
 progs=
 for p in "$t"/host/* "$t"/vm/*; do
@@ -66,3 +69,5 @@ for i in 1 2 3; do
 		break
 	fi
 done
+}
+suite 2>&1 | awk -f "$t/tap-renumber.awk"

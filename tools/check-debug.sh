@@ -76,7 +76,7 @@ boot() {
 		tools/shmr-vm --kernel debug --timeout "$timeout" --mem 2048 --no-log-check \
 			--append "loglevel=4" $extra --dmesg "$dmesg" \
 			--console "$out/console-$name.txt" -- sh -c "$cmd" 2>&1 |
-			tee "$tap" | stream
+			awk -f tests/tap-renumber.awk | tee "$tap" | stream
 		rc=${PIPESTATUS[0]}
 		# A kernel that died before it reached /init (so before the module
 		# was loaded) gets one more boot; the console is kept. Seen once in
