@@ -164,7 +164,7 @@ MODULE_PARM_DESC(max_user_bytes,
 module_param_cb(max_user_regions, &shmr_user_regions_ops,
 		&shmr_max_user_regions, 0644);
 MODULE_PARM_DESC(max_user_regions,
-		 "Regions alive per creating uid, all namespaces, 1..1048576 (default 1024); more: -EDQUOT");
+		 "Regions alive per creating uid, all namespaces, 1..1048576 (default 1024); more: -EDQUOT (not for CAP_SYS_RESOURCE)");
 module_param_cb(exit_log_size, &shmr_exit_log_ops, &shmr_exit_log_size,
 		0644);
 MODULE_PARM_DESC(exit_log_size,

@@ -435,7 +435,9 @@ static int shmr_check_limits(u64 size, kuid_t uid)
 	if (size > shmr_max_user_bytes ||
 	    (u && u->bytes > shmr_max_user_bytes - size))
 		return -EDQUOT;
-	if (u && u->regions >= shmr_max_user_regions)
+	/* As for mqueue's queues_max: the host's admin is not limited. */
+	if (u && u->regions >= shmr_max_user_regions &&
+	    !capable(CAP_SYS_RESOURCE))
 		return -EDQUOT;
 	return 0;
 }

@@ -34,7 +34,8 @@
  *    (checked before rounding, so no size can wrap);
  *  - more regions than max_regions (all namespaces) -ENOSPC; more bytes
  *    of live regions for the creating euid than max_user_bytes, or more
- *    live regions than max_user_regions, -EDQUOT (a per-user quota);
+ *    live regions than max_user_regions (CAP_SYS_RESOURCE is exempt from
+ *    this one), -EDQUOT (a per-user quota);
  *  - names: 0 pointer or empty -EINVAL, over SHMR_NAME_MAX -ENAMETOOLONG,
  *    containing '/' -EINVAL, unreadable -EFAULT; missing -ENOENT;
  *  - OPEN (and create-or-open) denied by the mode -EACCES; writable OPEN of
