@@ -220,7 +220,7 @@ static int k_adopt(struct shmr_region *r)
 	return 0;
 }
 
-static int k_who(const struct shmr_region *r, uint64_t id, struct shmr_attach *out, size_t cap)
+static int k_who(const struct shmr_region *r, uint64_t id, struct shmr_attacher *out, size_t cap)
 {
 	struct shmr_attach_info *att = NULL;
 	uint32_t kcap = cap > 4096 ? 4096 : (uint32_t)cap;
@@ -316,7 +316,7 @@ _Static_assert(SHMR_FEATURE_IPC_NS == SHMR_FEAT_IPC_NS, "feature bits");
 _Static_assert(SHMR_EVENT_SEALED == SHMR_EV_SEALED && SHMR_EVENT_PEER_DIED == SHMR_EV_PEER_DIED &&
 	       SHMR_EVENT_UNLINKED == SHMR_EV_UNLINKED && SHMR_EVENT_DETACHED == SHMR_EV_DETACHED,
 	       "event bits");
-_Static_assert(sizeof(((struct shmr_attach *)0)->comm) == SHMR_COMM_LEN, "comm");
+_Static_assert(sizeof(((struct shmr_attacher *)0)->comm) == SHMR_COMM_LEN, "comm");
 
 struct shmr__backend shmr__backend_kernel = {
 	.kind = SHMR_BACKEND_KERNEL,

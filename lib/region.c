@@ -407,7 +407,7 @@ SHMR_API int shmr_region_list(struct shmr_region_stat *out, size_t cap)
 	return b->list(out, cap);
 }
 
-SHMR_API int shmr_region_who(const struct shmr_region *r, struct shmr_attach *out, size_t cap)
+SHMR_API int shmr_region_who(const struct shmr_region *r, struct shmr_attacher *out, size_t cap)
 {
 	const struct shmr__backend *b;
 
@@ -419,7 +419,7 @@ SHMR_API int shmr_region_who(const struct shmr_region *r, struct shmr_attach *ou
 	return b->who(r, 0, out, cap);
 }
 
-SHMR_API int shmr_region_who_id(uint64_t id, struct shmr_attach *out, size_t cap)
+SHMR_API int shmr_region_who_id(uint64_t id, struct shmr_attacher *out, size_t cap)
 {
 	const struct shmr__backend *b;
 

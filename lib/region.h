@@ -55,7 +55,7 @@ struct shmr__backend {
 	int (*list)(struct shmr_region_stat *out, size_t cap);
 	/* fill r->size, id, name and flags of a received fd; name is the sender's */
 	int (*adopt)(struct shmr_region *r);
-	int (*who)(const struct shmr_region *r, uint64_t id, struct shmr_attach *out, size_t cap);
+	int (*who)(const struct shmr_region *r, uint64_t id, struct shmr_attacher *out, size_t cap);
 	int (*seal)(struct shmr_region *r);
 	int (*events)(struct shmr_region *r, uint32_t *events);
 	int (*exits)(struct shmr_exit *out, size_t cap, uint32_t flags);

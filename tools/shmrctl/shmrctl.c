@@ -508,7 +508,7 @@ static int cmd_who(const char *arg, bool json)
 {
 	struct table t = { .ncols = 5, .head = { "PID", "COMM", "HANDLES", "MAPS", "SINCE" },
 		.right = { true, false, true, true, false } };
-	struct shmr_attach *a = NULL;
+	struct shmr_attacher *a = NULL;
 	struct shmr_region_stat s;
 	int n, i, cap = 0, err;
 	uint64_t f = 0;
