@@ -9,7 +9,7 @@
 set -euo pipefail
 
 declare -A group
-group[build]="build-essential kmod cpio xz-utils linux-source-6.1 liburing-dev pkg-config
+group[build]="build-essential kmod cpio xz-utils linux-source-6.1 liburing-dev pkg-config man-db
 	linux-headers-amd64 linux-headers-6.12-amd64 linux-headers-6.12-rt-amd64"
 group[vm]="qemu-system-x86 busybox-static linux-image-amd64 linux-image-6.12-amd64
 	linux-image-6.12-rt-amd64"
