@@ -8,9 +8,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <linux/shmr.h>
@@ -30,17 +34,88 @@ static int kioctl(int fd, unsigned long cmd, void *arg)
 	return ret < 0 ? -errno : ret;
 }
 
-int shmr__kernel_probe(void)
+/* "group NAME" or "group GID" of a gid */
+static void group_name(gid_t gid, char *buf, size_t len)
 {
+	struct group gr, *res = NULL;
+	char tmp[1024];
+
+	if (!getgrgid_r(gid, &gr, tmp, sizeof(tmp), &res) && res)
+		snprintf(buf, len, "%s", res->gr_name);
+	else
+		snprintf(buf, len, "%u", (unsigned int)gid);
+}
+
+static bool in_group(gid_t gid)
+{
+	gid_t groups[256];
+	int i, n;
+
+	if (getegid() == gid)
+		return true;
+	n = getgroups(256, groups);
+	for (i = 0; i < n; i++)
+		if (groups[i] == gid)
+			return true;
+	return false;
+}
+
+/*
+ * Why the device at path cannot be opened (err): the device, its owner,
+ * group and mode, and what to do. Permission problems are the usual case:
+ * the udev rule can restrict /dev/shmr to a group (kmod/60-shmr.rules).
+ */
+static void explain_open(const char *path, int err, char *msg, size_t len)
+{
+	char grp[64], own[64], hint[160] = "";
+	struct passwd pw, *pres = NULL;
+	char tmp[1024];
+	struct stat st;
+
+	if (stat(path, &st)) {
+		snprintf(msg, len, "cannot open %s: %s", path, strerror(-err));
+		return;
+	}
+	group_name(st.st_gid, grp, sizeof(grp));
+	if (!getpwuid_r(st.st_uid, &pw, tmp, sizeof(tmp), &pres) && pres)
+		snprintf(own, sizeof(own), "%s", pres->pw_name);
+	else
+		snprintf(own, sizeof(own), "%u", (unsigned int)st.st_uid);
+	if ((err == -EACCES || err == -EPERM) && (st.st_mode & 060) == 060 &&
+	    !in_group(st.st_gid))
+		snprintf(hint, sizeof(hint), "; this process is not in group %s, which may use it", grp);
+	snprintf(msg, len, "cannot open %s (mode %04o, owner %s, group %s): %s%s; "
+		 "SHMR_BACKEND=posix uses POSIX shared memory instead, without the module's regions",
+		 path, (unsigned int)(st.st_mode & 07777), own, grp, strerror(-err), hint);
+}
+
+int shmr__kernel_probe(bool *absent, char *msg, size_t len)
+{
+	const char *path = secure_getenv("SHMR_DEVICE");
 	struct shmr_features f;
 	int fd, err;
 
-	fd = open(SHMR_DEVICE_PATH, O_RDWR | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
+	if (!path || !*path)
+		path = SHMR_DEVICE_PATH;
+	*absent = false;
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		err = -errno;
+		/* no node, or a node without the module behind it */
+		if (err == -ENOENT || err == -ENODEV || err == -ENXIO) {
+			*absent = true;
+			snprintf(msg, len, "%s: %s: the shmr module is not loaded", path,
+				 strerror(-err));
+			return -ENODEV;
+		}
+		explain_open(path, err, msg, len);
+		return err;
+	}
 	memset(&f, 0, sizeof(f));
 	err = kioctl(fd, SHMR_IOC_FEATURES, &f);
 	if (err) {
+		snprintf(msg, len, "%s does not answer the shmr FEATURES command (%s): not the "
+			 "shmr module, or one built for another ABI", path, strerror(-err));
 		close(fd);
 		return err;
 	}

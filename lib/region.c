@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -30,6 +31,7 @@ static pthread_mutex_t backend_lock = PTHREAD_MUTEX_INITIALIZER;
 static const struct shmr__backend *backend;
 static int backend_err;
 static bool backend_chosen;
+static char backend_msg[512];	/* why there is no backend; "" when there is one */
 
 static void backend_atfork_prepare(void)
 {
@@ -47,44 +49,66 @@ __attribute__((constructor)) static void backend_init(void)
 		       backend_atfork_release);
 }
 
-static void backend_select(void)
+/*
+ * The automatic choice falls back to posix only when the module is absent.
+ * A /dev/shmr that exists but cannot be used (a permission problem, not the
+ * module) is an error: falling back would show this process none of the
+ * module's regions and let it create a second region of a name that
+ * already exists there. Returns false when the failure may be transient
+ * (out of fds or memory): then the choice is made again at the next call.
+ */
+static bool backend_select(void)
 {
-	const char *env = getenv("SHMR_BACKEND");
+	const char *env = secure_getenv("SHMR_BACKEND");
+	bool absent;
 	int err;
 
+	backend_msg[0] = '\0';
 	if (env && *env && strcmp(env, "kernel") && strcmp(env, "posix")) {
 		backend_err = -EINVAL;
-		return;
+		snprintf(backend_msg, sizeof(backend_msg),
+			 "SHMR_BACKEND=%.64s: expected kernel, posix or nothing", env);
+		return true;
 	}
 	if (env && !strcmp(env, "posix")) {
 		backend = &shmr__backend_posix;
-		return;
+		return true;
 	}
-	err = shmr__kernel_probe();
+	err = shmr__kernel_probe(&absent, backend_msg, sizeof(backend_msg));
 	if (!err) {
 		backend = &shmr__backend_kernel;
-		return;
+		return true;
 	}
-	if (env && !strcmp(env, "kernel")) {
-		backend_err = -ENODEV;
-		return;
+	if (absent && !(env && !strcmp(env, "kernel"))) {
+		backend_msg[0] = '\0';
+		backend = &shmr__backend_posix;
+		return true;
 	}
-	backend = &shmr__backend_posix;
+	backend_err = err;
+	return !(err == -EMFILE || err == -ENFILE || err == -ENOMEM || err == -EINTR ||
+		 err == -EAGAIN);
 }
 
 const struct shmr__backend *shmr__backend_get(int *err)
 {
-	if (!__atomic_load_n(&backend_chosen, __ATOMIC_ACQUIRE)) {
-		pthread_mutex_lock(&backend_lock);
-		if (!backend_chosen) {
-			backend_select();
-			__atomic_store_n(&backend_chosen, true, __ATOMIC_RELEASE);
-		}
-		pthread_mutex_unlock(&backend_lock);
+	const struct shmr__backend *b;
+	int e;
+
+	if (__atomic_load_n(&backend_chosen, __ATOMIC_ACQUIRE)) {
+		/* backend and backend_err no longer change */
+		if (!backend)
+			*err = backend_err;
+		return backend;
 	}
-	if (!backend)
-		*err = backend_err;
-	return backend;
+	pthread_mutex_lock(&backend_lock);
+	if (!backend_chosen && backend_select())
+		__atomic_store_n(&backend_chosen, true, __ATOMIC_RELEASE);
+	b = backend;
+	e = backend_err;
+	pthread_mutex_unlock(&backend_lock);
+	if (!b)
+		*err = e;
+	return b;
 }
 
 SHMR_API int shmr_backend(void)
@@ -101,6 +125,23 @@ SHMR_API const char *shmr_backend_name(void)
 	const struct shmr__backend *b = shmr__backend_get(&err);
 
 	return b ? b->name : "none";
+}
+
+SHMR_API const char *shmr_backend_error(void)
+{
+	static __thread char copy[sizeof(backend_msg)];
+	int err = 0;
+
+	if (shmr__backend_get(&err))
+		return NULL;
+	/* a copy: after a transient failure another call may choose again */
+	pthread_mutex_lock(&backend_lock);
+	if (backend_msg[0])
+		memcpy(copy, backend_msg, sizeof(copy));
+	else
+		snprintf(copy, sizeof(copy), "%s", strerror(-err));
+	pthread_mutex_unlock(&backend_lock);
+	return copy;
 }
 
 SHMR_API int shmr_features(uint64_t *features)

@@ -64,8 +64,13 @@ struct shmr__backend {
 SHMR_HIDDEN extern const struct shmr__backend shmr__backend_posix;
 SHMR_HIDDEN extern struct shmr__backend shmr__backend_kernel;	/* features set by the probe */
 
-/* The kernel backend's control fd (opened by shmr__kernel_probe). */
-SHMR_HIDDEN int shmr__kernel_probe(void);
+/*
+ * Open the kernel backend's control device (SHMR_DEVICE, else /dev/shmr)
+ * and ask for its features. 0 when the backend is ready; else -errno, with
+ * *absent set when the module is simply not there (no node, or a node
+ * without the driver), and msg saying what is wrong.
+ */
+SHMR_HIDDEN int shmr__kernel_probe(bool *absent, char *msg, size_t len);
 
 /* Select the backend once; returns it, or NULL and *err. */
 SHMR_HIDDEN const struct shmr__backend *shmr__backend_get(int *err);

@@ -32,12 +32,12 @@ extern "C" {
  * A region handle: one open file descriptor on a region plus what the
  * library knows about it. Opaque; freed by shmr_region_close().
  *
- * Backends: the kernel module when /dev/shmr can be opened, else POSIX shm
- * (shm_open("/shmr.NAME"), so names are at most 250 bytes there) for named
- * regions and memfd_create() for anonymous ones. SHMR_BACKEND=kernel|posix
- * in the environment (read once, at the first call) forces one; with
- * SHMR_BACKEND=kernel and no module every call fails with -ENODEV, and an
- * unknown value makes every call fail with -EINVAL.
+ * Backends: the kernel module (/dev/shmr), else, only when the module is
+ * absent, POSIX shm (shm_open("/shmr.NAME"), so names are at most 250
+ * bytes there) for named regions and memfd_create() for anonymous ones. A
+ * /dev/shmr that exists but cannot be opened is an error (see
+ * shmr_backend()), not a reason to fall back. SHMR_BACKEND=kernel|posix in
+ * the environment (read once, at the first call) forces one.
  */
 struct shmr_region;
 
@@ -245,13 +245,23 @@ SHMR_API int shmr_region_recv_at(int sock, unsigned int flags, struct shmr_regio
 #define SHMR_BACKEND_POSIX	2
 
 /*
- * The backend in use: SHMR_BACKEND_KERNEL or SHMR_BACKEND_POSIX, or -ENODEV
- * (SHMR_BACKEND=kernel without the module), -EINVAL (bad SHMR_BACKEND).
+ * The backend in use: SHMR_BACKEND_KERNEL or SHMR_BACKEND_POSIX, or why
+ * there is none, which every call that needs a backend then returns too:
+ * -EACCES/-EPERM (/dev/shmr exists but this process may not open it),
+ * -ENODEV (SHMR_BACKEND=kernel without the module), -ENOTTY (/dev/shmr is
+ * not a shmr module this library speaks to), -EINVAL (bad SHMR_BACKEND).
  */
 SHMR_API int shmr_backend(void);
 
 /* "kernel", "posix", or "none" when shmr_backend() fails. */
 SHMR_API const char *shmr_backend_name(void);
+
+/*
+ * NULL when a backend is in use; else one line that says why there is
+ * none, naming the device, its owner, group and mode, and what to do.
+ * Valid until the calling thread calls it again.
+ */
+SHMR_API const char *shmr_backend_error(void);
 
 /* shmr_features() bits */
 #define SHMR_FEATURE_NAMED	(1ULL << 0)	/* named regions */

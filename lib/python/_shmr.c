@@ -60,6 +60,18 @@ static const char *where_intern(const char *s)
 
 static PyObject *set_errno(int err, PyObject *name)
 {
+	int b = shmr_backend();
+
+	if (b < 0 && -b == err) {
+		/* no backend: the library says why (the device, its group) */
+		PyObject *args = Py_BuildValue("(is)", err, shmr_backend_error());
+
+		if (args) {
+			PyErr_SetObject(PyExc_OSError, args);
+			Py_DECREF(args);
+		}
+		return NULL;
+	}
 	errno = err;
 	if (name && name != Py_None)
 		return PyErr_SetFromErrnoWithFilenameObject(PyExc_OSError, name);
@@ -1055,6 +1067,17 @@ static PyObject *py_backend(PyObject *mod, PyObject *unused)
 	return PyUnicode_FromString(shmr_backend_name());
 }
 
+static PyObject *py_backend_error(PyObject *mod, PyObject *unused)
+{
+	const char *msg = shmr_backend_error();
+
+	(void)mod;
+	(void)unused;
+	if (!msg)
+		Py_RETURN_NONE;
+	return PyUnicode_FromString(msg);
+}
+
 static PyObject *py_features(PyObject *mod, PyObject *unused)
 {
 	uint64_t f = 0;
@@ -1076,6 +1099,7 @@ static PyMethodDef module_methods[] = {
 	{ "registry", py_registry, METH_NOARGS, "shmr_registry_list() as dicts" },
 	{ "exit_records", py_exit_records, METH_VARARGS, "shmr_exit_list() as dicts" },
 	{ "backend", py_backend, METH_NOARGS, "shmr_backend_name()" },
+	{ "backend_error", py_backend_error, METH_NOARGS, "shmr_backend_error()" },
 	{ "features", py_features, METH_NOARGS, "shmr_features()" },
 	{ NULL, NULL, 0, NULL }
 };

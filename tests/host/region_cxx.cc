@@ -162,6 +162,7 @@ static void regions(const std::string &name)
 		       shmr_backend() == SHMR_BACKEND_POSIX && !(features & kernel_only),
 	      "backend and features agree");
 	check(std::string(shmr_backend_name()) == (kernel ? "kernel" : "posix"), "backend_name");
+	check(shmr_backend_error() == nullptr, "no backend error");
 
 	uint32_t events = ~0U;
 	std::array<shmr_attacher, 4> who{};

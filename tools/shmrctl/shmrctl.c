@@ -97,14 +97,15 @@ static int lib_error(const char *what, const char *arg, int err)
 	const char *msg = strerror(-err);
 	int code = EXIT_FAIL;
 
-	if (err == -ENOENT) {
+	if (shmr_backend() < 0 && err == shmr_backend()) {
+		/* no backend: say why (the device, its group, what to do) */
+		msg = shmr_backend_error();
+	} else if (err == -ENOENT) {
 		msg = "No such region";
 		code = EXIT_NOTFOUND;
 	} else if (err == -EOPNOTSUPP) {
 		msg = "Not supported by the backend";
 		code = EXIT_UNSUPP;
-	} else if (err == -ENODEV) {
-		msg = "No shmr module (/dev/shmr)";
 	}
 	if (arg)
 		return fail(code, "%s %s: %s", what, arg, msg);

@@ -51,6 +51,13 @@ def backend():
     return _shmr.backend()
 
 
+def backend_error():
+    """None when a backend is in use, else why there is none (e.g. /dev/shmr
+    exists but this user may not open it: the device, its group, what to do).
+    Every call that needs a backend then raises OSError with this message."""
+    return _shmr.backend_error()
+
+
 def _caller(depth=2):
     """file:line of the user code that called into shmr (for the leak report)."""
     f = sys._getframe(depth)
