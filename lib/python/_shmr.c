@@ -538,12 +538,19 @@ static int acquire_common(void *obj, try_fn tryf, timed_fn timedf, int blocking,
 	return -1;
 }
 
+/*
+ * owner(): None when free, else (pid, tid, state). An unrecoverable lock is
+ * a state, not an error: attaching to it and asking must work, only
+ * acquiring raises (the C call answers -ENOTRECOVERABLE, with no owner).
+ */
 static PyObject *owner_result(int err, pid_t pid, pid_t tid)
 {
 	if (err == -ENOENT)
 		Py_RETURN_NONE;
 	if (err == -EOWNERDEAD)
 		return Py_BuildValue("(iis)", (int)pid, 0, "dead");
+	if (err == -ENOTRECOVERABLE)
+		return Py_BuildValue("(iis)", 0, 0, "unrecoverable");
 	if (err)
 		return lock_error(err, "owner");
 	return Py_BuildValue("(iis)", (int)pid, (int)tid, "alive");
@@ -640,7 +647,8 @@ static PyMethodDef mutex_methods[] = {
 	  "acquire(blocking=True, timeout=-1) -> bool" },
 	{ "release", (PyCFunction)mutex_release, METH_NOARGS, "release()" },
 	{ "consistent", (PyCFunction)mutex_consistent, METH_NOARGS, "mark the data repaired" },
-	{ "owner", (PyCFunction)mutex_owner, METH_NOARGS, "(pid, tid, state) or None" },
+	{ "owner", (PyCFunction)mutex_owner, METH_NOARGS,
+	  "(pid, tid, 'alive'|'dead'|'unrecoverable') or None" },
 	{ "close", (PyCFunction)lock_close, METH_NOARGS, "release the buffer" },
 	{ NULL, NULL, 0, NULL }
 };
