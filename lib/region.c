@@ -185,29 +185,72 @@ int shmr__check_name(const char *name)
 /* the first version of struct shmr_region_opts ends after flags */
 #define OPTS_SIZE_V1 (offsetof(struct shmr_region_opts, flags) + sizeof(uint32_t))
 
-static int copy_opts(const struct shmr_region_opts *in, struct shmr_region_opts *out)
+#define CREATE_FLAGS (SHMR_REGION_EXCL | SHMR_REGION_PROCESS | SHMR_REGION_HUGE | \
+		      SHMR_REGION_NOCLOEXEC)
+#define OPEN_FLAGS (SHMR_REGION_RDONLY | SHMR_REGION_NOCLOEXEC)
+
+int shmr__opts_check(const struct shmr__backend *b, const struct shmr_region_opts *in,
+		     struct shmr_region_opts *o)
 {
 	size_t i;
+	int err;
 
 	if (!in || in->sz < OPTS_SIZE_V1)
 		return -EINVAL;
 	if (in->sz > 4096)	/* not a struct anyone will ever pass */
 		return -E2BIG;
-	memset(out, 0, sizeof(*out));
-	if (in->sz > sizeof(*out)) {
-		for (i = sizeof(*out); i < in->sz; i++)
+	memset(o, 0, sizeof(*o));
+	if (in->sz > sizeof(*o)) {
+		for (i = sizeof(*o); i < in->sz; i++)
 			if (((const unsigned char *)in)[i])
 				return -E2BIG;
-		memcpy(out, in, sizeof(*out));
+		memcpy(o, in, sizeof(*o));
 	} else {
-		memcpy(out, in, in->sz);
+		memcpy(o, in, in->sz);
 	}
+	if (o->size == 0 || o->mode > 0777 || (o->flags & ~CREATE_FLAGS))
+		return -EINVAL;
+	if (!o->name && (o->flags & (SHMR_REGION_EXCL | SHMR_REGION_PROCESS)))
+		return -EINVAL;
+	if (o->name) {
+		err = shmr__check_name(o->name);
+		if (err)
+			return err;
+	}
+	if ((o->flags & SHMR_REGION_PROCESS) && !(b->features & SHMR_FEATURE_PROCESS))
+		return -EOPNOTSUPP;
+	if ((o->flags & SHMR_REGION_HUGE) && !(b->features & SHMR_FEATURE_HUGE))
+		return -EOPNOTSUPP;
+	if (o->mode == 0)
+		o->mode = 0600;
 	return 0;
 }
 
-#define CREATE_FLAGS (SHMR_REGION_EXCL | SHMR_REGION_PROCESS | SHMR_REGION_HUGE | \
-		      SHMR_REGION_NOCLOEXEC)
-#define OPEN_FLAGS (SHMR_REGION_RDONLY | SHMR_REGION_NOCLOEXEC)
+int shmr__open_check(const char *name, unsigned int flags)
+{
+	if (flags & ~OPEN_FLAGS)
+		return -EINVAL;
+	return shmr__check_name(name);
+}
+
+struct shmr_region *shmr__region_alloc(const char *name, uint32_t flags)
+{
+	struct shmr_region *r = malloc(sizeof(*r));
+
+	if (!r)
+		return NULL;
+	r->fd = -1;
+	r->flags = flags | (name && name[0] ? 0 : SHMR__ANON);
+	r->id = 0;
+	r->size = 0;
+	snprintf(r->name, sizeof(r->name), "%s", name ? name : "");
+	return r;
+}
+
+void shmr__region_track(struct shmr_region *r, const char *file, int line, const void *caller)
+{
+	shmr__registry_add(&r->node, SHMR_TRACKED_HANDLE, file, line, caller);
+}
 
 /* ---- create / open / close ---------------------------------------------- */
 
@@ -223,42 +266,18 @@ static int create_common(const struct shmr_region_opts *uopts, struct shmr_regio
 		return -EINVAL;
 	*out = NULL;
 	GET_BACKEND(b);
-	err = copy_opts(uopts, &o);
+	err = shmr__opts_check(b, uopts, &o);
 	if (err)
 		return err;
-	if (o.size == 0 || o.mode > 0777 || (o.flags & ~CREATE_FLAGS))
-		return -EINVAL;
-	if (!o.name && (o.flags & (SHMR_REGION_EXCL | SHMR_REGION_PROCESS)))
-		return -EINVAL;
-	if (o.name) {
-		err = shmr__check_name(o.name);
-		if (err)
-			return err;
-	}
-	if ((o.flags & SHMR_REGION_PROCESS) && !(b->features & SHMR_FEATURE_PROCESS))
-		return -EOPNOTSUPP;
-	if ((o.flags & SHMR_REGION_HUGE) && !(b->features & SHMR_FEATURE_HUGE))
-		return -EOPNOTSUPP;
-	if (o.mode == 0)
-		o.mode = 0600;
-
-	r = malloc(sizeof(*r));
+	r = shmr__region_alloc(o.name, 0);
 	if (!r)
 		return -ENOMEM;
-	r->fd = -1;
-	r->flags = o.name ? 0 : SHMR__ANON;
-	r->id = 0;
-	r->size = 0;
-	if (o.name)
-		strcpy(r->name, o.name);
-	else
-		r->name[0] = '\0';
 	err = b->create(r, o.size, o.mode, o.flags);
 	if (err) {
 		free(r);
 		return err;
 	}
-	shmr__registry_add(&r->node, SHMR_TRACKED_HANDLE, file, line, caller);
+	shmr__region_track(r, file, line, caller);
 	*out = r;
 	return 0;
 }
@@ -285,25 +304,18 @@ static int open_common(const char *name, unsigned int flags, struct shmr_region 
 		return -EINVAL;
 	*out = NULL;
 	GET_BACKEND(b);
-	if (flags & ~OPEN_FLAGS)
-		return -EINVAL;
-	err = shmr__check_name(name);
+	err = shmr__open_check(name, flags);
 	if (err)
 		return err;
-	r = malloc(sizeof(*r));
+	r = shmr__region_alloc(name, (flags & SHMR_REGION_RDONLY) ? SHMR__RDONLY : 0);
 	if (!r)
 		return -ENOMEM;
-	r->fd = -1;
-	r->flags = (flags & SHMR_REGION_RDONLY) ? SHMR__RDONLY : 0;
-	r->id = 0;
-	r->size = 0;
-	strcpy(r->name, name);
 	err = b->open(r, flags);
 	if (err) {
 		free(r);
 		return err;
 	}
-	shmr__registry_add(&r->node, SHMR_TRACKED_HANDLE, file, line, caller);
+	shmr__region_track(r, file, line, caller);
 	*out = r;
 	return 0;
 }
@@ -647,7 +659,7 @@ static int recv_common(int sock, unsigned int flags, struct shmr_region **out,
 		free(r);
 		return err;
 	}
-	shmr__registry_add(&r->node, SHMR_TRACKED_HANDLE, file, line, caller);
+	shmr__region_track(r, file, line, caller);
 	*out = r;
 	return 0;
 }

@@ -97,4 +97,21 @@ SHMR_HIDDEN void shmr__leak_atexit(void);
 /* Name checks shared by both backends. */
 SHMR_HIDDEN int shmr__check_name(const char *name);
 
+/*
+ * The checks of shmr_region_create() (copy opts into o, zero-extended,
+ * mode 0 made 0600) and shmr_region_open(), for the region calls and for
+ * batches alike: 0 or the errno.
+ */
+SHMR_HIDDEN int shmr__opts_check(const struct shmr__backend *b,
+				 const struct shmr_region_opts *in, struct shmr_region_opts *o);
+SHMR_HIDDEN int shmr__open_check(const char *name, unsigned int flags);
+
+/*
+ * A handle not yet backed by an fd (fd -1; SHMR__ANON added for an empty
+ * or NULL name), and the registration of one that is.
+ */
+SHMR_HIDDEN struct shmr_region *shmr__region_alloc(const char *name, uint32_t flags);
+SHMR_HIDDEN void shmr__region_track(struct shmr_region *r, const char *file, int line,
+				    const void *caller);
+
 #endif /* SHMR_REGION_H */
