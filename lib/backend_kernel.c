@@ -2,25 +2,29 @@
 /*
  * The kernel backend: ioctls on /dev/shmr (include/uapi/linux/shmr.h).
  * One control fd per process, opened at backend selection and inherited
- * over fork; region handles are the fds the module returns.
+ * over fork; region handles are the fds the module returns. The command
+ * structs are filled and read by the shmr__k*_prep/done functions, which
+ * batches (uring.c) use too (kernel.h).
  */
 #include "internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
-#include <linux/shmr.h>
+#include "kernel.h"
 
-#include "region.h"
+int shmr__kctl = -1;
+uint64_t shmr__kfeat;
 
-static int ctl_fd = -1;
-static uint64_t kfeatures;
-
-static int kioctl(int fd, unsigned long cmd, void *arg)
+int shmr__kioctl(int fd, unsigned long cmd, void *arg)
 {
 	int ret;
 
@@ -30,86 +34,171 @@ static int kioctl(int fd, unsigned long cmd, void *arg)
 	return ret < 0 ? -errno : ret;
 }
 
-int shmr__kernel_probe(void)
+uint64_t shmr__kfeatures(uint64_t feat)
 {
+	/* SHMR_FEAT_* bits 0..8 have the same meaning as SHMR_FEATURE_* */
+	return (feat & (SHMR_FEAT_NAMED | SHMR_FEAT_ANON | SHMR_FEAT_ATTACH | SHMR_FEAT_PROCESS |
+			SHMR_FEAT_HUGE | SHMR_FEAT_SEAL | SHMR_FEAT_EVENTS | SHMR_FEAT_EXITED |
+			SHMR_FEAT_IPC_NS)) | SHMR_FEATURE_LIST_ANON;
+}
+
+/* "group NAME" or "group GID" of a gid */
+static void group_name(gid_t gid, char *buf, size_t len)
+{
+	struct group gr, *res = NULL;
+	char tmp[1024];
+
+	if (!getgrgid_r(gid, &gr, tmp, sizeof(tmp), &res) && res)
+		snprintf(buf, len, "%s", res->gr_name);
+	else
+		snprintf(buf, len, "%u", (unsigned int)gid);
+}
+
+static bool in_group(gid_t gid)
+{
+	gid_t groups[256];
+	int i, n;
+
+	if (getegid() == gid)
+		return true;
+	n = getgroups(256, groups);
+	for (i = 0; i < n; i++)
+		if (groups[i] == gid)
+			return true;
+	return false;
+}
+
+/*
+ * Why the device at path cannot be opened (err): the device, its owner,
+ * group and mode, and what to do. Permission problems are the usual case:
+ * the udev rule can restrict /dev/shmr to a group (kmod/60-shmr.rules).
+ */
+static void explain_open(const char *path, int err, char *msg, size_t len)
+{
+	char grp[64], own[64], hint[160] = "";
+	struct passwd pw, *pres = NULL;
+	char tmp[1024];
+	struct stat st;
+
+	if (stat(path, &st)) {
+		snprintf(msg, len, "cannot open %s: %s", path, strerror(-err));
+		return;
+	}
+	group_name(st.st_gid, grp, sizeof(grp));
+	if (!getpwuid_r(st.st_uid, &pw, tmp, sizeof(tmp), &pres) && pres)
+		snprintf(own, sizeof(own), "%s", pres->pw_name);
+	else
+		snprintf(own, sizeof(own), "%u", (unsigned int)st.st_uid);
+	if ((err == -EACCES || err == -EPERM) && (st.st_mode & 060) == 060 &&
+	    !in_group(st.st_gid))
+		snprintf(hint, sizeof(hint), "; this process is not in group %s, which may use it", grp);
+	snprintf(msg, len, "cannot open %s (mode %04o, owner %s, group %s): %s%s; "
+		 "SHMR_BACKEND=posix uses POSIX shared memory instead, without the module's regions",
+		 path, (unsigned int)(st.st_mode & 07777), own, grp, strerror(-err), hint);
+}
+
+int shmr__kernel_probe(bool *absent, char *msg, size_t len)
+{
+	const char *path = secure_getenv("SHMR_DEVICE");
 	struct shmr_features f;
 	int fd, err;
 
-	fd = open(SHMR_DEVICE_PATH, O_RDWR | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
+	if (!path || !*path)
+		path = SHMR_DEVICE_PATH;
+	*absent = false;
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		err = -errno;
+		/* no node, or a node without the module behind it */
+		if (err == -ENOENT || err == -ENODEV || err == -ENXIO) {
+			*absent = true;
+			snprintf(msg, len, "%s: %s: the shmr module is not loaded", path,
+				 strerror(-err));
+			return -ENODEV;
+		}
+		explain_open(path, err, msg, len);
+		return err;
+	}
 	memset(&f, 0, sizeof(f));
-	err = kioctl(fd, SHMR_IOC_FEATURES, &f);
+	err = shmr__kioctl(fd, SHMR_IOC_FEATURES, &f);
 	if (err) {
+		snprintf(msg, len, "%s does not answer the shmr FEATURES command (%s): not the "
+			 "shmr module, or one built for another ABI", path, strerror(-err));
 		close(fd);
 		return err;
 	}
-	/* SHMR_FEAT_* bits 0..8 have the same meaning as SHMR_FEATURE_* */
-	kfeatures = f.features & (SHMR_FEAT_NAMED | SHMR_FEAT_ANON | SHMR_FEAT_ATTACH |
-				  SHMR_FEAT_PROCESS | SHMR_FEAT_HUGE | SHMR_FEAT_SEAL |
-				  SHMR_FEAT_EVENTS | SHMR_FEAT_EXITED | SHMR_FEAT_IPC_NS);
-	kfeatures |= SHMR_FEATURE_LIST_ANON;
-	ctl_fd = fd;
-	shmr__backend_kernel.features = kfeatures;
+	shmr__kfeat = f.features;
+	shmr__kctl = fd;
+	shmr__backend_kernel.features = shmr__kfeatures(f.features);
 	return 0;
 }
 
-static int k_create(struct shmr_region *r, uint64_t size, uint32_t mode, uint32_t flags)
-{
-	struct shmr_create c;
-	int err;
+/* ---- the commands: struct in, answer out ---------------------------------- */
 
-	memset(&c, 0, sizeof(c));
-	c.name = r->name[0] ? (uint64_t)(uintptr_t)r->name : 0;
-	c.size = size;
-	c.mode = mode;
+void shmr__kcreate_prep(struct shmr_create *c, const struct shmr_region *r, uint64_t size,
+			uint32_t mode, uint32_t flags)
+{
+	memset(c, 0, sizeof(*c));
+	c->name = r->name[0] ? (uint64_t)(uintptr_t)r->name : 0;
+	c->size = size;
+	c->mode = mode;
 	if (flags & SHMR_REGION_EXCL)
-		c.flags |= SHMR_CREATE_EXCL;
+		c->flags |= SHMR_CREATE_EXCL;
 	if (flags & SHMR_REGION_PROCESS)
-		c.flags |= SHMR_CREATE_PROCESS;
+		c->flags |= SHMR_CREATE_PROCESS;
 	if (flags & SHMR_REGION_HUGE)
-		c.flags |= SHMR_CREATE_HUGE;
+		c->flags |= SHMR_CREATE_HUGE;
 	if (flags & SHMR_REGION_NOCLOEXEC)
-		c.flags |= SHMR_CREATE_NOCLOEXEC;
-	err = kioctl(ctl_fd, SHMR_IOC_CREATE, &c);
-	if (err)
-		return err;
-	r->fd = c.fd;
-	r->size = c.size;
-	r->id = c.id;
+		c->flags |= SHMR_CREATE_NOCLOEXEC;
+}
+
+int shmr__kcreate_done(struct shmr_region *r, const struct shmr_create *c, int res)
+{
+	if (res < 0)
+		return res;
+	r->fd = c->fd;
+	r->size = c->size;
+	r->id = c->id;
 	return 0;
 }
 
-static int k_open(struct shmr_region *r, uint32_t flags)
+void shmr__kopen_prep(struct shmr_open *o, const struct shmr_region *r, uint32_t flags)
 {
-	struct shmr_open o;
-	int err;
-
-	memset(&o, 0, sizeof(o));
-	o.name = (uint64_t)(uintptr_t)r->name;
+	memset(o, 0, sizeof(*o));
+	o->name = (uint64_t)(uintptr_t)r->name;
 	if (flags & SHMR_REGION_RDONLY)
-		o.flags |= SHMR_OPEN_RDONLY;
+		o->flags |= SHMR_OPEN_RDONLY;
 	if (flags & SHMR_REGION_NOCLOEXEC)
-		o.flags |= SHMR_OPEN_NOCLOEXEC;
-	err = kioctl(ctl_fd, SHMR_IOC_OPEN, &o);
-	if (err)
-		return err;
-	r->fd = o.fd;
-	r->size = o.size;
-	r->id = o.id;
+		o->flags |= SHMR_OPEN_NOCLOEXEC;
+}
+
+int shmr__kopen_done(struct shmr_region *r, const struct shmr_open *o, int res)
+{
+	if (res < 0)
+		return res;
+	r->fd = o->fd;
+	r->size = o->size;
+	r->id = o->id;
 	return 0;
 }
 
-static int k_unlink(const char *name)
+void shmr__kunlink_prep(struct shmr_unlink *u, const char *name)
 {
-	struct shmr_unlink u;
-
-	memset(&u, 0, sizeof(u));
-	u.name = (uint64_t)(uintptr_t)name;
-	return kioctl(ctl_fd, SHMR_IOC_UNLINK, &u);
+	memset(u, 0, sizeof(*u));
+	u->name = (uint64_t)(uintptr_t)name;
 }
 
-static void from_info(const struct shmr_region_info *i, struct shmr_region_stat *st)
+int shmr__kstat_prep(struct shmr_stat *s, uint64_t id, bool by_id)
+{
+	memset(s, 0, sizeof(*s));
+	/* on the control fd id 0 would mean "this handle": no region has it */
+	if (by_id && !id)
+		return -ENOENT;
+	s->id = id;
+	return 0;
+}
+
+void shmr__kinfo_to_stat(const struct shmr_region_info *i, struct shmr_region_stat *st)
 {
 	memset(st, 0, sizeof(*st));
 	st->id = i->id;
@@ -136,21 +225,66 @@ static void from_info(const struct shmr_region_info *i, struct shmr_region_stat 
 	st->name[sizeof(st->name) - 1] = '\0';
 }
 
+void shmr__klist_prep(struct shmr_list *l, struct shmr_region_info *buf, uint32_t cap)
+{
+	memset(l, 0, sizeof(*l));
+	l->regions = (uint64_t)(uintptr_t)buf;
+	l->cap = buf ? cap : 0;
+}
+
+int shmr__klist_done(const struct shmr_list *l, const struct shmr_region_info *buf,
+		     struct shmr_region_stat *out, size_t cap)
+{
+	uint32_t i;
+
+	for (i = 0; i < l->count && i < cap; i++)
+		shmr__kinfo_to_stat(&buf[i], &out[i]);
+	return l->total > INT32_MAX ? INT32_MAX : (int)l->total;
+}
+
+/* ---- the backend ---------------------------------------------------------- */
+
+static int k_create(struct shmr_region *r, uint64_t size, uint32_t mode, uint32_t flags)
+{
+	struct shmr_create c;
+
+	shmr__kcreate_prep(&c, r, size, mode, flags);
+	return shmr__kcreate_done(r, &c, shmr__kioctl(shmr__kctl, SHMR_IOC_CREATE, &c));
+}
+
+static int k_open(struct shmr_region *r, uint32_t flags)
+{
+	struct shmr_open o;
+
+	shmr__kopen_prep(&o, r, flags);
+	return shmr__kopen_done(r, &o, shmr__kioctl(shmr__kctl, SHMR_IOC_OPEN, &o));
+}
+
+static int k_unlink(const char *name)
+{
+	struct shmr_unlink u;
+
+	shmr__kunlink_prep(&u, name);
+	return shmr__kioctl(shmr__kctl, SHMR_IOC_UNLINK, &u);
+}
+
+/* STAT on fd (a region fd, or the control fd with an id), optionally who */
 static int k_stat_fd(int fd, uint64_t id, struct shmr_region_stat *st,
 		     struct shmr_attach_info *att, uint32_t cap, uint32_t *count)
 {
 	struct shmr_stat s;
 	int err;
 
-	memset(&s, 0, sizeof(s));
-	s.id = id;
+	err = shmr__kstat_prep(&s, id, fd == shmr__kctl);
+	if (err)
+		return err;
 	s.attach = (uint64_t)(uintptr_t)att;
 	s.attach_cap = att ? cap : 0;
-	err = kioctl(fd, SHMR_IOC_STAT, &s);
+	err = shmr__kioctl(fd, SHMR_IOC_STAT, &s);
 	if (err)
 		return err;
 	if (st)
-		from_info(&s.info, st);
+		shmr__kinfo_to_stat(&s.info, st);
 	if (count)
 		*count = s.info.nattach;
 	return 0;
@@ -163,17 +297,14 @@ static int k_stat(const struct shmr_region *r, struct shmr_region_stat *st)
 
 static int k_stat_id(uint64_t id, struct shmr_region_stat *st)
 {
-	if (!id)
-		return -ENOENT;
-	return k_stat_fd(ctl_fd, id, st, NULL, 0, NULL);
+	return k_stat_fd(shmr__kctl, id, st, NULL, 0, NULL);
 }
 
 static int k_list(struct shmr_region_stat *out, size_t cap)
 {
 	struct shmr_region_info *buf = NULL;
-	struct shmr_list l;
 	uint32_t want = cap > 1024 ? 1024 : (uint32_t)cap;
-	uint32_t i;
+	struct shmr_list l;
 	int err;
 
 	for (;;) {
@@ -183,10 +314,8 @@ static int k_list(struct shmr_region_stat *out, size_t cap)
 			if (!buf)
 				return -ENOMEM;
 		}
-		memset(&l, 0, sizeof(l));
-		l.regions = (uint64_t)(uintptr_t)buf;
-		l.cap = want;
-		err = kioctl(ctl_fd, SHMR_IOC_LIST, &l);
+		shmr__klist_prep(&l, buf, want);
+		err = shmr__kioctl(shmr__kctl, SHMR_IOC_LIST, &l);
 		if (err) {
 			free(buf);
 			return err;
@@ -196,10 +325,9 @@ static int k_list(struct shmr_region_stat *out, size_t cap)
 			break;
 		want = l.total > cap ? (uint32_t)cap : l.total;
 	}
-	for (i = 0; i < l.count && i < cap; i++)
-		from_info(&buf[i], &out[i]);
+	err = shmr__klist_done(&l, buf, out, cap);
 	free(buf);
-	return l.total > INT32_MAX ? INT32_MAX : (int)l.total;
+	return err;
 }
 
 static int k_adopt(struct shmr_region *r)
@@ -220,7 +348,7 @@ static int k_adopt(struct shmr_region *r)
 	return 0;
 }
 
-static int k_who(const struct shmr_region *r, uint64_t id, struct shmr_attach *out, size_t cap)
+static int k_who(const struct shmr_region *r, uint64_t id, struct shmr_attacher *out, size_t cap)
 {
 	struct shmr_attach_info *att = NULL;
 	uint32_t kcap = cap > 4096 ? 4096 : (uint32_t)cap;
@@ -234,7 +362,7 @@ static int k_who(const struct shmr_region *r, uint64_t id, struct shmr_attach *o
 		if (!att)
 			return -ENOMEM;
 	}
-	err = k_stat_fd(r ? r->fd : ctl_fd, r ? 0 : id, NULL, att, kcap, &total);
+	err = k_stat_fd(r ? r->fd : shmr__kctl, r ? 0 : id, NULL, att, kcap, &total);
 	if (!err) {
 		for (i = 0; i < kcap && i < total; i++) {
 			memset(&out[i], 0, sizeof(out[i]));
@@ -256,7 +384,7 @@ static int k_seal(struct shmr_region *r)
 
 	memset(&s, 0, sizeof(s));
 	s.seals = SHMR_SEAL_WRITE;
-	return kioctl(r->fd, SHMR_IOC_SEAL, &s);
+	return shmr__kioctl(r->fd, SHMR_IOC_SEAL, &s);
 }
 
 static int k_events(struct shmr_region *r, uint32_t *events)
@@ -265,7 +393,7 @@ static int k_events(struct shmr_region *r, uint32_t *events)
 	int err;
 
 	memset(&e, 0, sizeof(e));
-	err = kioctl(r->fd, SHMR_IOC_EVENTS, &e);
+	err = shmr__kioctl(r->fd, SHMR_IOC_EVENTS, &e);
 	if (err)
 		return err;
 	/* SHMR_EV_* and SHMR_EVENT_* are the same bits */
@@ -290,7 +418,7 @@ static int k_exits(struct shmr_exit *out, size_t cap, uint32_t flags)
 	x.records = (uint64_t)(uintptr_t)rec;
 	x.cap = kcap;
 	x.flags = (flags & SHMR_EXITS_CLEAR) ? SHMR_EXITED_CLEAR : 0;
-	err = kioctl(ctl_fd, SHMR_IOC_EXITED, &x);
+	err = shmr__kioctl(shmr__kctl, SHMR_IOC_EXITED, &x);
 	if (!err) {
 		for (i = 0; i < x.count && i < kcap; i++) {
 			memset(&out[i], 0, sizeof(out[i]));
@@ -316,7 +444,8 @@ _Static_assert(SHMR_FEATURE_IPC_NS == SHMR_FEAT_IPC_NS, "feature bits");
 _Static_assert(SHMR_EVENT_SEALED == SHMR_EV_SEALED && SHMR_EVENT_PEER_DIED == SHMR_EV_PEER_DIED &&
 	       SHMR_EVENT_UNLINKED == SHMR_EV_UNLINKED && SHMR_EVENT_DETACHED == SHMR_EV_DETACHED,
 	       "event bits");
-_Static_assert(sizeof(((struct shmr_attach *)0)->comm) == SHMR_COMM_LEN, "comm");
+_Static_assert(sizeof(((struct shmr_attacher *)0)->comm) == SHMR_COMM_LEN, "comm");
+_Static_assert(sizeof(((struct shmr_region_stat *)0)->name) == SHMR_NAME_MAX + 1, "name");
 
 struct shmr__backend shmr__backend_kernel = {
 	.kind = SHMR_BACKEND_KERNEL,

@@ -150,7 +150,8 @@ SHMR_API int shmr_leak_report(FILE *f)
 void shmr__leak_atexit(void)
 {
 	const char *mode = getenv("SHMR_LEAK");
-	const char *path = getenv("SHMR_LEAK_FILE");
+	/* a set-user-ID program must not append where its caller says */
+	const char *path = secure_getenv("SHMR_LEAK_FILE");
 	FILE *f = stderr;
 	int fatal = 0, count;
 

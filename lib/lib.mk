@@ -34,13 +34,13 @@ $(LIB_A): $(LIB_OBJS)
 #              [BINDIR=...] [SBINDIR=...] [MANDIR=...]
 # Library (shared with SONAME links, static), headers (shmr.h and the UAPI
 # header as linux/shmr.h), shmr.pc, shmrctl (in SBINDIR) and the man pages.
-# Man page aliases: one ".so" page per documented function name.
+# Man page aliases: one ".so" page per name in a page's NAME section.
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
 MAN3_PAGES := $(wildcard man/*.3)
 MAN7_PAGES := $(wildcard man/*.7)
 MAN8_PAGES := $(wildcard man/*.8)
 # alias page -> target page, as "alias:target"
-MAN3_ALIASES := $(shell cat man/aliases 2>/dev/null)
+MAN3_ALIASES := $(shell sh man/aliases.sh $(MAN3_PAGES))
 
 .PHONY: install-lib install-headers install-tools install-man
 install: install-lib install-headers install-tools install-man

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -30,6 +31,7 @@ static pthread_mutex_t backend_lock = PTHREAD_MUTEX_INITIALIZER;
 static const struct shmr__backend *backend;
 static int backend_err;
 static bool backend_chosen;
+static char backend_msg[512];	/* why there is no backend; "" when there is one */
 
 static void backend_atfork_prepare(void)
 {
@@ -47,44 +49,66 @@ __attribute__((constructor)) static void backend_init(void)
 		       backend_atfork_release);
 }
 
-static void backend_select(void)
+/*
+ * The automatic choice falls back to posix only when the module is absent.
+ * A /dev/shmr that exists but cannot be used (a permission problem, not the
+ * module) is an error: falling back would show this process none of the
+ * module's regions and let it create a second region of a name that
+ * already exists there. Returns false when the failure may be transient
+ * (out of fds or memory): then the choice is made again at the next call.
+ */
+static bool backend_select(void)
 {
-	const char *env = getenv("SHMR_BACKEND");
+	const char *env = secure_getenv("SHMR_BACKEND");
+	bool absent;
 	int err;
 
+	backend_msg[0] = '\0';
 	if (env && *env && strcmp(env, "kernel") && strcmp(env, "posix")) {
 		backend_err = -EINVAL;
-		return;
+		snprintf(backend_msg, sizeof(backend_msg),
+			 "SHMR_BACKEND=%.64s: expected kernel, posix or nothing", env);
+		return true;
 	}
 	if (env && !strcmp(env, "posix")) {
 		backend = &shmr__backend_posix;
-		return;
+		return true;
 	}
-	err = shmr__kernel_probe();
+	err = shmr__kernel_probe(&absent, backend_msg, sizeof(backend_msg));
 	if (!err) {
 		backend = &shmr__backend_kernel;
-		return;
+		return true;
 	}
-	if (env && !strcmp(env, "kernel")) {
-		backend_err = -ENODEV;
-		return;
+	if (absent && !(env && !strcmp(env, "kernel"))) {
+		backend_msg[0] = '\0';
+		backend = &shmr__backend_posix;
+		return true;
 	}
-	backend = &shmr__backend_posix;
+	backend_err = err;
+	return !(err == -EMFILE || err == -ENFILE || err == -ENOMEM || err == -EINTR ||
+		 err == -EAGAIN);
 }
 
 const struct shmr__backend *shmr__backend_get(int *err)
 {
-	if (!__atomic_load_n(&backend_chosen, __ATOMIC_ACQUIRE)) {
-		pthread_mutex_lock(&backend_lock);
-		if (!backend_chosen) {
-			backend_select();
-			__atomic_store_n(&backend_chosen, true, __ATOMIC_RELEASE);
-		}
-		pthread_mutex_unlock(&backend_lock);
+	const struct shmr__backend *b;
+	int e;
+
+	if (__atomic_load_n(&backend_chosen, __ATOMIC_ACQUIRE)) {
+		/* backend and backend_err no longer change */
+		if (!backend)
+			*err = backend_err;
+		return backend;
 	}
-	if (!backend)
-		*err = backend_err;
-	return backend;
+	pthread_mutex_lock(&backend_lock);
+	if (!backend_chosen && backend_select())
+		__atomic_store_n(&backend_chosen, true, __ATOMIC_RELEASE);
+	b = backend;
+	e = backend_err;
+	pthread_mutex_unlock(&backend_lock);
+	if (!b)
+		*err = e;
+	return b;
 }
 
 SHMR_API int shmr_backend(void)
@@ -101,6 +125,23 @@ SHMR_API const char *shmr_backend_name(void)
 	const struct shmr__backend *b = shmr__backend_get(&err);
 
 	return b ? b->name : "none";
+}
+
+SHMR_API const char *shmr_backend_error(void)
+{
+	static __thread char copy[sizeof(backend_msg)];
+	int err = 0;
+
+	if (shmr__backend_get(&err))
+		return NULL;
+	/* a copy: after a transient failure another call may choose again */
+	pthread_mutex_lock(&backend_lock);
+	if (backend_msg[0])
+		memcpy(copy, backend_msg, sizeof(copy));
+	else
+		snprintf(copy, sizeof(copy), "%s", strerror(-err));
+	pthread_mutex_unlock(&backend_lock);
+	return copy;
 }
 
 SHMR_API int shmr_features(uint64_t *features)
@@ -144,29 +185,72 @@ int shmr__check_name(const char *name)
 /* the first version of struct shmr_region_opts ends after flags */
 #define OPTS_SIZE_V1 (offsetof(struct shmr_region_opts, flags) + sizeof(uint32_t))
 
-static int copy_opts(const struct shmr_region_opts *in, struct shmr_region_opts *out)
+#define CREATE_FLAGS (SHMR_REGION_EXCL | SHMR_REGION_PROCESS | SHMR_REGION_HUGE | \
+		      SHMR_REGION_NOCLOEXEC)
+#define OPEN_FLAGS (SHMR_REGION_RDONLY | SHMR_REGION_NOCLOEXEC)
+
+int shmr__opts_check(const struct shmr__backend *b, const struct shmr_region_opts *in,
+		     struct shmr_region_opts *o)
 {
 	size_t i;
+	int err;
 
 	if (!in || in->sz < OPTS_SIZE_V1)
 		return -EINVAL;
 	if (in->sz > 4096)	/* not a struct anyone will ever pass */
 		return -E2BIG;
-	memset(out, 0, sizeof(*out));
-	if (in->sz > sizeof(*out)) {
-		for (i = sizeof(*out); i < in->sz; i++)
+	memset(o, 0, sizeof(*o));
+	if (in->sz > sizeof(*o)) {
+		for (i = sizeof(*o); i < in->sz; i++)
 			if (((const unsigned char *)in)[i])
 				return -E2BIG;
-		memcpy(out, in, sizeof(*out));
+		memcpy(o, in, sizeof(*o));
 	} else {
-		memcpy(out, in, in->sz);
+		memcpy(o, in, in->sz);
 	}
+	if (o->size == 0 || o->mode > 0777 || (o->flags & ~CREATE_FLAGS))
+		return -EINVAL;
+	if (!o->name && (o->flags & (SHMR_REGION_EXCL | SHMR_REGION_PROCESS)))
+		return -EINVAL;
+	if (o->name) {
+		err = shmr__check_name(o->name);
+		if (err)
+			return err;
+	}
+	if ((o->flags & SHMR_REGION_PROCESS) && !(b->features & SHMR_FEATURE_PROCESS))
+		return -EOPNOTSUPP;
+	if ((o->flags & SHMR_REGION_HUGE) && !(b->features & SHMR_FEATURE_HUGE))
+		return -EOPNOTSUPP;
+	if (o->mode == 0)
+		o->mode = 0600;
 	return 0;
 }
 
-#define CREATE_FLAGS (SHMR_REGION_EXCL | SHMR_REGION_PROCESS | SHMR_REGION_HUGE | \
-		      SHMR_REGION_NOCLOEXEC)
-#define OPEN_FLAGS (SHMR_REGION_RDONLY | SHMR_REGION_NOCLOEXEC)
+int shmr__open_check(const char *name, unsigned int flags)
+{
+	if (flags & ~OPEN_FLAGS)
+		return -EINVAL;
+	return shmr__check_name(name);
+}
+
+struct shmr_region *shmr__region_alloc(const char *name, uint32_t flags)
+{
+	struct shmr_region *r = malloc(sizeof(*r));
+
+	if (!r)
+		return NULL;
+	r->fd = -1;
+	r->flags = flags | (name && name[0] ? 0 : SHMR__ANON);
+	r->id = 0;
+	r->size = 0;
+	snprintf(r->name, sizeof(r->name), "%s", name ? name : "");
+	return r;
+}
+
+void shmr__region_track(struct shmr_region *r, const char *file, int line, const void *caller)
+{
+	shmr__registry_add(&r->node, SHMR_TRACKED_HANDLE, file, line, caller);
+}
 
 /* ---- create / open / close ---------------------------------------------- */
 
@@ -182,42 +266,18 @@ static int create_common(const struct shmr_region_opts *uopts, struct shmr_regio
 		return -EINVAL;
 	*out = NULL;
 	GET_BACKEND(b);
-	err = copy_opts(uopts, &o);
+	err = shmr__opts_check(b, uopts, &o);
 	if (err)
 		return err;
-	if (o.size == 0 || o.mode > 0777 || (o.flags & ~CREATE_FLAGS))
-		return -EINVAL;
-	if (!o.name && (o.flags & (SHMR_REGION_EXCL | SHMR_REGION_PROCESS)))
-		return -EINVAL;
-	if (o.name) {
-		err = shmr__check_name(o.name);
-		if (err)
-			return err;
-	}
-	if ((o.flags & SHMR_REGION_PROCESS) && !(b->features & SHMR_FEATURE_PROCESS))
-		return -EOPNOTSUPP;
-	if ((o.flags & SHMR_REGION_HUGE) && !(b->features & SHMR_FEATURE_HUGE))
-		return -EOPNOTSUPP;
-	if (o.mode == 0)
-		o.mode = 0600;
-
-	r = malloc(sizeof(*r));
+	r = shmr__region_alloc(o.name, 0);
 	if (!r)
 		return -ENOMEM;
-	r->fd = -1;
-	r->flags = o.name ? 0 : SHMR__ANON;
-	r->id = 0;
-	r->size = 0;
-	if (o.name)
-		strcpy(r->name, o.name);
-	else
-		r->name[0] = '\0';
 	err = b->create(r, o.size, o.mode, o.flags);
 	if (err) {
 		free(r);
 		return err;
 	}
-	shmr__registry_add(&r->node, SHMR_TRACKED_HANDLE, file, line, caller);
+	shmr__region_track(r, file, line, caller);
 	*out = r;
 	return 0;
 }
@@ -244,25 +304,18 @@ static int open_common(const char *name, unsigned int flags, struct shmr_region 
 		return -EINVAL;
 	*out = NULL;
 	GET_BACKEND(b);
-	if (flags & ~OPEN_FLAGS)
-		return -EINVAL;
-	err = shmr__check_name(name);
+	err = shmr__open_check(name, flags);
 	if (err)
 		return err;
-	r = malloc(sizeof(*r));
+	r = shmr__region_alloc(name, (flags & SHMR_REGION_RDONLY) ? SHMR__RDONLY : 0);
 	if (!r)
 		return -ENOMEM;
-	r->fd = -1;
-	r->flags = (flags & SHMR_REGION_RDONLY) ? SHMR__RDONLY : 0;
-	r->id = 0;
-	r->size = 0;
-	strcpy(r->name, name);
 	err = b->open(r, flags);
 	if (err) {
 		free(r);
 		return err;
 	}
-	shmr__registry_add(&r->node, SHMR_TRACKED_HANDLE, file, line, caller);
+	shmr__region_track(r, file, line, caller);
 	*out = r;
 	return 0;
 }
@@ -407,7 +460,7 @@ SHMR_API int shmr_region_list(struct shmr_region_stat *out, size_t cap)
 	return b->list(out, cap);
 }
 
-SHMR_API int shmr_region_who(const struct shmr_region *r, struct shmr_attach *out, size_t cap)
+SHMR_API int shmr_region_who(const struct shmr_region *r, struct shmr_attacher *out, size_t cap)
 {
 	const struct shmr__backend *b;
 
@@ -419,7 +472,7 @@ SHMR_API int shmr_region_who(const struct shmr_region *r, struct shmr_attach *ou
 	return b->who(r, 0, out, cap);
 }
 
-SHMR_API int shmr_region_who_id(uint64_t id, struct shmr_attach *out, size_t cap)
+SHMR_API int shmr_region_who_id(uint64_t id, struct shmr_attacher *out, size_t cap)
 {
 	const struct shmr__backend *b;
 
@@ -606,7 +659,7 @@ static int recv_common(int sock, unsigned int flags, struct shmr_region **out,
 		free(r);
 		return err;
 	}
-	shmr__registry_add(&r->node, SHMR_TRACKED_HANDLE, file, line, caller);
+	shmr__region_track(r, file, line, caller);
 	*out = r;
 	return 0;
 }

@@ -55,7 +55,7 @@ struct shmr__backend {
 	int (*list)(struct shmr_region_stat *out, size_t cap);
 	/* fill r->size, id, name and flags of a received fd; name is the sender's */
 	int (*adopt)(struct shmr_region *r);
-	int (*who)(const struct shmr_region *r, uint64_t id, struct shmr_attach *out, size_t cap);
+	int (*who)(const struct shmr_region *r, uint64_t id, struct shmr_attacher *out, size_t cap);
 	int (*seal)(struct shmr_region *r);
 	int (*events)(struct shmr_region *r, uint32_t *events);
 	int (*exits)(struct shmr_exit *out, size_t cap, uint32_t flags);
@@ -64,8 +64,13 @@ struct shmr__backend {
 SHMR_HIDDEN extern const struct shmr__backend shmr__backend_posix;
 SHMR_HIDDEN extern struct shmr__backend shmr__backend_kernel;	/* features set by the probe */
 
-/* The kernel backend's control fd (opened by shmr__kernel_probe). */
-SHMR_HIDDEN int shmr__kernel_probe(void);
+/*
+ * Open the kernel backend's control device (SHMR_DEVICE, else /dev/shmr)
+ * and ask for its features. 0 when the backend is ready; else -errno, with
+ * *absent set when the module is simply not there (no node, or a node
+ * without the driver), and msg saying what is wrong.
+ */
+SHMR_HIDDEN int shmr__kernel_probe(bool *absent, char *msg, size_t len);
 
 /* Select the backend once; returns it, or NULL and *err. */
 SHMR_HIDDEN const struct shmr__backend *shmr__backend_get(int *err);
@@ -91,5 +96,22 @@ SHMR_HIDDEN void shmr__leak_atexit(void);
 
 /* Name checks shared by both backends. */
 SHMR_HIDDEN int shmr__check_name(const char *name);
+
+/*
+ * The checks of shmr_region_create() (copy opts into o, zero-extended,
+ * mode 0 made 0600) and shmr_region_open(), for the region calls and for
+ * batches alike: 0 or the errno.
+ */
+SHMR_HIDDEN int shmr__opts_check(const struct shmr__backend *b,
+				 const struct shmr_region_opts *in, struct shmr_region_opts *o);
+SHMR_HIDDEN int shmr__open_check(const char *name, unsigned int flags);
+
+/*
+ * A handle not yet backed by an fd (fd -1; SHMR__ANON added for an empty
+ * or NULL name), and the registration of one that is.
+ */
+SHMR_HIDDEN struct shmr_region *shmr__region_alloc(const char *name, uint32_t flags);
+SHMR_HIDDEN void shmr__region_track(struct shmr_region *r, const char *file, int line,
+				    const void *caller);
 
 #endif /* SHMR_REGION_H */

@@ -2,29 +2,30 @@
 /*
  * Batched region control over io_uring (shmr_batch_*).
  *
- * Operations are kept as the module's command structs; a submit either
- * fills one IORING_OP_URING_CMD SQE per operation (cmd_op = SHMR_IOC_*,
- * the first 8 bytes of the command area = the struct's address) and enters
- * the kernel once, or, in the fallback, runs the same structs through
- * ioctl() one by one (kernel backend) or calls the posix backend. The
- * completion step is shared: new fds become tracked region handles, region
- * infos become struct shmr_region_stat.
+ * A queued operation keeps the library-level arguments, checked as the
+ * matching shmr_region_*() call checks them (shmr__opts_check(), ...). A
+ * submit either runs each operation through the backend's own call (the
+ * fallback: kernel or posix backend alike), or, on the ring, fills the
+ * module's command struct with the kernel backend's prep function, sends
+ * one IORING_OP_URING_CMD SQE per operation (cmd_op = SHMR_IOC_*, the first
+ * 8 bytes of the command area = the struct's address) on the backend's
+ * control fd or a region fd, enters the kernel once, and reads each answer
+ * with the backend's done function (kernel.h). New handles are allocated
+ * when queued and tracked when their command succeeds, as the region calls
+ * do it.
  */
 #include "internal.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <liburing.h>
-#include <linux/shmr.h>
 
-#include "region.h"
+#include "kernel.h"
 
 #define BATCH_MAX	4096
 #define LIST_MAX	4096
@@ -45,17 +46,17 @@ struct batch_op {
 	int kind;		/* enum op_kind */
 	int res;		/* result; preset (non-zero) when invalid at queue time */
 	int done;		/* 1: res is final, nothing to run */
-	int fd;			/* fd the command goes to (-1: the control fd) */
-	unsigned int lflags;	/* library flags (create/open) */
+	unsigned int lflags;	/* SHMR_REGION_* (create/open) */
 	uint64_t size;		/* create */
 	uint32_t mode;		/* create */
 	uint64_t id;		/* stat_id */
-	const struct shmr_region *region;	/* stat/events (posix fallback) */
+	const struct shmr_region *region;	/* stat/events */
+	struct shmr_region *nr;	/* create/open: the new handle, until it is the caller's */
 	void *out;		/* caller's out pointer */
 	size_t cap;		/* list */
-	struct shmr_region_info *infos;		/* list buffer */
+	struct shmr_region_info *infos;		/* list buffer (ring) */
 	const void *caller;	/* where it was queued (registry) */
-	union {
+	union {			/* the module's command (ring) */
 		struct shmr_create create;
 		struct shmr_open open;
 		struct shmr_unlink unlink;
@@ -64,7 +65,7 @@ struct batch_op {
 		struct shmr_features features;
 		struct shmr_events events;
 	} k;
-	char name[SHMR_REGION_NAME_MAX + 1];
+	char name[SHMR_REGION_NAME_MAX + 1];	/* unlink */
 };
 
 struct shmr_batch {
@@ -83,17 +84,6 @@ struct shmr_batch {
 static pthread_once_t probe_once = PTHREAD_ONCE_INIT;
 static int probe_transport;	/* SHMR_BATCH_*, or 0 with probe_err */
 static int probe_err;
-static int uring_ctl = -1;	/* our own control fd (kernel backend) */
-
-static int xioctl(int fd, unsigned long cmd, void *arg)
-{
-	int ret;
-
-	do {
-		ret = ioctl(fd, cmd, arg);
-	} while (ret < 0 && errno == EINTR);
-	return ret < 0 ? -errno : ret;
-}
 
 static void prep_cmd(struct io_uring_sqe *sqe, int fd, unsigned int op, void *arg)
 {
@@ -119,7 +109,7 @@ static int ring_probe(void)
 		return ret;
 	memset(&f, 0, sizeof(f));
 	sqe = io_uring_get_sqe(&ring);
-	prep_cmd(sqe, uring_ctl, SHMR_IOC_FEATURES, &f);
+	prep_cmd(sqe, shmr__kctl, SHMR_IOC_FEATURES, &f);
 	ret = io_uring_submit_and_wait(&ring, 1);
 	if (ret >= 0)
 		ret = io_uring_wait_cqe(&ring, &cqe);
@@ -133,10 +123,10 @@ static int ring_probe(void)
 	return ret;
 }
 
+/* The transport, on the backend's control fd: no second one is opened. */
 static void probe(void)
 {
 	const struct shmr__backend *be;
-	struct shmr_features f;
 	const char *env;
 	int err = 0;
 
@@ -149,17 +139,11 @@ static void probe(void)
 		probe_transport = SHMR_BATCH_POSIX;
 		return;
 	}
-	uring_ctl = open(SHMR_DEVICE_PATH, O_RDWR | O_CLOEXEC);
-	if (uring_ctl < 0) {
-		probe_err = -errno;
-		return;
-	}
 	probe_transport = SHMR_BATCH_IOCTL;
 	env = getenv("SHMR_URING");
 	if (env && (!strcmp(env, "off") || !strcmp(env, "0")))
 		return;
-	memset(&f, 0, sizeof(f));
-	if (xioctl(uring_ctl, SHMR_IOC_FEATURES, &f) || !(f.features & SHMR_FEAT_URING_CMD))
+	if (!(shmr__kfeat & SHMR_FEAT_URING_CMD))
 		return;
 	if (ring_probe() == 0)
 		probe_transport = SHMR_BATCH_RING;
@@ -222,6 +206,7 @@ SHMR_API int shmr_batch_new(unsigned int entries, unsigned int flags, struct shm
 	return 0;
 }
 
+/* What queued operations own: list buffers, handles that never ran. */
 static void ops_release(struct shmr_batch *b)
 {
 	unsigned int i;
@@ -229,6 +214,8 @@ static void ops_release(struct shmr_batch *b)
 	for (i = 0; i < b->n; i++) {
 		free(b->ops[i].infos);
 		b->ops[i].infos = NULL;
+		free(b->ops[i].nr);
+		b->ops[i].nr = NULL;
 	}
 }
 
@@ -277,7 +264,6 @@ static struct batch_op *op_new(struct shmr_batch *b, int kind, int *err)
 	memset(op, 0, offsetof(struct batch_op, name));
 	op->name[0] = '\0';
 	op->kind = kind;
-	op->fd = -1;
 	return op;
 }
 
@@ -288,49 +274,6 @@ static int op_queued(struct shmr_batch *b, struct batch_op *op, int preset)
 		op->done = 1;
 	}
 	return (int)b->n++;
-}
-
-#define CREATE_FLAGS (SHMR_REGION_EXCL | SHMR_REGION_PROCESS | SHMR_REGION_HUGE | \
-		      SHMR_REGION_NOCLOEXEC)
-#define OPEN_FLAGS (SHMR_REGION_RDONLY | SHMR_REGION_NOCLOEXEC)
-#define OPTS_SIZE_V1 (offsetof(struct shmr_region_opts, flags) + sizeof(uint32_t))
-
-/* The checks of shmr_region_create(), in its order. */
-static int check_opts(const struct shmr_batch *b, const struct shmr_region_opts *in,
-		      struct shmr_region_opts *o)
-{
-	size_t i;
-	int err;
-
-	if (!in || in->sz < OPTS_SIZE_V1)
-		return -EINVAL;
-	if (in->sz > 4096)
-		return -E2BIG;
-	memset(o, 0, sizeof(*o));
-	if (in->sz > sizeof(*o)) {
-		for (i = sizeof(*o); i < in->sz; i++)
-			if (((const unsigned char *)in)[i])
-				return -E2BIG;
-		memcpy(o, in, sizeof(*o));
-	} else {
-		memcpy(o, in, in->sz);
-	}
-	if (o->size == 0 || o->mode > 0777 || (o->flags & ~CREATE_FLAGS))
-		return -EINVAL;
-	if (!o->name && (o->flags & (SHMR_REGION_EXCL | SHMR_REGION_PROCESS)))
-		return -EINVAL;
-	if (o->name) {
-		err = shmr__check_name(o->name);
-		if (err)
-			return err;
-	}
-	if ((o->flags & SHMR_REGION_PROCESS) && !(b->be->features & SHMR_FEATURE_PROCESS))
-		return -EOPNOTSUPP;
-	if ((o->flags & SHMR_REGION_HUGE) && !(b->be->features & SHMR_FEATURE_HUGE))
-		return -EOPNOTSUPP;
-	if (o->mode == 0)
-		o->mode = 0600;
-	return 0;
 }
 
 SHMR_API int shmr_batch_create(struct shmr_batch *b, const struct shmr_region_opts *opts,
@@ -348,25 +291,15 @@ SHMR_API int shmr_batch_create(struct shmr_batch *b, const struct shmr_region_op
 		return err;
 	op->out = out;
 	op->caller = __builtin_return_address(0);
-	err = check_opts(b, opts, &o);
+	err = shmr__opts_check(b->be, opts, &o);
 	if (err)
 		return op_queued(b, op, err);
-	if (o.name)
-		strcpy(op->name, o.name);
+	op->nr = shmr__region_alloc(o.name, 0);
+	if (!op->nr)
+		return op_queued(b, op, -ENOMEM);
 	op->size = o.size;
 	op->mode = o.mode;
 	op->lflags = o.flags;
-	op->k.create.name = o.name ? (uint64_t)(uintptr_t)op->name : 0;
-	op->k.create.size = o.size;
-	op->k.create.mode = o.mode;
-	if (o.flags & SHMR_REGION_EXCL)
-		op->k.create.flags |= SHMR_CREATE_EXCL;
-	if (o.flags & SHMR_REGION_PROCESS)
-		op->k.create.flags |= SHMR_CREATE_PROCESS;
-	if (o.flags & SHMR_REGION_HUGE)
-		op->k.create.flags |= SHMR_CREATE_HUGE;
-	if (o.flags & SHMR_REGION_NOCLOEXEC)
-		op->k.create.flags |= SHMR_CREATE_NOCLOEXEC;
 	return op_queued(b, op, 0);
 }
 
@@ -384,18 +317,13 @@ SHMR_API int shmr_batch_open(struct shmr_batch *b, const char *name, unsigned in
 		return err;
 	op->out = out;
 	op->caller = __builtin_return_address(0);
-	if (flags & ~OPEN_FLAGS)
-		return op_queued(b, op, -EINVAL);
-	err = shmr__check_name(name);
+	err = shmr__open_check(name, flags);
 	if (err)
 		return op_queued(b, op, err);
-	strcpy(op->name, name);
+	op->nr = shmr__region_alloc(name, (flags & SHMR_REGION_RDONLY) ? SHMR__RDONLY : 0);
+	if (!op->nr)
+		return op_queued(b, op, -ENOMEM);
 	op->lflags = flags;
-	op->k.open.name = (uint64_t)(uintptr_t)op->name;
-	if (flags & SHMR_REGION_RDONLY)
-		op->k.open.flags |= SHMR_OPEN_RDONLY;
-	if (flags & SHMR_REGION_NOCLOEXEC)
-		op->k.open.flags |= SHMR_OPEN_NOCLOEXEC;
 	return op_queued(b, op, 0);
 }
 
@@ -413,7 +341,6 @@ SHMR_API int shmr_batch_unlink(struct shmr_batch *b, const char *name)
 	if (err)
 		return op_queued(b, op, err);
 	strcpy(op->name, name);
-	op->k.unlink.name = (uint64_t)(uintptr_t)op->name;
 	return op_queued(b, op, 0);
 }
 
@@ -430,7 +357,6 @@ SHMR_API int shmr_batch_stat(struct shmr_batch *b, const struct shmr_region *r,
 		return err;
 	op->out = st;
 	op->region = r;
-	op->fd = r->fd;
 	return op_queued(b, op, 0);
 }
 
@@ -446,11 +372,6 @@ SHMR_API int shmr_batch_stat_id(struct shmr_batch *b, uint64_t id, struct shmr_r
 		return err;
 	op->out = st;
 	op->id = id;
-	/* shmr_region_stat_id(): id 0 names no region (on the control fd the
-	 * module would take it as "this handle") */
-	if (!id && b->transport != SHMR_BATCH_POSIX)
-		return op_queued(b, op, -ENOENT);
-	op->k.stat.id = id;
 	return op_queued(b, op, 0);
 }
 
@@ -466,12 +387,10 @@ SHMR_API int shmr_batch_list(struct shmr_batch *b, struct shmr_region_stat *out,
 		return err;
 	op->out = out;
 	op->cap = cap;
-	if (cap && b->transport != SHMR_BATCH_POSIX) {
+	if (cap && b->transport == SHMR_BATCH_RING) {
 		op->infos = calloc(cap, sizeof(*op->infos));
 		if (!op->infos)
 			return op_queued(b, op, -ENOMEM);
-		op->k.list.regions = (uint64_t)(uintptr_t)op->infos;
-		op->k.list.cap = (uint32_t)cap;
 	}
 	return op_queued(b, op, 0);
 }
@@ -503,7 +422,6 @@ static int queue_events(struct shmr_batch *b, int kind, struct shmr_region *r, u
 		return err;
 	op->out = events;
 	op->region = r;
-	op->fd = r->fd;
 	if (!(b->be->features & SHMR_FEATURE_EVENTS))
 		return op_queued(b, op, -EOPNOTSUPP);
 	return op_queued(b, op, 0);
@@ -522,127 +440,17 @@ SHMR_API int shmr_batch_wait_events(struct shmr_batch *b, struct shmr_region *r,
 
 /* ---- running operations ------------------------------------------------ */
 
-/* The command of an operation: its number, struct and fd. */
-static unsigned int op_cmd(struct batch_op *op, void **arg)
+/* A new handle's command ended with res: it becomes the caller's, or goes. */
+static int finish_region(struct batch_op *op, int res)
 {
-	switch (op->kind) {
-	case OP_CREATE:
-		*arg = &op->k.create;
-		return SHMR_IOC_CREATE;
-	case OP_OPEN:
-		*arg = &op->k.open;
-		return SHMR_IOC_OPEN;
-	case OP_UNLINK:
-		*arg = &op->k.unlink;
-		return SHMR_IOC_UNLINK;
-	case OP_STAT:
-	case OP_STAT_ID:
-		*arg = &op->k.stat;
-		return SHMR_IOC_STAT;
-	case OP_LIST:
-		*arg = &op->k.list;
-		return SHMR_IOC_LIST;
-	case OP_FEATURES:
-		*arg = &op->k.features;
-		return SHMR_IOC_FEATURES;
-	default:
-		*arg = &op->k.events;
-		return SHMR_IOC_EVENTS;
+	if (res == 0) {
+		shmr__region_track(op->nr, NULL, 0, op->caller);
+		*(struct shmr_region **)op->out = op->nr;
+	} else {
+		free(op->nr);
 	}
-}
-
-static int op_fd(const struct batch_op *op)
-{
-	return op->fd >= 0 ? op->fd : uring_ctl;
-}
-
-static void stat_from_info(const struct shmr_region_info *i, struct shmr_region_stat *st)
-{
-	memset(st, 0, sizeof(*st));
-	st->id = i->id;
-	st->size = i->size;
-	st->ctime_ns = i->ctime_ns;
-	st->uid = i->uid;
-	st->gid = i->gid;
-	st->mode = i->mode;
-	/* SHMR_INFO_* and SHMR_STAT_* are the same bits */
-	st->flags = i->flags & (SHMR_STAT_ANON | SHMR_STAT_UNLINKED | SHMR_STAT_SEALED |
-				SHMR_STAT_PROCESS | SHMR_STAT_HUGE);
-	st->creator_pid = i->creator_pid;
-	st->handles = i->handles;
-	st->mappings = i->mappings;
-	st->nattach = i->nattach;
-	memcpy(st->name, i->name, sizeof(st->name));
-	st->name[sizeof(st->name) - 1] = '\0';
-}
-
-_Static_assert(SHMR_STAT_ANON == SHMR_INFO_ANON && SHMR_STAT_UNLINKED == SHMR_INFO_UNLINKED &&
-	       SHMR_STAT_SEALED == SHMR_INFO_SEALED && SHMR_STAT_PROCESS == SHMR_INFO_PROCESS &&
-	       SHMR_STAT_HUGE == SHMR_INFO_HUGE, "info bits");
-
-static uint64_t lib_features(uint64_t kf)
-{
-	return (kf & (SHMR_FEAT_NAMED | SHMR_FEAT_ANON | SHMR_FEAT_ATTACH | SHMR_FEAT_PROCESS |
-		      SHMR_FEAT_HUGE | SHMR_FEAT_SEAL | SHMR_FEAT_EVENTS | SHMR_FEAT_EXITED |
-		      SHMR_FEAT_IPC_NS)) | SHMR_FEATURE_LIST_ANON;
-}
-
-/* A tracked handle for a new region fd; -ENOMEM closes the fd. */
-static int new_region(struct batch_op *op, int fd, uint64_t size, uint64_t id)
-{
-	struct shmr_region *r = malloc(sizeof(*r));
-
-	if (!r) {
-		close(fd);
-		return -ENOMEM;
-	}
-	r->fd = fd;
-	r->size = size;
-	r->id = id;
-	r->flags = 0;
-	if (op->kind == OP_CREATE && !op->name[0])
-		r->flags |= SHMR__ANON;
-	if (op->kind == OP_OPEN && (op->lflags & SHMR_REGION_RDONLY))
-		r->flags |= SHMR__RDONLY;
-	memcpy(r->name, op->name, sizeof(r->name));
-	shmr__registry_add(&r->node, SHMR_TRACKED_HANDLE, NULL, 0, op->caller);
-	*(struct shmr_region **)op->out = r;
-	return 0;
-}
-
-/* The kernel answered res for op's struct: fill the caller's outputs. */
-static void op_complete(struct batch_op *op, int res)
-{
-	uint32_t i;
-
-	op->done = 1;
-	op->res = res;
-	if (res < 0)
-		return;
-	switch (op->kind) {
-	case OP_CREATE:
-		op->res = new_region(op, op->k.create.fd, op->k.create.size, op->k.create.id);
-		break;
-	case OP_OPEN:
-		op->res = new_region(op, op->k.open.fd, op->k.open.size, op->k.open.id);
-		break;
-	case OP_STAT:
-	case OP_STAT_ID:
-		stat_from_info(&op->k.stat.info, op->out);
-		break;
-	case OP_LIST:
-		for (i = 0; i < op->k.list.count && i < op->cap; i++)
-			stat_from_info(&op->infos[i], (struct shmr_region_stat *)op->out + i);
-		op->res = op->k.list.total > INT32_MAX ? INT32_MAX : (int)op->k.list.total;
-		break;
-	case OP_FEATURES:
-		*(uint64_t *)op->out = lib_features(op->k.features.features);
-		break;
-	case OP_EVENTS:
-	case OP_WAIT_EVENTS:
-		*(uint32_t *)op->out = op->k.events.events;
-		break;
-	}
+	op->nr = NULL;
+	return res;
 }
 
 static int wait_readable(int fd)
@@ -660,80 +468,131 @@ static int wait_readable(int fd)
 	return 0;
 }
 
-/* Fallback, kernel backend: the same structs through ioctl(). */
-static void run_ioctl(struct batch_op *op)
-{
-	unsigned int cmd;
-	void *arg;
-	int ret;
-
-	cmd = op_cmd(op, &arg);
-	if (op->kind == OP_WAIT_EVENTS) {
-		ret = wait_readable(op_fd(op));
-		if (ret) {
-			op_complete(op, ret);
-			return;
-		}
-	}
-	op_complete(op, xioctl(op_fd(op), cmd, arg));
-}
-
-/* Fallback, posix backend: the backend's own calls. */
-static void run_posix(const struct shmr_batch *b, struct batch_op *op)
+/* The fallback, kernel or posix backend: the backend's own calls, in order. */
+static void run_backend(const struct shmr_batch *b, struct batch_op *op)
 {
 	const struct shmr__backend *be = b->be;
-	struct shmr_region *r;
-	int ret;
+	struct shmr_region *r = op->nr;
+	int res = 0;
 
+	switch (op->kind) {
+	case OP_CREATE:
+		res = finish_region(op, be->create(r, op->size, op->mode, op->lflags));
+		break;
+	case OP_OPEN:
+		res = finish_region(op, be->open(r, op->lflags));
+		break;
+	case OP_UNLINK:
+		res = be->unlink(op->name);
+		break;
+	case OP_STAT:
+		res = be->stat(op->region, op->out);
+		break;
+	case OP_STAT_ID:
+		res = be->stat_id(op->id, op->out);
+		break;
+	case OP_LIST:
+		res = be->list(op->out, op->cap);
+		break;
+	case OP_FEATURES:
+		*(uint64_t *)op->out = be->features;
+		break;
+	case OP_WAIT_EVENTS:
+		res = wait_readable(op->region->fd);
+		if (res)
+			break;
+		/* fall through */
+	case OP_EVENTS:
+		res = be->events((struct shmr_region *)op->region, op->out);
+		break;
+	}
+	op->res = res;
+	op->done = 1;
+}
+
+/*
+ * The ring: the command of an operation (number, struct, fd), filled by the
+ * kernel backend's prep functions. An operation that fails here (stat by id
+ * 0) completes at once: -errno, and nothing to send.
+ */
+static int op_cmd(struct batch_op *op, unsigned int *cmd, void **arg, int *fd)
+{
+	*fd = shmr__kctl;
+	switch (op->kind) {
+	case OP_CREATE:
+		shmr__kcreate_prep(&op->k.create, op->nr, op->size, op->mode, op->lflags);
+		*arg = &op->k.create;
+		*cmd = SHMR_IOC_CREATE;
+		return 0;
+	case OP_OPEN:
+		shmr__kopen_prep(&op->k.open, op->nr, op->lflags);
+		*arg = &op->k.open;
+		*cmd = SHMR_IOC_OPEN;
+		return 0;
+	case OP_UNLINK:
+		shmr__kunlink_prep(&op->k.unlink, op->name);
+		*arg = &op->k.unlink;
+		*cmd = SHMR_IOC_UNLINK;
+		return 0;
+	case OP_STAT:
+		*fd = op->region->fd;
+		*arg = &op->k.stat;
+		*cmd = SHMR_IOC_STAT;
+		return shmr__kstat_prep(&op->k.stat, 0, false);
+	case OP_STAT_ID:
+		*arg = &op->k.stat;
+		*cmd = SHMR_IOC_STAT;
+		return shmr__kstat_prep(&op->k.stat, op->id, true);
+	case OP_LIST:
+		shmr__klist_prep(&op->k.list, op->infos, (uint32_t)op->cap);
+		*arg = &op->k.list;
+		*cmd = SHMR_IOC_LIST;
+		return 0;
+	case OP_FEATURES:
+		memset(&op->k.features, 0, sizeof(op->k.features));
+		*arg = &op->k.features;
+		*cmd = SHMR_IOC_FEATURES;
+		return 0;
+	default:
+		*fd = op->region->fd;
+		memset(&op->k.events, 0, sizeof(op->k.events));
+		*arg = &op->k.events;
+		*cmd = SHMR_IOC_EVENTS;
+		return 0;
+	}
+}
+
+/* The module answered res for op's struct: the kernel backend reads it. */
+static void op_complete(struct batch_op *op, int res)
+{
 	op->done = 1;
 	switch (op->kind) {
 	case OP_CREATE:
+		res = finish_region(op, shmr__kcreate_done(op->nr, &op->k.create, res));
+		break;
 	case OP_OPEN:
-		r = malloc(sizeof(*r));
-		if (!r) {
-			op->res = -ENOMEM;
-			return;
-		}
-		r->fd = -1;
-		r->id = 0;
-		r->size = 0;
-		memcpy(r->name, op->name, sizeof(r->name));
-		if (op->kind == OP_CREATE) {
-			r->flags = op->name[0] ? 0 : SHMR__ANON;
-			ret = be->create(r, op->size, op->mode, op->lflags);
-		} else {
-			r->flags = (op->lflags & SHMR_REGION_RDONLY) ? SHMR__RDONLY : 0;
-			ret = be->open(r, op->lflags);
-		}
-		if (ret) {
-			free(r);
-			op->res = ret;
-			return;
-		}
-		shmr__registry_add(&r->node, SHMR_TRACKED_HANDLE, NULL, 0, op->caller);
-		*(struct shmr_region **)op->out = r;
-		op->res = 0;
-		return;
-	case OP_UNLINK:
-		op->res = be->unlink(op->name);
-		return;
+		res = finish_region(op, shmr__kopen_done(op->nr, &op->k.open, res));
+		break;
 	case OP_STAT:
-		op->res = be->stat(op->region, op->out);
-		return;
 	case OP_STAT_ID:
-		op->res = be->stat_id(op->id, op->out);
-		return;
+		if (!res)
+			shmr__kinfo_to_stat(&op->k.stat.info, op->out);
+		break;
 	case OP_LIST:
-		op->res = be->list(op->out, op->cap);
-		return;
+		if (!res)
+			res = shmr__klist_done(&op->k.list, op->infos, op->out, op->cap);
+		break;
 	case OP_FEATURES:
-		*(uint64_t *)op->out = be->features;
-		op->res = 0;
-		return;
-	default:
-		op->res = -EOPNOTSUPP;
-		return;
+		if (!res)
+			*(uint64_t *)op->out = shmr__kfeatures(op->k.features.features);
+		break;
+	case OP_EVENTS:
+	case OP_WAIT_EVENTS:
+		if (!res)
+			*(uint32_t *)op->out = op->k.events.events;
+		break;
 	}
+	op->res = res;
 }
 
 /* user_data: operation index << 1, low bit set on a wait_events poll */
@@ -748,19 +607,24 @@ static int run_ring(struct shmr_batch *b)
 		struct batch_op *op = &b->ops[i];
 		unsigned int cmd;
 		void *arg;
+		int fd;
 
 		if (op->done)
 			continue;
-		cmd = op_cmd(op, &arg);
+		ret = op_cmd(op, &cmd, &arg, &fd);
+		if (ret) {
+			op_complete(op, ret);
+			continue;
+		}
 		if (op->kind == OP_WAIT_EVENTS) {
 			sqe = io_uring_get_sqe(&b->ring);
-			io_uring_prep_poll_add(sqe, op_fd(op), POLLIN);
+			io_uring_prep_poll_add(sqe, fd, POLLIN);
 			io_uring_sqe_set_data64(sqe, ((uint64_t)i << 1) | 1);
 			sqe->flags |= IOSQE_IO_LINK;
 			nsqe++;
 		}
 		sqe = io_uring_get_sqe(&b->ring);
-		prep_cmd(sqe, op_fd(op), cmd, arg);
+		prep_cmd(sqe, fd, cmd, arg);
 		io_uring_sqe_set_data64(sqe, (uint64_t)i << 1);
 		nsqe++;
 		pending++;
@@ -828,15 +692,10 @@ SHMR_API int shmr_batch_submit(struct shmr_batch *b)
 		if (ret < 0)
 			return ret;
 		break;
-	case SHMR_BATCH_IOCTL:
-		for (i = 0; i < b->n; i++)
-			if (!b->ops[i].done)
-				run_ioctl(&b->ops[i]);
-		break;
 	default:
 		for (i = 0; i < b->n; i++)
 			if (!b->ops[i].done)
-				run_posix(b, &b->ops[i]);
+				run_backend(b, &b->ops[i]);
 		break;
 	}
 	b->submitted = 1;

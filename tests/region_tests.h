@@ -733,7 +733,7 @@ TEST(fork_during_threads)
 
 TEST(null_arguments)
 {
-	struct shmr_attach a;
+	struct shmr_attacher a;
 	uint32_t ev;
 
 	EXPECT_EQ(-EINVAL, shmr_region_seal(NULL));

@@ -12,7 +12,7 @@ declare -A group
 # Kernel headers (build) and images (vm) of the Debian 12 kernels in
 # tools/kver's table are added below; the 7.x ones live in the chroot that
 # debootstrap makes (tools/kchroot.sh).
-group[build]="build-essential kmod cpio xz-utils linux-source-6.1 liburing-dev pkg-config perl
+group[build]="build-essential kmod cpio xz-utils linux-source-6.1 liburing-dev pkg-config perl man-db
 	debootstrap"
 group[vm]="qemu-system-x86 busybox-static"
 group[python]="python3 python3-dev python3-pytest python3-numpy"

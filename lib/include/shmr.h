@@ -27,18 +27,17 @@ extern "C" {
 #endif
 
 /* ==== Regions ========================================================== */
-/* (owned by the region work: lib/region*.c) */
 
 /*
  * A region handle: one open file descriptor on a region plus what the
  * library knows about it. Opaque; freed by shmr_region_close().
  *
- * Backends: the kernel module when /dev/shmr can be opened, else POSIX shm
- * (shm_open("/shmr.NAME"), so names are at most 250 bytes there) for named
- * regions and memfd_create() for anonymous ones. SHMR_BACKEND=kernel|posix
- * in the environment (read once, at the first call) forces one; with
- * SHMR_BACKEND=kernel and no module every call fails with -ENODEV, and an
- * unknown value makes every call fail with -EINVAL.
+ * Backends: the kernel module (/dev/shmr), else, only when the module is
+ * absent, POSIX shm (shm_open("/shmr.NAME"), so names are at most 250
+ * bytes there) for named regions and memfd_create() for anonymous ones. A
+ * /dev/shmr that exists but cannot be opened is an error (see
+ * shmr_backend()), not a reason to fall back. SHMR_BACKEND=kernel|posix in
+ * the environment (read once, at the first call) forces one.
  */
 struct shmr_region;
 
@@ -56,18 +55,41 @@ struct shmr_region;
  * Options of shmr_region_create(). Set sz to sizeof(struct shmr_region_opts):
  * the struct may grow at its end; a larger sz than the library knows is
  * accepted when the unknown bytes are zero (else -E2BIG), a smaller sz than
- * the first version is -EINVAL. SHMR_REGION_OPTS(...) fills sz for you.
+ * the first version is -EINVAL. SHMR_REGION_OPTS(...) fills sz for you:
+ *
+ *	shmr_region_create(&SHMR_REGION_OPTS(.name = "jobs", .size = 4096), &r);
+ *
+ * In C++ (17 or later) the members have default initializers, so
+ * SHMR_REGION_OPTS(...) and a plain "shmr_region_opts o{}" set sz too;
+ * designators must then follow the declaration order (C++20 rules).
  */
+#ifdef __cplusplus
+#define SHMR_CXX_DEFAULT(...)	= __VA_ARGS__
+#else
+#define SHMR_CXX_DEFAULT(...)
+#endif
+
 struct shmr_region_opts {
-	size_t sz;		/* sizeof(struct shmr_region_opts) */
-	const char *name;	/* NULL: anonymous region (share it with shmr_region_send) */
-	uint64_t size;		/* bytes, > 0; rounded up to the page (or huge page) size */
-	uint32_t mode;		/* permission bits, at most 0777; 0 means 0600; no umask */
-	uint32_t flags;		/* SHMR_REGION_EXCL|PROCESS|HUGE|NOCLOEXEC */
+	size_t sz SHMR_CXX_DEFAULT(sizeof(shmr_region_opts));	/* sizeof(struct shmr_region_opts) */
+	const char *name SHMR_CXX_DEFAULT(NULL);	/* NULL: anonymous (share it with shmr_region_send) */
+	uint64_t size SHMR_CXX_DEFAULT(0);	/* bytes, > 0; rounded up to the page (or huge page) size */
+	uint32_t mode SHMR_CXX_DEFAULT(0);	/* permission bits, at most 0777; 0 means 0600; no umask */
+	uint32_t flags SHMR_CXX_DEFAULT(0);	/* SHMR_REGION_EXCL|PROCESS|HUGE|NOCLOEXEC */
 };
 
+#ifdef __cplusplus
+} /* extern "C" */
+/* An lvalue for the temporary, so that &SHMR_REGION_OPTS(...) is valid C++. */
+static inline shmr_region_opts &shmr_region_opts_lvalue_(shmr_region_opts &&o)
+{
+	return o;
+}
+#define SHMR_REGION_OPTS(...) (shmr_region_opts_lvalue_(shmr_region_opts{ __VA_ARGS__ }))
+extern "C" {
+#else
 #define SHMR_REGION_OPTS(...) \
 	((struct shmr_region_opts){ .sz = sizeof(struct shmr_region_opts), __VA_ARGS__ })
+#endif
 
 /*
  * Create a region (or, for a named one without SHMR_REGION_EXCL, open it
@@ -103,7 +125,7 @@ SHMR_API int shmr_region_close(struct shmr_region *r);
 /* Remove a name; the region lives on while handles or mappings remain. */
 SHMR_API int shmr_region_unlink(const char *name);
 
-/* The handle's file descriptor (owned by the handle: do not close it). */
+/* The handle's file descriptor (the handle keeps it: do not close it). */
 SHMR_API int shmr_region_fd(const struct shmr_region *r);
 
 /* The region's size in bytes (after rounding). */
@@ -153,7 +175,7 @@ SHMR_API int shmr_region_stat_id(uint64_t id, struct shmr_region_stat *st);
 SHMR_API int shmr_region_list(struct shmr_region_stat *out, size_t cap);
 
 /* A process attached to a region (it holds a handle or a mapping). */
-struct shmr_attach {
+struct shmr_attacher {
 	int32_t pid;		/* 0 if not visible from the caller's pid namespace */
 	uint32_t handles;
 	uint32_t mappings;
@@ -166,8 +188,8 @@ struct shmr_attach {
  * Who is attached: writes up to cap entries, returns how many there are.
  * -EOPNOTSUPP on the posix backend (see shmr_features()).
  */
-SHMR_API int shmr_region_who(const struct shmr_region *r, struct shmr_attach *out, size_t cap);
-SHMR_API int shmr_region_who_id(uint64_t id, struct shmr_attach *out, size_t cap);
+SHMR_API int shmr_region_who(const struct shmr_region *r, struct shmr_attacher *out, size_t cap);
+SHMR_API int shmr_region_who_id(uint64_t id, struct shmr_attacher *out, size_t cap);
 
 /*
  * Seal against writing (like F_SEAL_FUTURE_WRITE): existing mappings keep
@@ -223,13 +245,23 @@ SHMR_API int shmr_region_recv_at(int sock, unsigned int flags, struct shmr_regio
 #define SHMR_BACKEND_POSIX	2
 
 /*
- * The backend in use: SHMR_BACKEND_KERNEL or SHMR_BACKEND_POSIX, or -ENODEV
- * (SHMR_BACKEND=kernel without the module), -EINVAL (bad SHMR_BACKEND).
+ * The backend in use: SHMR_BACKEND_KERNEL or SHMR_BACKEND_POSIX, or why
+ * there is none, which every call that needs a backend then returns too:
+ * -EACCES/-EPERM (/dev/shmr exists but this process may not open it),
+ * -ENODEV (SHMR_BACKEND=kernel without the module), -ENOTTY (/dev/shmr is
+ * not a shmr module this library speaks to), -EINVAL (bad SHMR_BACKEND).
  */
 SHMR_API int shmr_backend(void);
 
 /* "kernel", "posix", or "none" when shmr_backend() fails. */
 SHMR_API const char *shmr_backend_name(void);
+
+/*
+ * NULL when a backend is in use; else one line that says why there is
+ * none, naming the device, its owner, group and mode, and what to do.
+ * Valid until the calling thread calls it again.
+ */
+SHMR_API const char *shmr_backend_error(void);
 
 /* shmr_features() bits */
 #define SHMR_FEATURE_NAMED	(1ULL << 0)	/* named regions */
@@ -329,14 +361,13 @@ SHMR_API int shmr_leak_count(void);
 
 
 /* ==== Locks ============================================================ */
-/* (owned by the lock work: lib/lock*.c; design: docs/locks.md) */
 
 /*
  * Process-shared, robust, futex-based locks. Place them in any MAP_SHARED
  * memory (a shmr region, memfd, shm_open, MAP_SHARED|MAP_ANONYMOUS across
  * fork), 8-byte aligned, and initialise them once with the *_init function
  * before any process uses them. The structures are opaque; their sizes and
- * layouts are fixed per layout version (see docs/locks.md).
+ * layouts are fixed per layout version (see shmr_mutex_init(3)).
  *
  * Robustness: if the thread holding a mutex, or an rwlock exclusively,
  * exits or its process dies (SIGKILL included), the next locker gets
@@ -426,7 +457,7 @@ SHMR_API int shmr_rwlock_owner(const struct shmr_rwlock *rw, pid_t *pid,
  * the mutex returned (0, -EOWNERDEAD: the mutex is held either way,
  * -ENOTRECOVERABLE: it is not), -ETIMEDOUT from timedwait (mutex held), or
  * -EPERM if the caller does not hold m. A waiter that dies leaves nothing
- * locked; see docs/locks.md for the one signal it may absorb.
+ * locked; see shmr_cond_init(3) for the one signal it may absorb.
  */
 SHMR_API int shmr_cond_init(struct shmr_cond *c, unsigned int flags);
 SHMR_API int shmr_cond_wait(struct shmr_cond *c, struct shmr_mutex *m);
@@ -437,7 +468,6 @@ SHMR_API int shmr_cond_signal(struct shmr_cond *c);
 SHMR_API int shmr_cond_broadcast(struct shmr_cond *c);
 
 /* ==== Batched control (io_uring) ======================================== */
-/* (owned by the io_uring work: lib/uring*.c; man shmr_batch(3)) */
 
 /*
  * A batch queues region operations, runs them with one system call
@@ -446,7 +476,7 @@ SHMR_API int shmr_cond_broadcast(struct shmr_cond *c);
  *
  * Transport, chosen once per process at the first shmr_batch_new(): the
  * ring when the kernel backend is in use, io_uring works and the module
- * has SHMR_FEAT_URING_CMD and answers a probe command; otherwise the same
+ * supports uring commands and answers a probe command; otherwise the same
  * operations run one by one as ioctls (kernel backend) or backend calls
  * (posix backend, where shmr_batch_events/wait_events are -EOPNOTSUPP).
  * SHMR_URING=off in the environment forces that fallback. Results and

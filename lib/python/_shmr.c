@@ -60,6 +60,18 @@ static const char *where_intern(const char *s)
 
 static PyObject *set_errno(int err, PyObject *name)
 {
+	int b = shmr_backend();
+
+	if (b < 0 && -b == err) {
+		/* no backend: the library says why (the device, its group) */
+		PyObject *args = Py_BuildValue("(is)", err, shmr_backend_error());
+
+		if (args) {
+			PyErr_SetObject(PyExc_OSError, args);
+			Py_DECREF(args);
+		}
+		return NULL;
+	}
 	errno = err;
 	if (name && name != Py_None)
 		return PyErr_SetFromErrnoWithFilenameObject(PyExc_OSError, name);
@@ -526,12 +538,19 @@ static int acquire_common(void *obj, try_fn tryf, timed_fn timedf, int blocking,
 	return -1;
 }
 
+/*
+ * owner(): None when free, else (pid, tid, state). An unrecoverable lock is
+ * a state, not an error: attaching to it and asking must work, only
+ * acquiring raises (the C call answers -ENOTRECOVERABLE, with no owner).
+ */
 static PyObject *owner_result(int err, pid_t pid, pid_t tid)
 {
 	if (err == -ENOENT)
 		Py_RETURN_NONE;
 	if (err == -EOWNERDEAD)
 		return Py_BuildValue("(iis)", (int)pid, 0, "dead");
+	if (err == -ENOTRECOVERABLE)
+		return Py_BuildValue("(iis)", 0, 0, "unrecoverable");
 	if (err)
 		return lock_error(err, "owner");
 	return Py_BuildValue("(iis)", (int)pid, (int)tid, "alive");
@@ -628,7 +647,8 @@ static PyMethodDef mutex_methods[] = {
 	  "acquire(blocking=True, timeout=-1) -> bool" },
 	{ "release", (PyCFunction)mutex_release, METH_NOARGS, "release()" },
 	{ "consistent", (PyCFunction)mutex_consistent, METH_NOARGS, "mark the data repaired" },
-	{ "owner", (PyCFunction)mutex_owner, METH_NOARGS, "(pid, tid, state) or None" },
+	{ "owner", (PyCFunction)mutex_owner, METH_NOARGS,
+	  "(pid, tid, 'alive'|'dead'|'unrecoverable') or None" },
 	{ "close", (PyCFunction)lock_close, METH_NOARGS, "release the buffer" },
 	{ NULL, NULL, 0, NULL }
 };
@@ -1055,6 +1075,17 @@ static PyObject *py_backend(PyObject *mod, PyObject *unused)
 	return PyUnicode_FromString(shmr_backend_name());
 }
 
+static PyObject *py_backend_error(PyObject *mod, PyObject *unused)
+{
+	const char *msg = shmr_backend_error();
+
+	(void)mod;
+	(void)unused;
+	if (!msg)
+		Py_RETURN_NONE;
+	return PyUnicode_FromString(msg);
+}
+
 static PyObject *py_features(PyObject *mod, PyObject *unused)
 {
 	uint64_t f = 0;
@@ -1076,6 +1107,7 @@ static PyMethodDef module_methods[] = {
 	{ "registry", py_registry, METH_NOARGS, "shmr_registry_list() as dicts" },
 	{ "exit_records", py_exit_records, METH_VARARGS, "shmr_exit_list() as dicts" },
 	{ "backend", py_backend, METH_NOARGS, "shmr_backend_name()" },
+	{ "backend_error", py_backend_error, METH_NOARGS, "shmr_backend_error()" },
 	{ "features", py_features, METH_NOARGS, "shmr_features()" },
 	{ NULL, NULL, 0, NULL }
 };

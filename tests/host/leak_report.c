@@ -2,10 +2,14 @@
 /* The leak report at exit under each SHMR_LEAK setting, SHMR_LEAK_FILE, and on demand. */
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -318,6 +322,122 @@ TEST(on_demand)
 	EXPECT_EQ(0, shmr_region_unmap(p));
 	EXPECT_EQ(0, shmr_region_close(a));
 	EXPECT_EQ(0, shmr_leak_count());
+}
+
+/* ---- a set-user-ID program never writes where its caller says ------------ */
+
+/* copy src to dst with mode */
+static int copy_file(const char *src, const char *dst, mode_t mode)
+{
+	char buf[65536];
+	int in, out, ret = 0;
+	ssize_t n;
+
+	in = open(src, O_RDONLY | O_CLOEXEC);
+	if (in < 0)
+		return -1;
+	out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+	if (out < 0) {
+		close(in);
+		return -1;
+	}
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		if (write(out, buf, (size_t)n) != n)
+			ret = -1;
+	if (n < 0)
+		ret = -1;
+	close(in);
+	close(out);
+	return ret;
+}
+
+/* run prog leaker NAME with SHMR_LEAK_FILE=file; its exit status, stderr in err */
+static int run_leaker(const char *prog, const char *name, const char *file, char *err,
+		      size_t len)
+{
+	int efd = memfd_create("err", 0), st;
+	ssize_t n;
+	pid_t pid;
+
+	if (efd < 0)
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		dup2(efd, 2);
+		setenv("SHMR_LEAK", "warn", 1);
+		setenv("SHMR_LEAK_FILE", file, 1);
+		execl(prog, "shmr-demo", "leaker", name, (char *)NULL);
+		_exit(127);
+	}
+	if (pid < 0 || waitpid(pid, &st, 0) != pid) {
+		close(efd);
+		return -1;
+	}
+	n = pread(efd, err, len - 1, 0);
+	err[n > 0 ? n : 0] = '\0';
+	close(efd);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 1000 + WTERMSIG(st);
+}
+
+/*
+ * SHMR_LEAK_FILE is read with secure_getenv(): a set-user-ID program does
+ * not append its report to a path its caller chose (it writes to stderr).
+ * The program is tools/shmrctl/demo's shmr-demo (build/bin), copied and
+ * made set-user-ID nobody, run by root; a plain copy is the control.
+ */
+TEST(leak_file_ignored_when_setuid)
+{
+	char exe[PATH_MAX], demo[PATH_MAX], dir[] = "/tmp/shmr-suid-XXXXXX";
+	char plain[PATH_MAX + 16], suid[PATH_MAX + 16], report[PATH_MAX + 16], err[8192];
+	char name[64];
+	struct statvfs vfs;
+	struct stat st;
+	ssize_t n;
+
+	if (geteuid() != 0)
+		SKIP(return, "needs root to make a set-user-ID copy owned by nobody");
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	ASSERT_GT(n, 0);
+	exe[n] = '\0';
+	/* <root>/tests/host/leak_report -> <root>/bin/shmr-demo */
+	snprintf(demo, sizeof(demo), "%s/bin/shmr-demo", dirname(dirname(dirname(exe))));
+	if (access(demo, X_OK))
+		SKIP(return, "no bin/shmr-demo beside the tests");
+	ASSERT_NE(NULL, mkdtemp(dir));
+	ASSERT_EQ(0, statvfs(dir, &vfs));
+	if (vfs.f_flag & ST_NOSUID) {
+		rmdir(dir);
+		SKIP(return, "/tmp is mounted nosuid");
+	}
+	ASSERT_EQ(0, chmod(dir, 01777));	/* nobody could write the report there */
+	snprintf(plain, sizeof(plain), "%s/plain", dir);
+	snprintf(suid, sizeof(suid), "%s/suid", dir);
+	snprintf(report, sizeof(report), "%s/report", dir);
+	ASSERT_EQ(0, copy_file(demo, plain, 0755));
+	ASSERT_EQ(0, copy_file(demo, suid, 0755));
+	ASSERT_EQ(0, chown(suid, 65534, 65534));
+	ASSERT_EQ(0, chmod(suid, 04755));
+
+	/* the control: a plain program appends to the file */
+	snprintf(name, sizeof(name), "suid-plain-%d", (int)getpid());
+	EXPECT_EQ(0, run_leaker(plain, name, report, err, sizeof(err))) TH_LOG("%s", err);
+	EXPECT_EQ(NULL, strstr(err, "shmr-leak:")) TH_LOG("%s", err);
+	EXPECT_EQ(0, stat(report, &st));
+	EXPECT_GT(st.st_size, 0);
+	shmr_region_unlink(name);
+	unlink(report);
+
+	/* set-user-ID: the report goes to stderr, the file is never made */
+	snprintf(name, sizeof(name), "suid-nobody-%d", (int)getpid());
+	EXPECT_EQ(0, run_leaker(suid, name, report, err, sizeof(err))) TH_LOG("%s", err);
+	EXPECT_NE(NULL, strstr(err, "shmr-leak: pid=")) TH_LOG("%s", err);
+	EXPECT_NE(0, access(report, F_OK));
+	shmr_region_unlink(name);
+
+	unlink(report);
+	unlink(plain);
+	unlink(suid);
+	rmdir(dir);
 }
 
 TEST_HARNESS_MAIN

@@ -16,7 +16,7 @@ __attribute__((constructor)) static void force_posix(void)
 TEST(posix_unsupported)
 {
 	struct shmr_region *r;
-	struct shmr_attach a;
+	struct shmr_attacher a;
 	struct shmr_exit e;
 	uint32_t ev;
 

@@ -1,13 +1,15 @@
 #!/bin/sh
 # libshmr.so exports exactly the public API: every dynamic symbol is
 # versioned LIBSHMR_1.0 and declared in shmr.h, every SHMR_API function of
-# shmr.h is exported, the SONAME is libshmr.so.1, and libshmr.a defines no
-# global symbol outside the shmr_ namespace. Prints TAP.
+# shmr.h is exported, the version script names each of them (no patterns),
+# the SONAME is libshmr.so.1, and libshmr.a defines no global symbol outside
+# the shmr_ namespace. Prints TAP.
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../../.." 2>/dev/null && pwd)
 so=$top/build/lib/libshmr.so.1.0.0
 a=$top/build/lib/libshmr.a
 hdr=$top/lib/include/shmr.h
+map=$top/lib/libshmr.map
 
 skip_all() {
 	echo "1..1"
@@ -47,6 +49,17 @@ extra=$(comm -23 "$tmp/names" "$tmp/api")
 missing=$(comm -13 "$tmp/names" "$tmp/api")
 [ -z "$missing" ] && ok "every SHMR_API function of shmr.h is exported" ||
 	{ notok "every SHMR_API function of shmr.h is exported"; echo "$missing" | sed 's/^/#   /'; }
+
+# the global: part of the version script, comments and blank lines dropped
+sed -e 's|/\*.*\*/||' "$map" | awk '/global:/ { g = 1; next } /local:/ { g = 0 } g' |
+	tr -d ' \t' | grep -v '^$' > "$tmp/map"
+glob=$(grep '[][*?]' "$tmp/map")
+[ -s "$tmp/map" ] && [ -z "$glob" ] && ok "the version script names every symbol, no patterns" ||
+	{ notok "the version script names every symbol, no patterns"; echo "$glob" | sed 's/^/#   /'; }
+sed 's/;$//' "$tmp/map" | sort > "$tmp/mapnames"
+diff=$(diff "$tmp/mapnames" "$tmp/api")
+[ -z "$diff" ] && ok "the version script lists exactly the SHMR_API functions of shmr.h" ||
+	{ notok "the version script lists exactly the SHMR_API functions of shmr.h"; echo "$diff" | sed 's/^/#   /'; }
 
 soname=$(readelf -d "$so" | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p')
 [ "$soname" = libshmr.so.1 ] && ok "SONAME is libshmr.so.1" || notok "SONAME is libshmr.so.1 (got '$soname')"

@@ -122,7 +122,65 @@ def test_not_recoverable(shm):
         lock.acquire()
     with pytest.raises(shmr.NotRecoverable):
         lock.acquire(blocking=False)
+    assert lock.owner() == (0, 0, "unrecoverable")
+    assert lock.locked()
     lock.close()
+
+
+def _attach_unrecoverable(shm, q):
+    """Another process attaches to the unrecoverable lock: attaching works,
+    owner() answers, acquire() raises."""
+    try:
+        lock = shmr.Lock(shm, 0)
+    except Exception as e:  # the bug: NotRecoverable from the constructor
+        q.put(("attach", repr(e)))
+        return
+    owner = lock.owner()
+    try:
+        lock.acquire(timeout=5)
+        got = "acquired"
+    except shmr.NotRecoverable:
+        got = "NotRecoverable"
+    rlock = shmr.RLock(shm, 0)
+    try:
+        rlock.acquire()
+        rgot = "acquired"
+    except shmr.NotRecoverable:
+        rgot = "NotRecoverable"
+    cond = shmr.Condition(shm, 0)
+    q.put((owner, got, rgot, lock.locked()))
+    cond.close()
+    rlock.close()
+    lock.close()
+
+
+def test_attach_to_unrecoverable_lock(shm):
+    lock = shmr.Lock(shm, 0, create=True)
+    _kill(_start_holder(shm))
+    with pytest.raises(shmr.OwnerDead):
+        lock.acquire()
+    lock.release()  # without consistent(): unrecoverable for everyone
+    q = ctx.Queue()
+    p = ctx.Process(target=_attach_unrecoverable, args=(shm, q))
+    p.start()
+    assert q.get(timeout=30) == ((0, 0, "unrecoverable"), "NotRecoverable", "NotRecoverable", True)
+    p.join(30)
+    assert p.exitcode == 0
+    lock.close()
+
+
+def test_attach_to_unrecoverable_rwlock(shm):
+    rw = shmr.RWLock(shm, 0, create=True)
+    _kill(_start_holder(shm, "write"))
+    with pytest.raises(shmr.OwnerDead):
+        rw.acquire_read()
+    rw.release()  # without consistent()
+    again = shmr.RWLock(shm, 0)  # used to raise NotRecoverable
+    assert again.owner() == (0, 0, "unrecoverable")
+    with pytest.raises(shmr.NotRecoverable):
+        again.acquire_write(blocking=False)
+    again.close()
+    rw.close()
 
 
 def _wait_lock(shm, q):

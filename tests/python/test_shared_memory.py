@@ -245,6 +245,25 @@ def test_backend_is_the_module_when_loaded():
         assert shmr.backend() == "posix"
 
 
+def test_unusable_device_is_an_error_not_a_fallback(py):
+    """A control device that opens but is not the module (SHMR_DEVICE points
+    the library at /dev/null): an OSError naming it, not POSIX shm."""
+    code = (
+        "import errno, shmr\n"
+        "assert shmr.backend() == 'none', shmr.backend()\n"
+        "assert '/dev/null does not answer' in shmr.backend_error(), shmr.backend_error()\n"
+        "try:\n"
+        "    shmr.SharedMemory(create=True, size=4096)\n"
+        "except OSError as e:\n"
+        "    assert e.errno == errno.ENOTTY, e\n"
+        "    assert '/dev/null does not answer' in str(e), e\n"
+        "    print('refused')\n")
+    r = py(code, env={"SHMR_DEVICE": "/dev/null", "SHMR_BACKEND": ""})
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "refused\n"
+    assert shmr.backend_error() is None
+
+
 def _make_process_region(name):
     shmr.SharedMemory(name, create=True, size=4096, process=True).close()
 

@@ -25,7 +25,7 @@ __attribute__((constructor)) static void need_module(void)
 TEST(kernel_who)
 {
 	struct shmr_region *r, *r2;
-	struct shmr_attach a[4];
+	struct shmr_attacher a[4];
 	struct shmr_region_stat st;
 	void *p;
 	int n;

@@ -186,6 +186,41 @@ TEST(transport)
 	EXPECT_EQ(-EINVAL, shmr_batch_submit(NULL));
 }
 
+/* open fds on the shmr device (the control fd; region fds are anon inodes) */
+static int ctl_fds(void)
+{
+	char path[64], target[64];
+	int fd, n = 0;
+	ssize_t len;
+
+	for (fd = 0; fd < 1024; fd++) {
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+		len = readlink(path, target, sizeof(target) - 1);
+		if (len <= 0)
+			continue;
+		target[len] = '\0';
+		if (!strcmp(target, SHMR_DEVICE_PATH))
+			n++;
+	}
+	return n;
+}
+
+/* Batches go through the backend's control fd: they open no second one. */
+TEST(one_control_fd)
+{
+	struct shmr_batch *b, *f;
+
+	REQUIRE_RING();
+	ASSERT_EQ(SHMR_BACKEND_KERNEL, shmr_backend());
+	EXPECT_EQ(1, ctl_fds());
+	ASSERT_EQ(0, shmr_batch_new(8, 0, &b));
+	ASSERT_EQ(0, shmr_batch_new(8, SHMR_BATCH_FALLBACK, &f));
+	EXPECT_EQ(SHMR_BATCH_RING, shmr_batch_transport(b));
+	EXPECT_EQ(1, ctl_fds());
+	shmr_batch_free(f);
+	shmr_batch_free(b);
+}
+
 TEST(forced_off)
 {
 	struct shmr_batch *b;

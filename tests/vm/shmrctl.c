@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/prctl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 __attribute__((constructor)) static void need_module(void)
@@ -112,6 +113,82 @@ TEST(leaks_names_killed_worker)
 	EXPECT_NE(NULL, row_with(r.out, 1, pid_s));
 	ASSERT_EQ(0, RUN(&r, "leaks"));
 	EXPECT_EQ(NULL, row_with(r.out, 1, pid_s)) TH_LOG("%s", r.out);
+	EXPECT_EQ(0, shmr_region_close(reg));
+	EXPECT_EQ(0, shmr_region_unlink(name));
+}
+
+/*
+ * A clean exit that still held a mapping (every multiprocessing pool worker
+ * does that) is not a leak worth listing by default: only with --all.
+ */
+TEST(leaks_hides_clean_exits_without_all)
+{
+	const char *name = tname("clean");
+	struct shmr_region *reg;
+	char pid_s[16], killed_s[16], want[64];
+	const char *row;
+	struct res r;
+	pid_t pid, killed;
+	int st, sync[2];
+	char c = 0;
+
+	ASSERT_EQ(0, shmr_region_create(&SHMR_REGION_OPTS(.name = name, .size = 4096), &reg));
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (pid == 0) {
+		struct shmr_region *o;
+		void *p;
+
+		if (shmr_region_open(name, 0, &o) || shmr_region_map(o, &p))
+			_exit(10);
+		_exit(3);	/* exits normally, mapping and handle still held */
+	}
+	ASSERT_EQ(pid, waitpid(pid, &st, 0));
+	ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 3);
+	ASSERT_EQ(0, pipe(sync));
+	killed = fork();
+	ASSERT_GE(killed, 0);
+	if (killed == 0) {
+		struct shmr_region *o;
+		void *p;
+
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (shmr_region_open(name, 0, &o) || shmr_region_map(o, &p) ||
+		    write(sync[1], "x", 1) != 1)
+			_exit(10);
+		pause();
+		_exit(0);
+	}
+	close(sync[1]);
+	if (read(sync[0], &c, 1) != 1)
+		c = 0;
+	close(sync[0]);
+	kill(killed, SIGKILL);
+	waitpid(killed, NULL, 0);
+	ASSERT_EQ('x', c);
+	snprintf(pid_s, sizeof(pid_s), "%d", (int)pid);
+	snprintf(killed_s, sizeof(killed_s), "%d", (int)killed);
+
+	ASSERT_EQ(0, RUN(&r, "leaks"));
+	EXPECT_EQ(NULL, row_with(r.out, 1, pid_s)) TH_LOG("%s", r.out);
+	EXPECT_NE(NULL, row_with(r.out, 1, killed_s)) TH_LOG("%s", r.out);
+	ASSERT_EQ(0, RUN(&r, "leaks", "--json"));
+	EXPECT_TRUE(json_valid(r.out)) TH_LOG("%s", r.out);
+	snprintf(want, sizeof(want), "\"pid\": %d,", (int)pid);
+	EXPECT_EQ(NULL, strstr(r.out, want));
+	snprintf(want, sizeof(want), "\"pid\": %d,", (int)killed);
+	EXPECT_NE(NULL, strstr(r.out, want));
+
+	ASSERT_EQ(0, RUN(&r, "leaks", "--all"));
+	row = row_with(r.out, 1, pid_s);
+	ASSERT_NE(NULL, row) TH_LOG("%s", r.out);
+	EXPECT_NE(NULL, strstr(row, " exited:3 ")) TH_LOG("%s", row);
+	EXPECT_NE(NULL, row_with(r.out, 1, killed_s));
+	ASSERT_EQ(0, RUN(&r, "--json", "leaks", "--all"));
+	EXPECT_TRUE(json_valid(r.out)) TH_LOG("%s", r.out);
+	snprintf(want, sizeof(want), "\"pid\": %d,", (int)pid);
+	EXPECT_NE(NULL, strstr(r.out, want));
+	EXPECT_EQ(0, RUN(&r, "leaks", "--all", "--clear"));
 	EXPECT_EQ(0, shmr_region_close(reg));
 	EXPECT_EQ(0, shmr_region_unlink(name));
 }

@@ -51,6 +51,13 @@ def backend():
     return _shmr.backend()
 
 
+def backend_error():
+    """None when a backend is in use, else why there is none (e.g. /dev/shmr
+    exists but this user may not open it: the device, its group, what to do).
+    Every call that needs a backend then raises OSError with this message."""
+    return _shmr.backend_error()
+
+
 def _caller(depth=2):
     """file:line of the user code that called into shmr (for the leak report)."""
     f = sys._getframe(depth)
@@ -214,11 +221,13 @@ class Lock:
     offset in shm (a SharedMemory or any writable buffer), 8-byte aligned.
 
     create=True initialises it (once, before any process uses it);
-    create=False attaches to one already initialised.
+    create=False attaches to one already initialised, whatever its state
+    (ValueError if there is none).
 
     acquire() raises OwnerDead when the previous owner died holding it: the
     caller then HOLDS the lock, repairs the data and calls consistent()
-    (releasing without it makes the lock NotRecoverable for everyone).
+    (releasing without it makes the lock unrecoverable: every later
+    acquire() raises NotRecoverable, while attaching and owner() still work).
     Owned by the acquiring thread: another thread cannot release it.
     """
     SIZE = _shmr.MUTEX_SIZE
@@ -240,10 +249,13 @@ class Lock:
         self._m.consistent()
 
     def owner(self):
-        "(pid, tid, 'alive'|'dead') or None when free."
+        """None when free; else (pid, tid, 'alive') while held, (pid, 0, 'dead')
+        when the owner died and nobody took it since, (0, 0, 'unrecoverable')
+        when it can no longer be acquired."""
         return self._m.owner()
 
     def locked(self):
+        "True while held, and when unrecoverable (nobody can take it)."
         return self._m.owner() is not None
 
     def close(self):
