@@ -708,6 +708,10 @@ int main(int argc, char **argv)
 		usage(stdout);
 		return EXIT_OK;
 	}
+	if (!strcmp(cmd, "--version")) {	/* the library's: shmrctl links it in */
+		printf("shmrctl %s\n", shmr_version());
+		return EXIT_OK;
+	}
 	if (!strcmp(cmd, "list")) {
 		rc = simple_opts(argc, argv, &json, NULL, 0, arg);
 		return rc ? rc : cmd_list(json);
