@@ -56,17 +56,6 @@ WARN := -Wall -Wextra -Werror
 SHMR_CPPFLAGS := -D_GNU_SOURCE -Iinclude/uapi -Ilib/include
 SHMR_CFLAGS := -std=gnu11 $(WARN) -pthread
 
-.PHONY: all deps kmod kmod-stage kmod-all lib tools tests check check-host demo lint \
-	bench install modules_install clean harness vm-prereqs version-check
-.DEFAULT_GOAL := all
-
-all: $(VERSION_STAMP) kmod lib tools tests
-
-# Every group of Debian packages (tools/deps.sh); the targets that need more
-# than `make` does call tools/deps.sh with their groups themselves.
-deps:
-	@tools/deps.sh
-
 # ---- one version -----------------------------------------------------------
 # VERSION holds it; the build reads it there, and tools/version.sh --check
 # stops the build when a file that states it too disagrees.
@@ -76,7 +65,18 @@ $(VERSION_STAMP): VERSION tools/version.sh lib/include/shmr.h dkms.conf \
 		$(wildcard debian/changelog debian/control man/*.[1-8])
 	@tools/version.sh --check
 	@mkdir -p $(@D) && touch $@
+
+.PHONY: all deps kmod kmod-stage kmod-all lib tools tests check check-host demo lint \
+	bench install modules_install clean harness vm-prereqs version-check
+.DEFAULT_GOAL := all
+
+all: $(VERSION_STAMP) kmod lib tools tests
 version-check: $(VERSION_STAMP)
+
+# Every group of Debian packages (tools/deps.sh); the targets that need more
+# than `make` does call tools/deps.sh with their groups themselves.
+deps:
+	@tools/deps.sh
 
 # ---- kernel module ---------------------------------------------------------
 KMOD_FILES := $(filter-out %.mod.c,$(wildcard kmod/*.c)) $(wildcard kmod/*.h) kmod/Kbuild
