@@ -307,10 +307,15 @@ demo_test() {
 	check "Debian 12 chroot with only git, make and build-essential (cached)" test -n "$base" || return 1
 	enter fresh "$base" || { result "not ok - chroot set up (overlay, /proc, /dev)"; return 1; }
 	r=$root
-	# The tree as it is now: the files git knows (a fresh clone of this state).
+	# The tree as it is now: the files git knows (a fresh clone of this
+	# state), or all but build/ outside git.
 	mkdir -p "$r/root/shmr"
-	git ls-files -c -o --exclude-standard | while IFS= read -r f; do [ -e "$f" ] && echo "$f"; done |
-		tar -T - -cf - | tar -xf - -C "$r/root/shmr"
+	if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+		git ls-files -c -o --exclude-standard | while IFS= read -r f; do [ -e "$f" ] && echo "$f"; done |
+			tar -T - -cf - | tar -xf - -C "$r/root/shmr"
+	else
+		tar --exclude=./build -cf - . | tar -xf - -C "$r/root/shmr"
+	fi
 	run_in "$r" "cd /root/shmr && timeout -k 10 3600 make demo" > "$out/demo.log" 2>&1
 	rc=$?
 	sed -n 's/^\(deps.sh: installing\).*/# \1 .../p' "$out/demo.log" | head -n 3
