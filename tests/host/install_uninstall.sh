@@ -1,8 +1,9 @@
 #!/bin/sh
 # make install / make uninstall with DESTDIR: every install target puts its
 # files where the variables say (a multiarch LIBDIR included), and the
-# matching uninstall removes exactly those, leaving what was there before.
-# Needs the source tree and make: host only. Prints TAP.
+# matching uninstall removes exactly those, leaving what was there before;
+# and neither they nor plain make run apt (tools/deps.sh). Needs the source
+# tree and make: host only. Prints TAP.
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../../.." 2>/dev/null && pwd)
 
@@ -100,6 +101,11 @@ done
 check "make uninstall uninstall-udev uninstall-modules-load (default PREFIX) leaves no file" sh -c "
 	make -C '$top' --no-print-directory uninstall uninstall-udev uninstall-modules-load DESTDIR='$root2' &&
 	test -z \"\$(find '$root2' -type f -o -type l)\""
+
+# shellcheck disable=SC2086
+check "make, make install and make uninstall never run tools/deps.sh (apt)" sh -c "
+	make -C '$top' --no-print-directory -n all $all_targets $all_untargets $vars > '$tmp/dry' 2>&1 &&
+	! grep -n 'deps.sh' '$tmp/dry'"
 
 echo "1..$n"
 [ "$fails" = 0 ]
