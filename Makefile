@@ -1,6 +1,8 @@
 # shmr: top-level build.
 #
 #   make                 module (kmod/shmr.ko), library, tools and tests
+#                        (never calls apt: `make deps` installs what it needs)
+#   make deps            install every Debian package the targets below need
 #   make KVER=7.3        ... with the module built for another kernel (tools/kver)
 #   make kmod-all        the module for every kernel of tools/kver
 #   make check           host tests, then the VM suite on every supported kernel
@@ -8,7 +10,13 @@
 #   make demo            boot the VM and show shmr at work
 #   make lint            checkpatch --strict on the kernel sources
 #   make install         library, headers, tools, man pages (DESTDIR, PREFIX)
+#   make uninstall       remove what make install put there (same variables)
 #   make modules_install the module for KDIR's kernel
+#   make install-udev install-modules-load install-dkms (and uninstall-*)
+#                        /dev/shmr's udev rule, loading shmr.ko at boot, the
+#                        module's sources for dkms in /usr/src/shmr-VERSION
+#   make deb             Debian packages in build/deb/
+#   make check-packages  install them in a Debian 12 chroot and test them there
 #   make clean
 #
 # Build outputs go under build/ (and kmod/ for the default module build).
@@ -38,7 +46,6 @@ DESTDIR ?=
 LIBDIR ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
 BINDIR ?= $(PREFIX)/bin
-SBINDIR ?= $(PREFIX)/sbin
 MANDIR ?= $(PREFIX)/share/man
 
 CC ?= cc
@@ -48,20 +55,34 @@ WARN := -Wall -Wextra -Werror
 SHMR_CPPFLAGS := -D_GNU_SOURCE -Iinclude/uapi -Ilib/include
 SHMR_CFLAGS := -std=gnu11 $(WARN) -pthread
 
+# ---- one version -----------------------------------------------------------
+# VERSION holds it; the build reads it there, and tools/version.sh --check
+# stops the build when a file that states it too disagrees.
+SHMR_VERSION := $(shell cat VERSION)
+VERSION_STAMP := $(BUILD)/version.ok
+$(VERSION_STAMP): VERSION tools/version.sh lib/include/shmr.h dkms.conf \
+		$(wildcard debian/changelog debian/control man/*.[1-8])
+	@tools/version.sh --check
+	@mkdir -p $(@D) && touch $@
+
 .PHONY: all deps kmod kmod-stage kmod-all lib tools tests check check-host demo lint \
-	bench install modules_install clean harness vm-prereqs
+	bench install modules_install clean harness vm-prereqs version-check
 .DEFAULT_GOAL := all
 
-all: deps kmod lib tools tests
+all: $(VERSION_STAMP) kmod lib tools tests
+version-check: $(VERSION_STAMP)
 
+# Every group of Debian packages (tools/deps.sh); the targets that need more
+# than `make` does call tools/deps.sh with their groups themselves.
 deps:
-	@tools/deps.sh build
+	@tools/deps.sh
 
 # ---- kernel module ---------------------------------------------------------
 KMOD_FILES := $(filter-out %.mod.c,$(wildcard kmod/*.c)) $(wildcard kmod/*.h) kmod/Kbuild
+KMOD_SRCS := $(KMOD_FILES) include/uapi/linux/shmr.h
 
 # Always ask Kbuild: it knows when the sources or the kernel changed.
-kmod:
+kmod: $(VERSION_STAMP)
 ifdef KDIR
 	$(MAKE) -C $(KDIR) M=$(CURDIR)/kmod modules
 else
@@ -70,7 +91,7 @@ endif
 
 # Per-kernel builds for the VM, side by side, warnings as errors:
 # build/kmod/<release>/kmod/shmr.ko
-kmod-stage:
+kmod-stage: $(VERSION_STAMP)
 	tools/kmod-build.sh --werror $(KVER)
 
 kmod-all:
@@ -79,11 +100,42 @@ kmod-all:
 modules_install: kmod
 	$(MAKE) -C $(or $(KDIR),$(shell tools/kver --headers $(KVER))) M=$(CURDIR)/kmod modules_install
 
+# /dev/shmr's group and mode, and loading shmr.ko at boot: installed only
+# when asked for (systemd reads both under /usr/local/lib as well).
+UDEVRULESDIR ?= $(PREFIX)/lib/udev/rules.d
+MODULESLOADDIR ?= $(PREFIX)/lib/modules-load.d
+# The module's sources, where dkms looks for them: then
+# `dkms install shmr/$(SHMR_VERSION)` builds and installs it for a kernel.
+DKMS_SRCDIR ?= /usr/src/shmr-$(SHMR_VERSION)
+DKMS_FILES := dkms.conf VERSION $(KMOD_SRCS)
+
+.PHONY: install-udev uninstall-udev install-modules-load uninstall-modules-load \
+	install-dkms uninstall-dkms
+install-udev:
+	install -D -m 644 kmod/60-shmr.rules $(DESTDIR)$(UDEVRULESDIR)/60-shmr.rules
+uninstall-udev:
+	rm -f $(DESTDIR)$(UDEVRULESDIR)/60-shmr.rules
+
+install-modules-load:
+	install -D -m 644 kmod/modules-load.conf $(DESTDIR)$(MODULESLOADDIR)/shmr.conf
+uninstall-modules-load:
+	rm -f $(DESTDIR)$(MODULESLOADDIR)/shmr.conf
+
+install-dkms: $(VERSION_STAMP)
+	@for f in $(DKMS_FILES); do \
+		echo "install -D -m 644 $$f $(DESTDIR)$(DKMS_SRCDIR)/$$f"; \
+		install -D -m 644 $$f $(DESTDIR)$(DKMS_SRCDIR)/$$f || exit 1; \
+	done
+uninstall-dkms:
+	rm -f $(addprefix $(DESTDIR)$(DKMS_SRCDIR)/,$(DKMS_FILES))
+	@[ ! -d $(DESTDIR)$(DKMS_SRCDIR) ] || find $(DESTDIR)$(DKMS_SRCDIR) -depth -type d -empty -delete
+
 # ---- kselftest harness and checkpatch, from linux-source-6.1 ---------------
 LINUX_SRC_TAR := /usr/src/linux-source-6.1.tar.xz
 HARNESS := $(BUILD)/include/kselftest_harness.h
 harness: $(HARNESS)
-$(HARNESS): | deps
+$(HARNESS):
+	@test -r $(LINUX_SRC_TAR) || { echo "no $(LINUX_SRC_TAR): run make deps" >&2; exit 1; }
 	@mkdir -p $(BUILD)/include
 	tar -xJf $(LINUX_SRC_TAR) -C $(BUILD)/include --strip-components=4 \
 		linux-source-6.1/tools/testing/selftests/kselftest_harness.h \
@@ -91,7 +143,8 @@ $(HARNESS): | deps
 	@touch $@
 
 CHECKPATCH := $(BUILD)/checkpatch/scripts/checkpatch.pl
-$(CHECKPATCH): | deps
+$(CHECKPATCH):
+	@test -r $(LINUX_SRC_TAR) || { echo "no $(LINUX_SRC_TAR): run make deps" >&2; exit 1; }
 	@mkdir -p $(BUILD)/checkpatch
 	tar -xJf $(LINUX_SRC_TAR) -C $(BUILD)/checkpatch --strip-components=1 \
 		linux-source-6.1/scripts/checkpatch.pl \
@@ -133,8 +186,20 @@ check-debug:
 	tools/check-debug.sh
 
 # make demo [KERNEL=7.3]
-demo: all
+demo:
+	tools/deps.sh build vm python
+	$(MAKE) all
 	KERNEL=$(or $(KERNEL),$(KVER)) tools/demo.sh
+
+# Debian packages (debian/) and a test of them in a fresh Debian 12 chroot.
+.PHONY: deb check-packages
+deb:
+	tools/deps.sh build package
+	tools/build-deb.sh
+
+check-packages:
+	tools/deps.sh build vm package
+	tools/check-packages.sh
 
 clean:
 	rm -rf $(BUILD)

@@ -417,3 +417,4 @@ module_exit(shmr_exit);
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("Refcounted shmem-backed shared memory regions");
 MODULE_AUTHOR("shmr developers");
+MODULE_VERSION(SHMR_MODULE_VERSION);	/* from VERSION, by kmod/Kbuild */

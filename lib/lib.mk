@@ -1,6 +1,7 @@
 # libshmr: shared and static library. Included from the top Makefile.
-SHMR_SOVERSION := 1
-SHMR_VERSION := 1.0.0
+# The version is VERSION's (SHMR_VERSION, set in the top Makefile); the
+# SONAME follows its major number.
+SHMR_SOVERSION := $(firstword $(subst ., ,$(SHMR_VERSION)))
 
 LIB_SRCS := $(wildcard lib/*.c)
 LIB_OBJS := $(patsubst lib/%.c,$(BUILD)/lib/%.o,$(LIB_SRCS))
@@ -9,7 +10,7 @@ LIB_A := $(BUILD)/lib/libshmr.a
 LIB_MAP := lib/libshmr.map
 LIB_LDLIBS := -luring	# lib/uring.c (batched control)
 
-lib: $(LIB_SO) $(LIB_A) $(BUILD)/lib/libshmr.so
+lib: $(VERSION_STAMP) $(LIB_SO) $(LIB_A) $(BUILD)/lib/libshmr.so
 
 $(BUILD)/lib/%.o: lib/%.c $(wildcard lib/*.h lib/include/*.h) include/uapi/linux/shmr.h
 	@mkdir -p $(@D)
@@ -31,10 +32,13 @@ $(LIB_A): $(LIB_OBJS)
 
 # ---- install -----------------------------------------------------------------
 # make install [DESTDIR=...] [PREFIX=/usr/local] [LIBDIR=...] [INCLUDEDIR=...]
-#              [BINDIR=...] [SBINDIR=...] [MANDIR=...]
-# Library (shared with SONAME links, static), headers (shmr.h and the UAPI
-# header as linux/shmr.h), shmr.pc, shmrctl (in SBINDIR) and the man pages.
-# Man page aliases: one ".so" page per name in a page's NAME section.
+#              [BINDIR=...] [MANDIR=...] [PKGCONFIGDIR=...]
+# The library (shared with its SONAME links, static), shmr.h, the kernel ABI
+# as shmr/uapi.h (its own directory: <linux/...> belongs to the kernel's
+# headers), shmr.pc, shmrctl and the man pages (one ".so" page per
+# name in a page's NAME section, from man/aliases.sh). A multiarch LIBDIR
+# (/usr/lib/x86_64-linux-gnu) works as any other. make uninstall, with the
+# same variables, removes exactly these files.
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
 MAN3_PAGES := $(wildcard man/*.3)
 MAN7_PAGES := $(wildcard man/*.7)
@@ -42,12 +46,21 @@ MAN8_PAGES := $(wildcard man/*.8)
 # alias page -> target page, as "alias:target"
 MAN3_ALIASES := $(shell sh man/aliases.sh $(MAN3_PAGES))
 
-.PHONY: install-lib install-headers install-tools install-man
+INSTALLED_LIB := $(addprefix $(LIBDIR)/,libshmr.so.$(SHMR_VERSION) libshmr.so.$(SHMR_SOVERSION) \
+	libshmr.so libshmr.a) $(PKGCONFIGDIR)/shmr.pc
+INSTALLED_HEADERS := $(INCLUDEDIR)/shmr.h $(INCLUDEDIR)/shmr/uapi.h
+INSTALLED_TOOLS := $(BINDIR)/shmrctl
+INSTALLED_MAN := $(patsubst man/%,$(MANDIR)/man3/%,$(MAN3_PAGES)) \
+	$(patsubst man/%,$(MANDIR)/man7/%,$(MAN7_PAGES)) \
+	$(patsubst man/%,$(MANDIR)/man8/%,$(MAN8_PAGES)) \
+	$(foreach a,$(MAN3_ALIASES),$(MANDIR)/man3/$(firstword $(subst :, ,$(a))).3)
+
+.PHONY: install-lib install-headers install-tools install-man uninstall
 install: install-lib install-headers install-tools install-man
 
 install-lib: $(LIB_SO) $(LIB_A)
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(PKGCONFIGDIR)
-	install -m 755 $(LIB_SO) $(DESTDIR)$(LIBDIR)/libshmr.so.$(SHMR_VERSION)
+	install -m 644 $(LIB_SO) $(DESTDIR)$(LIBDIR)/libshmr.so.$(SHMR_VERSION)
 	ln -sf libshmr.so.$(SHMR_VERSION) $(DESTDIR)$(LIBDIR)/libshmr.so.$(SHMR_SOVERSION)
 	ln -sf libshmr.so.$(SHMR_SOVERSION) $(DESTDIR)$(LIBDIR)/libshmr.so
 	install -m 644 $(LIB_A) $(DESTDIR)$(LIBDIR)/libshmr.a
@@ -55,15 +68,17 @@ install-lib: $(LIB_SO) $(LIB_A)
 		-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' -e 's|@VERSION@|$(SHMR_VERSION)|g' \
 		lib/shmr.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/shmr.pc
 	chmod 644 $(DESTDIR)$(PKGCONFIGDIR)/shmr.pc
+	@# straight into the system: refresh the loader's cache as root
+	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ]; then echo ldconfig; ldconfig; fi
 
 install-headers:
-	install -d $(DESTDIR)$(INCLUDEDIR)/linux
+	install -d $(DESTDIR)$(INCLUDEDIR)/shmr
 	install -m 644 lib/include/shmr.h $(DESTDIR)$(INCLUDEDIR)/shmr.h
-	install -m 644 include/uapi/linux/shmr.h $(DESTDIR)$(INCLUDEDIR)/linux/shmr.h
+	install -m 644 include/uapi/linux/shmr.h $(DESTDIR)$(INCLUDEDIR)/shmr/uapi.h
 
 install-tools: $(BUILD)/bin/shmrctl
-	install -d $(DESTDIR)$(SBINDIR)
-	install -m 755 $(BUILD)/bin/shmrctl $(DESTDIR)$(SBINDIR)/shmrctl
+	install -d $(DESTDIR)$(BINDIR)
+	install -m 755 $(BUILD)/bin/shmrctl $(DESTDIR)$(BINDIR)/shmrctl
 
 install-man:
 	install -d $(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(MANDIR)/man8
@@ -74,6 +89,11 @@ install-man:
 		name=$${a%%:*}; target=$${a#*:}; \
 		echo ".so man3/$$target" > $(DESTDIR)$(MANDIR)/man3/$$name.3 || exit 1; \
 	done
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED_LIB) $(INSTALLED_HEADERS) $(INSTALLED_TOOLS) \
+		$(INSTALLED_MAN))
+	@[ ! -d $(DESTDIR)$(INCLUDEDIR)/shmr ] || rmdir --ignore-fail-on-non-empty $(DESTDIR)$(INCLUDEDIR)/shmr
 
 # ---- shmr-demo: helper programs of tools/demo-lib.sh (built with the tools) ----
 tools: $(BUILD)/bin/shmr-demo

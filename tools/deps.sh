@@ -2,8 +2,8 @@
 # Check for the Debian packages shmr needs to build and test; install the
 # missing ones when run as root, else print the command that would.
 #
-#   tools/deps.sh [--check] [GROUP...]    groups: build vm python bench fuzz torture debug
-#                                          (default: all but debug)
+#   tools/deps.sh [--check] [GROUP...]    groups: build vm python bench fuzz torture package
+#                                          debug (default: all but debug)
 #
 # --check only reports (exit 1 when something is missing).
 set -euo pipefail
@@ -13,13 +13,17 @@ declare -A group
 # tools/kver's table are added below; the 7.x ones live in the chroot that
 # debootstrap makes (tools/kchroot.sh).
 group[build]="build-essential kmod cpio xz-utils linux-source-6.1 liburing-dev pkg-config perl man-db
-	debootstrap"
+	debootstrap python3-dev"
 group[vm]="qemu-system-x86 busybox-static"
-group[python]="python3 python3-dev python3-pytest python3-numpy"
+group[python]="python3 python3-dev python3-pytest python3-numpy
+	python3-venv python3-setuptools-whl python3-wheel-whl"
 group[bench]="gnuplot-nox"
 group[torture]="trinity stress-ng"
 # libFuzzer harnesses (tests/fuzz)
 group[fuzz]="clang libclang-rt-14-dev"
+# make deb (debian/) and make check-packages (tools/check-packages.sh)
+group[package]="debhelper dh-dkms dh-python dpkg-dev fakeroot lintian dkms python3-all-dev
+	python3-setuptools python3-build pybuild-plugin-pyproject debootstrap"
 # make check-debug: building a debug kernel from linux-source-6.1
 group[debug]="flex bison libelf-dev bc libssl-dev dwarves rsync"
 
@@ -28,11 +32,11 @@ groups=()
 for a in "$@"; do
 	case "$a" in
 	--check) check_only=1 ;;
-	build|vm|python|bench|fuzz|torture|debug) groups+=("$a") ;;
+	build|vm|python|bench|fuzz|torture|package|debug) groups+=("$a") ;;
 	*) echo "deps.sh: unknown argument '$a'" >&2; exit 2 ;;
 	esac
 done
-[ ${#groups[@]} -gt 0 ] || groups=(build vm python bench fuzz torture)
+[ ${#groups[@]} -gt 0 ] || groups=(build vm python bench fuzz torture package)
 
 want=()
 for g in "${groups[@]}"; do

@@ -27,6 +27,7 @@ if [ -z "$dir" ]; then
 	mkdir -p "$top/$dir"
 	find "$top/$dir" -maxdepth 1 -type l -delete
 	ln -sfn "$top/include" "$top/$dir/../include"
+	ln -sfn "$top/VERSION" "$top/$dir/../VERSION"
 	for f in "$top"/kmod/*.[ch] "$top/kmod/Kbuild"; do
 		case "$f" in *.mod.c) continue ;; esac
 		ln -sf "$f" "$top/$dir/"

@@ -558,6 +558,19 @@ SHMR_API int shmr_batch_submit(struct shmr_batch *b);
 /* The result of operation idx of the last submit: 0 or >= 0 as documented, or -errno. */
 SHMR_API int shmr_batch_result(const struct shmr_batch *b, unsigned int idx);
 
+/* ==== Version ============================================================ */
+
+/* The version of this header. */
+#define SHMR_VERSION_MAJOR	1
+#define SHMR_VERSION_MINOR	0
+#define SHMR_VERSION_PATCH	0
+
+/*
+ * The version of the library in use, "MAJOR.MINOR.PATCH" (a static string):
+ * may differ from the SHMR_VERSION_* a program was built with.
+ */
+SHMR_API const char *shmr_version(void);
+
 #ifdef __cplusplus
 }
 #endif

@@ -27,6 +27,25 @@
 
 #include "shmr.h"
 
+/* Python 3.9, the oldest supported, lacks these two helpers of 3.10. */
+#if PY_VERSION_HEX < 0x030a0000
+static inline PyObject *Py_NewRef(PyObject *o)
+{
+	Py_INCREF(o);
+	return o;
+}
+
+static int PyModule_AddObjectRef(PyObject *m, const char *name, PyObject *v)
+{
+	Py_INCREF(v);
+	if (PyModule_AddObject(m, name, v)) {	/* steals v only on success */
+		Py_DECREF(v);
+		return -1;
+	}
+	return 0;
+}
+#endif
+
 static PyObject *OwnerDead;
 static PyObject *NotRecoverable;
 
@@ -1150,7 +1169,8 @@ PyMODINIT_FUNC PyInit__shmr(void)
 	    PyModule_AddIntConstant(m, "REGION_PROCESS", SHMR_REGION_PROCESS) ||
 	    PyModule_AddIntConstant(m, "REGION_HUGE", SHMR_REGION_HUGE) ||
 	    PyModule_AddIntConstant(m, "REGION_RDONLY", SHMR_REGION_RDONLY) ||
-	    PyModule_AddIntConstant(m, "LEAK_EXIT_CODE", SHMR_LEAK_EXIT_CODE)) {
+	    PyModule_AddIntConstant(m, "LEAK_EXIT_CODE", SHMR_LEAK_EXIT_CODE) ||
+	    PyModule_AddStringConstant(m, "__version__", shmr_version())) {
 		Py_DECREF(m);
 		return NULL;
 	}

@@ -35,21 +35,22 @@ root=$tmp/root
 
 check "make install DESTDIR=... PREFIX=/usr" \
 	make -C "$top" --no-print-directory install DESTDIR="$root" PREFIX=/usr
-for f in usr/lib/libshmr.so.1.0.0 usr/lib/libshmr.a usr/include/shmr.h \
-	usr/include/linux/shmr.h usr/lib/pkgconfig/shmr.pc usr/sbin/shmrctl \
+ver=$(cat "$top/VERSION")
+for f in usr/lib/libshmr.so.$ver usr/lib/libshmr.a usr/include/shmr.h \
+	usr/include/shmr/uapi.h usr/lib/pkgconfig/shmr.pc usr/bin/shmrctl \
 	usr/share/man/man7/shmr.7 usr/share/man/man8/shmrctl.8 \
 	usr/share/man/man3/shmr_region_create.3 usr/share/man/man3/shmr_leak_report.3 \
 	usr/share/man/man3/shmr_region_unmap.3; do
 	check "installed $f" test -f "$root/$f"
 done
-check "libshmr.so.1 -> libshmr.so.1.0.0" test "$(readlink "$root/usr/lib/libshmr.so.1")" = libshmr.so.1.0.0
+check "libshmr.so.1 -> libshmr.so.$ver" test "$(readlink "$root/usr/lib/libshmr.so.1")" = "libshmr.so.$ver"
 check "libshmr.so -> libshmr.so.1" test "$(readlink "$root/usr/lib/libshmr.so")" = libshmr.so.1
 check "nothing installed outside DESTDIR/usr" sh -c "cd '$root' && [ \"\$(ls)\" = usr ]"
 check "shmr.pc has prefix /usr" grep -qx 'prefix=/usr' "$root/usr/lib/pkgconfig/shmr.pc"
 
 cat > "$tmp/prog.c" <<'PROG'
 #include <shmr.h>
-#include <linux/shmr.h>
+#include <shmr/uapi.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -69,7 +70,7 @@ int main(void)
 PROG
 export PKG_CONFIG_SYSROOT_DIR="$root" PKG_CONFIG_LIBDIR="$root/usr/lib/pkgconfig"
 unset PKG_CONFIG_PATH
-check "pkg-config --modversion shmr is 1.0.0" test "$(pkg-config --modversion shmr)" = 1.0.0
+check "pkg-config --modversion shmr is $ver" test "$(pkg-config --modversion shmr)" = "$ver"
 cflags=$(pkg-config --cflags shmr)
 libs=$(pkg-config --libs shmr)
 check "pkg-config paths point into the tree" sh -c "echo '$cflags $libs' | grep -q -- '-I$root/usr/include' && echo '$libs' | grep -q -- '-L$root/usr/lib'"
@@ -81,7 +82,7 @@ check "run it" sh -c "LD_LIBRARY_PATH='$root/usr/lib' '$tmp/prog' | grep -qx 'in
 check "build against the installed tree (static)" cc -o "$tmp/prog-static" "$tmp/prog.c" $cflags \
 	"$root/usr/lib/libshmr.a" $(pkg-config --libs --static shmr | sed 's/-lshmr//')
 check "run the static one" sh -c "'$tmp/prog-static' | grep -qx 'installed [a-z]* 1'"
-check "installed shmrctl runs" "$root/usr/sbin/shmrctl" --help
+check "installed shmrctl runs" "$root/usr/bin/shmrctl" --help
 check "man pages format (groff -ww)" sh -c "command -v groff >/dev/null || exit 0; cd '$root/usr/share/man' && for f in man*/*; do groff -man -ww -z \"\$f\" 2>&1 | grep . && exit 1; done; exit 0"
 
 echo "1..$n"

@@ -6,7 +6,7 @@
 # the shmr_ namespace. Prints TAP.
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../../.." 2>/dev/null && pwd)
-so=$top/build/lib/libshmr.so.1.0.0
+so=$top/build/lib/libshmr.so.$(cat "$top/VERSION" 2>/dev/null)
 a=$top/build/lib/libshmr.a
 hdr=$top/lib/include/shmr.h
 map=$top/lib/libshmr.map
@@ -16,7 +16,7 @@ skip_all() {
 	echo "ok 1 - exported symbols # SKIP $1"
 	exit 0
 }
-[ -f "$hdr" ] && [ -f "$so" ] || skip_all "no source tree with build/lib/libshmr.so.1.0.0 here ($top)"
+[ -f "$hdr" ] && [ -f "$so" ] || skip_all "no source tree with build/lib/libshmr.so.VERSION here ($top)"
 command -v nm >/dev/null 2>&1 || skip_all "nm (binutils) not installed"
 command -v readelf >/dev/null 2>&1 || skip_all "readelf (binutils) not installed"
 

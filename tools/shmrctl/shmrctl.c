@@ -1017,6 +1017,10 @@ int main(int argc, char **argv)
 			usage(stdout);
 		return rc;
 	}
+	if (!strcmp(cmd, "--version")) {	/* the library's: shmrctl links it in */
+		printf("shmrctl %s\n", shmr_version());
+		return EXIT_OK;
+	}
 	if (!strcmp(cmd, "list")) {
 		rc = parse_opts(argc, argv, OPT_JSON | OPT_HUMAN, &o, args, 0, 0, &n);
 		return rc ? rc : cmd_list(&o);

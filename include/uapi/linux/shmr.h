@@ -3,7 +3,7 @@
  * shmr: refcounted shared memory regions, /dev/shmr.
  *
  * This header is the whole kernel ABI. It is shared verbatim by the module
- * (kmod/) and the library (lib/) and installed as <linux/shmr.h>.
+ * (kmod/) and the library (lib/) and installed as <shmr/uapi.h>.
  *
  * Conventions (Documentation/process/botching-up-ioctls.rst):
  *  - fixed-width types only, pointers passed as __u64, every struct a

@@ -25,6 +25,8 @@ __all__ = [
     "leak_count", "registry", "backend", "features", "unlink", "exit_records",
 ]
 
+__version__ = _shmr.__version__   # the library's, which _shmr has built in
+
 OwnerDead = _shmr.OwnerDead
 NotRecoverable = _shmr.NotRecoverable
 OwnerDead.errno = errno.EOWNERDEAD
