@@ -52,6 +52,18 @@ else
 	result "not ok - make lint (see $out/lint.log)"
 fi
 
+# The 7.x kernels' headers and images live in a Debian 13 chroot (made
+# before the host tests: dkms_build.sh builds in it too).
+if [ "$host_only" = 0 ]; then
+	t0=$(date +%s)
+	if tools/kchroot.sh --ensure >"$out/chroot.log" 2>&1; then
+		result "ok - Debian 13 chroot for the 7.x kernels ($(tools/kchroot.sh --dir), $(( $(date +%s) - t0 )) s)"
+	else
+		tail -n 20 "$out/chroot.log" | sed 's/^/#   /'
+		result "not ok - Debian 13 chroot for the 7.x kernels (see $out/chroot.log)"
+	fi
+fi
+
 echo "# ---- host tests"
 progs=$(ls build/tests/host/* 2>/dev/null | sort)
 # shellcheck disable=SC2086
@@ -92,20 +104,6 @@ else
 fi
 
 if [ "$host_only" = 0 ]; then
-	# The 7.x kernels' headers and images live in a Debian 13 chroot.
-	need_chroot=0
-	for k in $kernels $(tools/kver --list build); do
-		[ -n "$(tools/kver --root "$k")" ] && need_chroot=1
-	done
-	if [ "$need_chroot" = 1 ]; then
-		t0=$(date +%s)
-		if tools/kchroot.sh --ensure >"$out/chroot.log" 2>&1; then
-			result "ok - Debian 13 chroot for the 7.x kernels ($(tools/kchroot.sh --dir), $(( $(date +%s) - t0 )) s)"
-		else
-			tail -n 20 "$out/chroot.log" | sed 's/^/#   /'
-			result "not ok - Debian 13 chroot for the 7.x kernels (see $out/chroot.log)"
-		fi
-	fi
 	for k in $(tools/kver --list build); do
 		if tools/kmod-build.sh --werror "$k" >"$out/kmod-$k.log" 2>&1; then
 			result "ok - [$k] module builds without a warning ($(tools/kver "$k"), compile test only)"

@@ -163,6 +163,9 @@ static void regions(const std::string &name)
 	      "backend and features agree");
 	check(std::string(shmr_backend_name()) == (kernel ? "kernel" : "posix"), "backend_name");
 	check(shmr_backend_error() == nullptr, "no backend error");
+	check(std::string(shmr_version()) == std::to_string(SHMR_VERSION_MAJOR) + "." +
+		std::to_string(SHMR_VERSION_MINOR) + "." + std::to_string(SHMR_VERSION_PATCH),
+	      "the library's version is the header's");
 
 	uint32_t events = ~0U;
 	std::array<shmr_attacher, 4> who{};
