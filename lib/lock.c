@@ -57,19 +57,32 @@ _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
 #endif
 
 /*
- * Fair handoff (docs/locks.md, "Fairness"): an owner that has taken the
- * lock FAIR_BATCH times in a row while somebody waited leaves it free for
- * a waiter for up to FAIR_YIELD ticks before taking it back. A handoff
+ * Fairness (docs/locks.md, "Fairness"). A spinning waiter sets want; the
+ * holder's unlock, seeing it, counts (streak) and bumps a heartbeat
+ * (beat). A waiter leaves a word it sees free to a holder whose heartbeat
+ * moved since its previous look (the holder is between its unlock and its
+ * next lock), and keeps spinning while it moves (up to FAIR_SPIN_MAX).
+ * After FAIR_BATCH such unlocks in a row the holder hands off: the unlock
+ * sets LC_HANDOFF, which sends every lock to the slow path, where the
+ * holder leaves the word to a waiter for up to FAIR_YIELD ticks. A handoff
  * nobody takes (the waiter left or was killed) doubles the batch, up to
- * FAIR_BATCH << FAIR_BACKOFF_MAX, until a handoff succeeds.
+ * FAIR_BATCH << FAIR_BACKOFF_MAX, until one is taken. (The constants are
+ * in lock.h, for the tests.)
  */
-#ifndef FAIR_BATCH
-#define FAIR_BATCH	1000
+
+#ifdef FAIR_DEBUG
+#include <stdio.h>
+static long fd_unl, fd_ho, fd_yield, fd_taken, fd_timeout, fd_sleep, fd_spin_to, fd_polite;
+void fd_print(void);
+void fd_print(void)
+{
+	fprintf(stderr, "fair[%d]: wanted-unlocks %ld handoffs %ld yields %ld taken %ld timeout %ld sleeps %ld spin_to %ld polite %ld\n",
+		getpid(), fd_unl, fd_ho, fd_yield, fd_taken, fd_timeout, fd_sleep, fd_spin_to, fd_polite);
+}
+#define FD(x) (x++)
+#else
+#define FD(x) do { } while (0)
 #endif
-#ifndef FAIR_YIELD
-#define FAIR_YIELD	260000	/* ~100 us */
-#endif
-#define FAIR_BACKOFF_MAX	8
 
 #ifdef SHMR_TEST_HOOKS
 void (*shmr__lock_test_hook)(int point, const void *lock);
@@ -146,34 +159,6 @@ static inline bool cas(uint32_t *p, uint32_t *old, uint32_t nv)
 {
 	return __atomic_compare_exchange_n(p, old, nv, false, __ATOMIC_SEQ_CST,
 					   __ATOMIC_SEQ_CST);
-}
-
-/*
- * Poll the pair with plain loads until the word reads free, ctrl lacks
- * LC_CONTENDED (when want_contended), or the clock passes deadline,
- * backing off exponentially (1 to BACKOFF_MAX pauses between polls) so
- * that a spinner does not keep pulling the lock's cache line away from a
- * running owner.
- */
-static inline uint64_t spin_pair(const struct lock *l, uint64_t deadline,
-				 unsigned int *backoff, bool want_contended)
-{
-	unsigned int i;
-	uint64_t p;
-
-	for (;;) {
-		p = load_pair(l);
-		if (!(PAIR_WORD(p) & LW_TID))
-			return p;
-		if (want_contended && !(PAIR_CTRL(p) & LC_CONTENDED))
-			return p;
-		if ((int64_t)(spin_clock() - deadline) > 0)
-			return p;
-		for (i = 0; i < *backoff; i++)
-			cpu_relax();
-		if (*backoff < BACKOFF_MAX)
-			*backoff <<= 1;
-	}
 }
 
 static inline uint32_t spin_until_free(const uint32_t *w, uint64_t budget)
@@ -336,9 +321,10 @@ static inline void set_pending(struct lock *l)
  * Link l at the front of this thread's robust list, as glibc's
  * ENQUEUE_MUTEX does: every prev/next pointer points at an element's next
  * field; the head itself acts as the element whose next field is
- * head->list (its prev field is the word before the head). l's own links
- * are stored only when they differ: a lock taken again by the same thread
- * at the same place in its list already holds them.
+ * head->list (its prev field is the word before the head, glibc's
+ * robust_prev, which only ever gets written: so it is not written here).
+ * l's own links are stored only when they differ: a lock taken again by
+ * the same thread at the same place in its list already holds them.
  */
 static inline void enqueue(struct robust_list_head *head, struct lock *l)
 {
@@ -346,7 +332,8 @@ static inline void enqueue(struct robust_list_head *head, struct lock *l)
 	void *first = head->list.next;
 	void **fnext = (void **)((uintptr_t)first & ~1ul);
 
-	fnext[-1] = e;
+	if (first != &head->list)
+		fnext[-1] = e;
 	if (l->next != first)
 		l->next = first;
 	if (l->prev != &head->list)
@@ -356,17 +343,19 @@ static inline void enqueue(struct robust_list_head *head, struct lock *l)
 }
 
 /*
- * Unlink l through its neighbours. Its own links are left as they are:
- * nothing reads them once it is off the list (the kernel follows only
- * the list, and list_op_pending names l's word, not its links).
+ * Unlink l through its neighbours (the head's prev field, when l was the
+ * last element, is not written: see enqueue()). Its own links are left as
+ * they are: nothing reads them once it is off the list (the kernel follows
+ * only the list, and list_op_pending names l's word, not its links).
  */
-static inline void dequeue(struct lock *l)
+static inline void dequeue(struct robust_list_head *head, struct lock *l)
 {
 	void *n = l->next, *p = l->prev;
 	void **next = (void **)((uintptr_t)n & ~1ul);
 	void **prev = (void **)((uintptr_t)p & ~1ul);
 
-	next[-1] = p;
+	if (n != &head->list)
+		next[-1] = p;
 	prev[0] = n;
 	barrier();
 }
@@ -426,7 +415,7 @@ static inline int release(struct robust_list_head *head, struct lock *l,
 
 	head->list_op_pending = entry_of(l);
 	barrier();
-	dequeue(l);
+	dequeue(head, l);
 	hook(LP_UNLOCK_DEQUEUED, l);
 	old = __atomic_exchange_n(&l->word, 0, __ATOMIC_SEQ_CST);
 	hook(LP_UNLOCK_RELEASED, l);
@@ -527,16 +516,70 @@ static inline void yield_cpu(void)
 	sched_yield();
 }
 
+static inline void set_want(struct lock *l)
+{
+	if (!__atomic_load_n(&l->want, __ATOMIC_RELAXED))
+		__atomic_store_n(&l->want, 1, __ATOMIC_RELAXED);
+}
+
+static inline void clear_want(struct lock *l)
+{
+	if (__atomic_load_n(&l->want, __ATOMIC_RELAXED))
+		__atomic_store_n(&l->want, 0, __ATOMIC_RELAXED);
+}
+
+enum spin_end { SPIN_TAKE, SPIN_TIMEOUT };
+
+/*
+ * A waiter's spin: poll with plain loads, backing off exponentially (1 to
+ * BACKOFF_MAX pauses between polls) so that it does not keep pulling the
+ * lock's cache line away from a running holder, and keep want set.
+ * SPIN_TAKE: the word is free and handed off, or free with the heartbeat
+ * unchanged since the previous poll (the holder is not taking it back);
+ * SPIN_TIMEOUT: the deadline passed, which a moving heartbeat pushes
+ * back, up to cap.
+ */
+static enum spin_end spin_fair(struct lock *l, uint64_t *deadline, uint64_t cap,
+			       unsigned int *backoff, uint32_t *beat)
+{
+	uint64_t p, now;
+	unsigned int i;
+	uint32_t b;
+
+	for (;;) {
+		p = load_pair(l);
+		b = __atomic_load_n(&l->beat, __ATOMIC_RELAXED);
+		if (!(PAIR_WORD(p) & LW_TID) &&
+		    ((PAIR_CTRL(p) & LC_HANDOFF) || b == *beat))
+			return SPIN_TAKE;
+		set_want(l);
+		now = spin_clock();
+		if (b != *beat) {
+			*beat = b;
+			if ((int64_t)(*deadline - now) < SPIN_WAKE)
+				*deadline = (int64_t)(now + SPIN_WAKE - cap) < 0 ?
+					now + SPIN_WAKE : cap;
+		}
+		if ((int64_t)(now - *deadline) > 0)
+			return SPIN_TIMEOUT;
+		for (i = 0; i < *backoff; i++)
+			cpu_relax();
+		if (*backoff < BACKOFF_MAX)
+			*backoff <<= 1;
+	}
+}
+
 static __attribute__((noinline)) int lock_slow(struct lock *l, uint32_t type,
 					       bool try, clockid_t clk,
 					       const struct timespec *abs,
 					       bool fresh)
 {
-	uint32_t tid, w, c, nv, est, budget;
-	uint64_t p, deadline = 0, yield_end = 0;
+	uint32_t tid, w, c, nv, est, budget, beat;
+	uint64_t p, deadline = 0, cap = 0, yield_end = 0;
 	unsigned int backoff = 1;
 	bool first = true, spinning = !try, yielding = false, yielded = false;
-	bool slept = false, mine;
+	bool slept = false, waited = false, mine;
+	enum spin_end why;
 	int ret;
 
 	p = load_pair(l);
@@ -554,35 +597,38 @@ static __attribute__((noinline)) int lock_slow(struct lock *l, uint32_t type,
 	}
 	tid = (uint32_t)tls.tid;
 	mine = __atomic_load_n(&l->last, __ATOMIC_RELAXED) == tid;
+	beat = __atomic_load_n(&l->beat, __ATOMIC_RELAXED);
 
 	/*
-	 * Fairness: this thread took the lock fair_batch() times in a row
-	 * while somebody waited; leave it free for a waiter (yield_end at
-	 * most) rather than take it again.
+	 * Our own unlock handed the lock off (its batch is over): leave the
+	 * word to a waiter until one takes it or yield_end, unless nobody
+	 * waits any more (then take it and withdraw the handoff).
 	 */
-	if (!try && mine && (PAIR_CTRL(p) & LC_CONTENDED) &&
-	    __atomic_load_n(&l->streak, __ATOMIC_RELAXED) >= fair_batch(l) &&
+	c = PAIR_CTRL(p);
+	if ((c & LC_HANDOFF) && mine && !(PAIR_WORD(p) & LW_TID) && !try &&
+	    (__atomic_load_n(&l->want, __ATOMIC_RELAXED) ||
+	     __atomic_load_n(&l->nwaiters, __ATOMIC_RELAXED)) &&
 	    !deadline_passed(clk, abs)) {
 		yielding = true;
+		FD(fd_yield);
 		yield_end = spin_clock() + FAIR_YIELD;
 	}
 
 	/*
-	 * Spin until a deadline, not for one poll: losing the race for a
-	 * word seen free (the owner took it back first) keeps spinning until
-	 * the deadline instead of going to sleep, because a sleep costs the
-	 * next unlock a FUTEX_WAKE and this thread a wakeup (3-15 us here).
-	 *
-	 * Adaptive budget: it shrinks when the first spin fails (the owner
-	 * was not running: oversubscribed CPUs, or long critical sections)
-	 * and grows back when it succeeds. A hint only, updated without
-	 * atomics, and in memory any peer can write: never above SPIN_LOCK,
-	 * whatever it says.
+	 * Spin before sleeping: a sleep costs the next unlock a FUTEX_WAKE
+	 * and this thread a wakeup (3-15 us here). The budget is adaptive: it
+	 * shrinks when the first spin fails (the holder was not running:
+	 * oversubscribed CPUs, or long critical sections) and grows back when
+	 * it succeeds. A hint only, updated without atomics, and in memory
+	 * any peer can write: never above SPIN_LOCK, whatever it says. A
+	 * moving heartbeat extends the spin (spin_fair()).
 	 */
 	est = __atomic_load_n(&l->spin, __ATOMIC_RELAXED);
 	budget = est && est < SPIN_LOCK ? est : SPIN_LOCK;
-	if (spinning)
+	if (spinning) {
 		deadline = spin_clock() + budget;
+		cap = deadline + FAIR_SPIN_MAX;
+	}
 	for (;;) {
 		p = load_pair(l);
 		w = PAIR_WORD(p);
@@ -599,19 +645,28 @@ static __attribute__((noinline)) int lock_slow(struct lock *l, uint32_t type,
 				}
 				yielding = false;
 				yielded = true;
+			} else if (waited && spinning && !(c & LC_HANDOFF) &&
+				   __atomic_load_n(&l->beat, __ATOMIC_RELAXED) != beat) {
+				/* the holder is taking it back: our turn comes */
+				FD(fd_polite);
+				beat = __atomic_load_n(&l->beat, __ATOMIC_RELAXED);
+				goto wait;
 			}
 			/*
 			 * Taking a word freed while others sleep: a thread
-			 * that slept, or takes over from another owner, sets
+			 * that slept, or takes over from another holder, sets
 			 * FUTEX_WAITERS so that the kernel's death handling
-			 * and its own unlock wake the remaining sleepers. An
-			 * owner taking its own lock back does not: its unlock
+			 * and its own unlock wake the remaining sleepers. A
+			 * holder taking its own lock back does not: its unlock
 			 * would wake a sleeper each time (the woken one sets
-			 * the bit again when it goes back to sleep).
+			 * the bit again when it goes back to sleep). A waiter
+			 * withdraws want first: the others set it again.
 			 */
 			nv = tid | (w & LW_WAITERS);
 			if ((slept || !mine) && load(&l->nwaiters))
 				nv |= LW_WAITERS;
+			if (waited)
+				clear_want(l);
 			if (cas(&l->word, &w, nv))
 				break;
 			continue;
@@ -624,25 +679,27 @@ static __attribute__((noinline)) int lock_slow(struct lock *l, uint32_t type,
 			ret = -EBUSY;
 			goto out;
 		}
-		/* somebody else has it: any handoff is done */
+		/* somebody else has it: any handoff of ours is taken */
+		if (yielding)
+			FD(fd_taken);
 		yielding = false;
 		mine = false;
-		if (!(c & LC_CONTENDED))
-			__atomic_fetch_or(&l->ctrl, LC_CONTENDED, __ATOMIC_SEQ_CST);
+wait:
+		waited = true;
 		if (spinning) {
-			p = spin_pair(l, deadline, &backoff, true);
-			/* free, or our LC_CONTENDED was cleared: again */
-			if (!(PAIR_WORD(p) & LW_TID) ||
-			    !(PAIR_CTRL(p) & LC_CONTENDED))
+			why = spin_fair(l, &deadline, cap, &backoff, &beat);
+			if (why == SPIN_TAKE)
 				continue;
 			spinning = false;
+			FD(fd_spin_to);
 			if (first) {
 				est = budget / 2 > SPIN_MIN ? budget / 2 : SPIN_MIN;
 				__atomic_store_n(&l->spin, est, __ATOMIC_RELAXED);
 				first = false;
 			}
-			w = PAIR_WORD(p);
+			continue;	/* a free word is taken now, a held one slept on */
 		}
+		FD(fd_sleep);
 		ret = sleep_on(&l->word, w, &l->nwaiters, clk, abs);
 		if (ret)
 			goto out;
@@ -651,6 +708,8 @@ static __attribute__((noinline)) int lock_slow(struct lock *l, uint32_t type,
 		spinning = true;
 		backoff = 1;
 		deadline = spin_clock() + SPIN_WAKE;
+		cap = deadline + FAIR_SPIN_MAX;
+		beat = __atomic_load_n(&l->beat, __ATOMIC_RELAXED);
 	}
 	if (first && !try && budget < SPIN_LOCK) {
 		est = budget + budget / 4 < SPIN_LOCK ? budget + budget / 4 : SPIN_LOCK;
@@ -663,10 +722,9 @@ static __attribute__((noinline)) int lock_slow(struct lock *l, uint32_t type,
 		l->pid = (uint32_t)tls.pid;
 
 	/*
-	 * Fairness bookkeeping, in fields only the holder writes. A new
-	 * owner starts a new streak and withdraws LC_CONTENDED unless
-	 * somebody sleeps (spinners set it again at their next poll); the
-	 * same owner counts its acquisitions while somebody waits.
+	 * Fairness bookkeeping, in fields only the holder writes: a new
+	 * holder starts a new streak and takes any handoff; a handoff nobody
+	 * took backs the batch off.
 	 */
 	c = load(&l->ctrl);
 	if (l->last != tid) {
@@ -674,24 +732,25 @@ static __attribute__((noinline)) int lock_slow(struct lock *l, uint32_t type,
 		l->streak = 0;
 		if (l->yields)
 			l->yields = 0;
-		if ((c & LC_CONTENDED) && !load(&l->nwaiters))
-			__atomic_fetch_and(&l->ctrl, ~LC_CONTENDED, __ATOMIC_SEQ_CST);
 	} else if (yielded) {
+		/* nobody took it: a waiter that is still there sets want again */
+		FD(fd_timeout);
 		hook(LP_HANDOFF_TIMEOUT, l);
 		l->streak = 0;
 		if (l->yields < FAIR_BACKOFF_MAX)
 			l->yields++;
-		if (!load(&l->nwaiters))
-			__atomic_fetch_and(&l->ctrl, ~LC_CONTENDED, __ATOMIC_SEQ_CST);
-	} else if (c & LC_CONTENDED) {
-		l->streak++;
+		clear_want(l);
 	}
+	if (c & LC_HANDOFF)
+		__atomic_fetch_and(&l->ctrl, ~LC_HANDOFF, __ATOMIC_SEQ_CST);
 	if ((w & LW_DIED) || (c & LC_INCONSISTENT)) {
 		__atomic_fetch_or(&l->ctrl, LC_INCONSISTENT, __ATOMIC_SEQ_CST);
 		return -EOWNERDEAD;
 	}
 	return 0;
 out:
+	if (waited)
+		clear_want(l);
 	set_pending(NULL);
 	return ret;
 }
@@ -701,6 +760,29 @@ static inline bool held_by_me(const struct lock *l)
 	return (load(&l->word) & LW_TID) == (uint32_t)tls.tid;
 }
 
+/*
+ * Somebody spins for the lock this thread holds and is about to release:
+ * count (streak) and show progress (beat); at the end of the batch, hand
+ * off. Only the holder writes these.
+ */
+static void count_wanted(struct lock *l)
+{
+	uint32_t tid = (uint32_t)tls.tid;
+
+	FD(fd_unl);
+	if (l->last != tid) {
+		l->last = tid;
+		l->streak = 0;
+	}
+	__atomic_store_n(&l->beat, l->beat + 1, __ATOMIC_RELAXED);
+	if (++l->streak >= fair_batch(l)) {
+		FD(fd_ho);
+		l->streak = 0;
+		__atomic_fetch_or(&l->ctrl, LC_HANDOFF, __ATOMIC_SEQ_CST);
+		hook(LP_HANDOFF, l);
+	}
+}
+
 static __attribute__((noinline)) int unlock_slow(struct lock *l, uint32_t type,
 						 int nwake)
 {
@@ -708,22 +790,26 @@ static __attribute__((noinline)) int unlock_slow(struct lock *l, uint32_t type,
 		return -EINVAL;
 	if (self() || !held_by_me(l))
 		return -EPERM;
+	if (__atomic_load_n(&l->want, __ATOMIC_RELAXED))
+		count_wanted(l);
 	unlock_owned(l, nwake);
 	return 0;
 }
 
 /*
  * The fast path: held by this thread (the pair reads our TID and the bare
- * type, ignoring FUTEX_WAITERS and LC_CONTENDED, which release() and
- * lock_slow() deal with); anything else, an owner-death state included,
- * goes to unlock_slow().
+ * type, ignoring FUTEX_WAITERS, which release() deals with) and nobody
+ * spinning for it; anything else, an owner-death state included, goes to
+ * unlock_slow().
  */
 static inline int unlock_fast(struct lock *l, uint32_t type, int nwake)
 {
-	const uint64_t ignore = PAIR(LW_WAITERS, LC_CONTENDED);
+	const uint64_t ignore = PAIR(LW_WAITERS, 0);
 	uint32_t tid = (uint32_t)tls.tid;
+	uint64_t v = load_pair(l);
+	uint32_t want = __atomic_load_n(&l->want, __ATOMIC_RELAXED);
 
-	if (unlikely(!tid || (load_pair(l) & ~ignore) != PAIR(tid, type)))
+	if (unlikely(!tid || ((v & ~ignore) != PAIR(tid, type)) || want))
 		return unlock_slow(l, type, nwake);
 	return release(tls.head, l, nwake);
 }

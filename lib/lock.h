@@ -26,8 +26,20 @@
 
 #define LC_INCONSISTENT		0x01u	/* -EOWNERDEAD given, not repaired */
 #define LC_NOTRECOVERABLE	0x02u
-#define LC_CONTENDED		0x04u	/* somebody waits (fair handoff) */
+#define LC_HANDOFF		0x04u	/* the holder's batch is over: take it */
 #define LC_ALL			0x07u
+
+/* Fair handoff (lock.c, docs/locks.md): batch, waits in TSC ticks */
+#ifndef FAIR_BATCH
+#define FAIR_BATCH	1000	/* wanted unlocks in a row, then hand off */
+#endif
+#ifndef FAIR_YIELD
+#define FAIR_YIELD	260000	/* ~100 us: how long a handoff waits */
+#endif
+#ifndef FAIR_SPIN_MAX
+#define FAIR_SPIN_MAX	260000	/* ~100 us: a waiter's spin while the holder moves */
+#endif
+#define FAIR_BACKOFF_MAX	4	/* handoffs nobody took double the batch */
 
 /* lock_word: the kernel's robust futex format */
 #define LW_TID		0x3fffffffu	/* FUTEX_TID_MASK */
@@ -37,17 +49,18 @@
 struct __attribute__((may_alias)) lock {
 	uint32_t word;		/* 0: futex word, glibc __lock */
 	uint32_t ctrl;		/* 4: LT_* | LC_*, glibc __count */
-	uint32_t streak;	/* 8: contended acquisitions in a row by last */
+	uint32_t want;		/* 8: non-zero: somebody spins for the word */
 	uint32_t pid;		/* 12: owner's pid (tid is in word) */
 	uint32_t nwaiters;	/* 16: threads asleep in FUTEX_WAIT */
 	uint32_t wwait;		/* 20: rwlock slot: index + 1 */
 	void *prev;		/* 24: glibc __list.__prev */
 	void *next;		/* 32: glibc __list.__next; the list entry */
 	uint32_t spin;		/* 40: adaptive spin budget (a hint), 0 default */
-	uint32_t last;		/* 44: tid of the owner streak counts */
-	uint32_t yields;	/* 48: handoffs nobody took, in a row */
+	uint32_t last;		/* 44: tid of the holder streak counts for */
+	uint32_t streak;	/* 48: unlocks in a row by last while wanted */
+	uint32_t beat;		/* 52: bumped at each such unlock */
+	uint32_t yields;	/* 56: handoffs nobody took, in a row */
 	uint32_t reserved0;
-	uint64_t reserved1;
 };
 
 struct __attribute__((may_alias)) cond {
@@ -68,6 +81,7 @@ enum shmr__lock_point {
 	LP_LOCK_TAKEN,		/* word taken, list bookkeeping not finished */
 	LP_UNLOCK_DEQUEUED,	/* off the list, word still held */
 	LP_UNLOCK_RELEASED,	/* word released, waiters not yet woken */
+	LP_HANDOFF,		/* an unlock ended its batch: LC_HANDOFF set */
 	LP_HANDOFF_TIMEOUT,	/* a handoff nobody took: took the lock back */
 };
 

@@ -18,7 +18,8 @@ $(BUILD)/tests/%: tests/%.c $(HARNESS) $(LIB_A) $(wildcard tests/*.h)
 
 # Tests that stop a process inside a lock operation link the library's
 # test variant, which has the hooks (lib/lib.mk).
-HOOK_TESTS := $(BUILD)/tests/host/lock_robust $(BUILD)/tests/host/lock_torture
+HOOK_TESTS := $(BUILD)/tests/host/lock_robust $(BUILD)/tests/host/lock_torture \
+	$(BUILD)/tests/host/lock_fair
 $(HOOK_TESTS): TEST_LDLIBS := $(LIB_TEST_A) -pthread -luring -lrt
 $(HOOK_TESTS): $(LIB_TEST_A)
 

@@ -14,7 +14,7 @@ group[build]="build-essential kmod cpio xz-utils linux-source-6.1 liburing-dev p
 group[vm]="qemu-system-x86 busybox-static linux-image-amd64 linux-image-6.12-amd64
 	linux-image-6.12-rt-amd64"
 group[python]="python3 python3-dev python3-pytest python3-numpy"
-group[bench]="gnuplot-nox"
+group[bench]="gnuplot-nox valgrind"
 group[torture]="trinity stress-ng"
 # libFuzzer harnesses (tests/fuzz)
 group[fuzz]="clang libclang-rt-14-dev"

@@ -5,8 +5,10 @@
 #                            [--no-build]
 #
 # 1. host: build/bench/bench_locks --csv build/bench/results.csv (lock fast
-#    paths are only compared on the host: TCG distorts them), and
-#    bench_regions --tracking (what the library adds to a region cycle);
+#    paths are only compared on the host: TCG distorts them),
+#    tools/bench/lock-counts.sh (instructions, locked instructions and
+#    system calls per lock+unlock) and bench_regions --tracking (what the
+#    library adds to a region cycle);
 # 2. VM (one boot of tools/shmr-vm): every other build/bench/bench_* binary,
 #    each with --csv FILE (and --quick), region and syscall-bound numbers,
 #    shmr interleaved with its baselines inside each binary; their rows are
@@ -46,7 +48,7 @@ summary=$out/summary.txt
 mkdir -p "$out"
 echo "benchmark,impl,unit,median,p10,p90" > "$csv"
 : > "$out/notes.txt"
-rm -f "$out/locks.txt" "$out/notes-locks.txt" "$out/vm.log" "$out/vm-bench.sh" "$out/notes-host.txt" "$out/ratios.png"
+rm -f "$out/locks.txt" "$out/notes-locks.txt" "$out/notes-counts.txt" "$out/vm.log" "$out/vm-bench.sh" "$out/notes-host.txt" "$out/ratios.png"
 rc=0
 start=$(date +%s)
 
@@ -74,6 +76,12 @@ if [ "$do_host" = 1 ]; then
 	else
 		note "no $out/bench_locks yet: lock rows skipped"
 	fi
+	# What one uncontended lock+unlock executes: callgrind's instructions,
+	# locked instructions and system calls (tools/bench/lock-counts.sh).
+	echo "== host: lock-counts"
+	: > "$out/notes-counts.txt"
+	tools/bench/lock-counts.sh --csv "$csv" --notes "$out/notes-counts.txt" || rc=1
+	sed 's/^/host: /' "$out/notes-counts.txt" >> "$out/notes.txt"
 	# What libshmr and its tracking add to a region cycle: userspace work,
 	# so measured natively (posix backend, memfd underneath).
 	if [ -x "$out/bench_regions" ]; then
