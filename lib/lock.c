@@ -530,17 +530,24 @@ static inline void clear_want(struct lock *l)
 
 enum spin_end { SPIN_TAKE, SPIN_TIMEOUT };
 
+/* What a spinning waiter has seen of the holder's heartbeat. */
+struct beat_view {
+	uint32_t beat;		/* last value seen */
+	uint64_t since;		/* when it was first seen (TSC) */
+};
+
 /*
  * A waiter's spin: poll with plain loads, backing off exponentially (1 to
  * BACKOFF_MAX pauses between polls) so that it does not keep pulling the
  * lock's cache line away from a running holder, and keep want set.
- * SPIN_TAKE: the word is free and handed off, or free with the heartbeat
- * unchanged since the previous poll (the holder is not taking it back);
+ * SPIN_TAKE: the word is free and handed off, or free while the heartbeat
+ * has not moved for FAIR_QUIET (the holder is not between its unlock and
+ * its next lock: it left, or holds the lock for long stretches);
  * SPIN_TIMEOUT: the deadline passed, which a moving heartbeat pushes
  * back, up to cap.
  */
 static enum spin_end spin_fair(struct lock *l, uint64_t *deadline, uint64_t cap,
-			       unsigned int *backoff, uint32_t *beat)
+			       unsigned int *backoff, struct beat_view *v)
 {
 	uint64_t p, now;
 	unsigned int i;
@@ -549,17 +556,19 @@ static enum spin_end spin_fair(struct lock *l, uint64_t *deadline, uint64_t cap,
 	for (;;) {
 		p = load_pair(l);
 		b = __atomic_load_n(&l->beat, __ATOMIC_RELAXED);
-		if (!(PAIR_WORD(p) & LW_TID) &&
-		    ((PAIR_CTRL(p) & LC_HANDOFF) || b == *beat))
-			return SPIN_TAKE;
-		set_want(l);
 		now = spin_clock();
-		if (b != *beat) {
-			*beat = b;
+		if (b != v->beat) {
+			v->beat = b;
+			v->since = now;
 			if ((int64_t)(*deadline - now) < SPIN_WAKE)
 				*deadline = (int64_t)(now + SPIN_WAKE - cap) < 0 ?
 					now + SPIN_WAKE : cap;
 		}
+		if (!(PAIR_WORD(p) & LW_TID) &&
+		    ((PAIR_CTRL(p) & LC_HANDOFF) ||
+		     (int64_t)(now - v->since) >= FAIR_QUIET))
+			return SPIN_TAKE;
+		set_want(l);
 		if ((int64_t)(now - *deadline) > 0)
 			return SPIN_TIMEOUT;
 		for (i = 0; i < *backoff; i++)
@@ -574,11 +583,12 @@ static __attribute__((noinline)) int lock_slow(struct lock *l, uint32_t type,
 					       const struct timespec *abs,
 					       bool fresh)
 {
-	uint32_t tid, w, c, nv, est, budget, beat;
+	uint32_t tid, w, c, nv, est, budget;
 	uint64_t p, deadline = 0, cap = 0, yield_end = 0;
 	unsigned int backoff = 1;
 	bool first = true, spinning = !try, yielding = false, yielded = false;
-	bool slept = false, waited = false, mine;
+	bool slept = false, waited = false, may_take = false, mine;
+	struct beat_view view;
 	enum spin_end why;
 	int ret;
 
@@ -597,7 +607,8 @@ static __attribute__((noinline)) int lock_slow(struct lock *l, uint32_t type,
 	}
 	tid = (uint32_t)tls.tid;
 	mine = __atomic_load_n(&l->last, __ATOMIC_RELAXED) == tid;
-	beat = __atomic_load_n(&l->beat, __ATOMIC_RELAXED);
+	view.beat = __atomic_load_n(&l->beat, __ATOMIC_RELAXED);
+	view.since = spin_clock();
 
 	/*
 	 * Our own unlock handed the lock off (its batch is over): leave the
@@ -645,13 +656,13 @@ static __attribute__((noinline)) int lock_slow(struct lock *l, uint32_t type,
 				}
 				yielding = false;
 				yielded = true;
-			} else if (waited && spinning && !(c & LC_HANDOFF) &&
-				   __atomic_load_n(&l->beat, __ATOMIC_RELAXED) != beat) {
-				/* the holder is taking it back: our turn comes */
+			} else if (waited && spinning && !may_take &&
+				   !(c & LC_HANDOFF)) {
+				/* spin_fair() decides when a waiter may take it */
 				FD(fd_polite);
-				beat = __atomic_load_n(&l->beat, __ATOMIC_RELAXED);
 				goto wait;
 			}
+			may_take = false;
 			/*
 			 * Taking a word freed while others sleep: a thread
 			 * that slept, or takes over from another holder, sets
@@ -659,14 +670,11 @@ static __attribute__((noinline)) int lock_slow(struct lock *l, uint32_t type,
 			 * and its own unlock wake the remaining sleepers. A
 			 * holder taking its own lock back does not: its unlock
 			 * would wake a sleeper each time (the woken one sets
-			 * the bit again when it goes back to sleep). A waiter
-			 * withdraws want first: the others set it again.
+			 * the bit again when it goes back to sleep).
 			 */
 			nv = tid | (w & LW_WAITERS);
 			if ((slept || !mine) && load(&l->nwaiters))
 				nv |= LW_WAITERS;
-			if (waited)
-				clear_want(l);
 			if (cas(&l->word, &w, nv))
 				break;
 			continue;
@@ -687,9 +695,11 @@ static __attribute__((noinline)) int lock_slow(struct lock *l, uint32_t type,
 wait:
 		waited = true;
 		if (spinning) {
-			why = spin_fair(l, &deadline, cap, &backoff, &beat);
-			if (why == SPIN_TAKE)
+			why = spin_fair(l, &deadline, cap, &backoff, &view);
+			if (why == SPIN_TAKE) {
+				may_take = true;
 				continue;
+			}
 			spinning = false;
 			FD(fd_spin_to);
 			if (first) {
@@ -709,7 +719,8 @@ wait:
 		backoff = 1;
 		deadline = spin_clock() + SPIN_WAKE;
 		cap = deadline + FAIR_SPIN_MAX;
-		beat = __atomic_load_n(&l->beat, __ATOMIC_RELAXED);
+		view.beat = __atomic_load_n(&l->beat, __ATOMIC_RELAXED);
+		view.since = spin_clock();
 	}
 	if (first && !try && budget < SPIN_LOCK) {
 		est = budget + budget / 4 < SPIN_LOCK ? budget + budget / 4 : SPIN_LOCK;
@@ -720,6 +731,9 @@ wait:
 	set_pending(NULL);
 	if (l->pid != (uint32_t)tls.pid)
 		l->pid = (uint32_t)tls.pid;
+	/* no longer waiting: any other waiter sets want again at its next poll */
+	if (waited)
+		clear_want(l);
 
 	/*
 	 * Fairness bookkeeping, in fields only the holder writes: a new

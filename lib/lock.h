@@ -34,10 +34,13 @@
 #define FAIR_BATCH	1000	/* wanted unlocks in a row, then hand off */
 #endif
 #ifndef FAIR_YIELD
-#define FAIR_YIELD	260000	/* ~100 us: how long a handoff waits */
+#define FAIR_YIELD	26000	/* ~10 us: how long a handoff waits */
 #endif
 #ifndef FAIR_SPIN_MAX
 #define FAIR_SPIN_MAX	260000	/* ~100 us: a waiter's spin while the holder moves */
+#endif
+#ifndef FAIR_QUIET
+#define FAIR_QUIET	2600	/* ~1 us: a heartbeat this still means the holder is away */
 #endif
 #define FAIR_BACKOFF_MAX	4	/* handoffs nobody took double the batch */
 

@@ -14,6 +14,8 @@
  *   ..._p50, ..._p99   acquisition latency: the time each lock call took
  *                      (TSC read before the call and after it returned,
  *                      every acquisition, all processes), ns
+ *                      (notes: handovers per 1000 acquisitions, and the
+ *                      CPU time each process used, least over most)
  * handoff_p50/p99      time from the holder's unlock to the blocked
  *                      waiter's return from lock, two processes (ns)
  * rwlock_read_mostly   4 processes, 1 write in 20 (ops/s)
@@ -832,8 +834,8 @@ int main(int argc, char **argv)
 			     "pthread_robust %.1f", cnp[k],
 			     median_of(&cs[k][SHMR].ho), median_of(&cs[k][PT_NORMAL].ho),
 			     median_of(&cs[k][PT_ROBUST].ho));
-			note("CPU time the scheduler gave the processes, least over most "
-			     "(%%), %dp, median: shmr %.1f, pthread_normal %.1f, "
+			note("CPU time the processes used (spinning included, sleeping not), "
+			     "least over most (%%), %dp, median: shmr %.1f, pthread_normal %.1f, "
 			     "pthread_robust %.1f", cnp[k],
 			     median_of(&cs[k][SHMR].cpu), median_of(&cs[k][PT_NORMAL].cpu),
 			     median_of(&cs[k][PT_ROBUST].cpu));
