@@ -70,19 +70,6 @@ _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
  * in lock.h, for the tests.)
  */
 
-#ifdef FAIR_DEBUG
-#include <stdio.h>
-static long fd_unl, fd_ho, fd_yield, fd_taken, fd_timeout, fd_sleep, fd_spin_to, fd_polite;
-void fd_print(void);
-void fd_print(void)
-{
-	fprintf(stderr, "fair[%d]: wanted-unlocks %ld handoffs %ld yields %ld taken %ld timeout %ld sleeps %ld spin_to %ld polite %ld\n",
-		getpid(), fd_unl, fd_ho, fd_yield, fd_taken, fd_timeout, fd_sleep, fd_spin_to, fd_polite);
-}
-#define FD(x) (x++)
-#else
-#define FD(x) do { } while (0)
-#endif
 
 #ifdef SHMR_TEST_HOOKS
 void (*shmr__lock_test_hook)(int point, const void *lock);
@@ -534,36 +521,65 @@ enum spin_end { SPIN_TAKE, SPIN_TIMEOUT };
 struct beat_view {
 	uint32_t beat;		/* last value seen */
 	uint64_t since;		/* when it was first seen (TSC) */
+	uint64_t polled;	/* the last poll (TSC) */
+	uint64_t per_unlock;	/* ticks between the holder's counted unlocks */
 };
 
 /*
- * A waiter's spin: poll with plain loads, backing off exponentially (1 to
- * BACKOFF_MAX pauses between polls) so that it does not keep pulling the
- * lock's cache line away from a running holder, and keep want set.
- * SPIN_TAKE: the word is free and handed off, or free while the heartbeat
- * has not moved for FAIR_QUIET (the holder is not between its unlock and
- * its next lock: it left, or holds the lock for long stretches);
- * SPIN_TIMEOUT: the deadline passed, which a moving heartbeat pushes
- * back, up to cap.
+ * Until the heartbeat is seen to move, the holder counts as away: a waiter
+ * that has just started, or was just woken by the unlock that freed the
+ * word, takes a free word at once.
+ */
+static inline void view_init(struct beat_view *v, const struct lock *l)
+{
+	v->beat = __atomic_load_n(&l->beat, __ATOMIC_RELAXED);
+	v->polled = spin_clock();
+	v->since = v->polled - FAIR_QUIET;
+	v->per_unlock = 0;
+}
+
+/*
+ * A waiter's spin: poll with plain loads, keeping want set, and take the
+ * word (SPIN_TAKE) when it is free and handed off, or free while the
+ * heartbeat has not moved for FAIR_QUIET (the holder is not between its
+ * unlock and its next lock: it left, or holds the lock for long
+ * stretches); SPIN_TIMEOUT when the deadline passed, which a moving
+ * heartbeat pushes back, up to cap.
+ *
+ * Every poll pulls the lock's cache line away from the holder, whose next
+ * store then has to fetch it back. Between polls: exponential backoff (1
+ * to BACKOFF_MAX pauses) and, while the holder works through its batch,
+ * about half the time its remaining unlocks will take at the rate seen
+ * (at most FAIR_NAP), so that a batch costs a few polls, not one every
+ * microsecond, and the last ones come close to the handoff.
  */
 static enum spin_end spin_fair(struct lock *l, uint64_t *deadline, uint64_t cap,
 			       unsigned int *backoff, struct beat_view *v)
 {
-	uint64_t p, now;
+	uint64_t p, now, nap, until;
+	uint32_t b, streak, batch;
 	unsigned int i;
-	uint32_t b;
 
 	for (;;) {
 		p = load_pair(l);
 		b = __atomic_load_n(&l->beat, __ATOMIC_RELAXED);
 		now = spin_clock();
+		nap = 0;
 		if (b != v->beat) {
+			v->per_unlock = (now - v->polled) / (uint32_t)(b - v->beat);
 			v->beat = b;
 			v->since = now;
-			if ((int64_t)(*deadline - now) < SPIN_WAKE)
-				*deadline = (int64_t)(now + SPIN_WAKE - cap) < 0 ?
-					now + SPIN_WAKE : cap;
+			streak = __atomic_load_n(&l->streak, __ATOMIC_RELAXED);
+			batch = fair_batch(l);
+			if (streak < batch && v->per_unlock)
+				nap = (uint64_t)(batch - streak) * v->per_unlock / 2;
+			if (nap > FAIR_NAP)
+				nap = FAIR_NAP;
+			if ((int64_t)(*deadline - now) < (int64_t)(nap + SPIN_WAKE))
+				*deadline = (int64_t)(now + nap + SPIN_WAKE - cap) < 0 ?
+					now + nap + SPIN_WAKE : cap;
 		}
+		v->polled = now;
 		if (!(PAIR_WORD(p) & LW_TID) &&
 		    ((PAIR_CTRL(p) & LC_HANDOFF) ||
 		     (int64_t)(now - v->since) >= FAIR_QUIET))
@@ -575,6 +591,13 @@ static enum spin_end spin_fair(struct lock *l, uint64_t *deadline, uint64_t cap,
 			cpu_relax();
 		if (*backoff < BACKOFF_MAX)
 			*backoff <<= 1;
+		if (nap) {
+			until = now + nap;
+			do {
+				for (i = 0; i < 16; i++)
+					cpu_relax();
+			} while ((int64_t)(spin_clock() - until) < 0);
+		}
 	}
 }
 
@@ -607,8 +630,7 @@ static __attribute__((noinline)) int lock_slow(struct lock *l, uint32_t type,
 	}
 	tid = (uint32_t)tls.tid;
 	mine = __atomic_load_n(&l->last, __ATOMIC_RELAXED) == tid;
-	view.beat = __atomic_load_n(&l->beat, __ATOMIC_RELAXED);
-	view.since = spin_clock();
+	view_init(&view, l);
 
 	/*
 	 * Our own unlock handed the lock off (its batch is over): leave the
@@ -621,7 +643,6 @@ static __attribute__((noinline)) int lock_slow(struct lock *l, uint32_t type,
 	     __atomic_load_n(&l->nwaiters, __ATOMIC_RELAXED)) &&
 	    !deadline_passed(clk, abs)) {
 		yielding = true;
-		FD(fd_yield);
 		yield_end = spin_clock() + FAIR_YIELD;
 	}
 
@@ -659,7 +680,6 @@ static __attribute__((noinline)) int lock_slow(struct lock *l, uint32_t type,
 			} else if (waited && spinning && !may_take &&
 				   !(c & LC_HANDOFF)) {
 				/* spin_fair() decides when a waiter may take it */
-				FD(fd_polite);
 				goto wait;
 			}
 			may_take = false;
@@ -671,12 +691,21 @@ static __attribute__((noinline)) int lock_slow(struct lock *l, uint32_t type,
 			 * holder taking its own lock back does not: its unlock
 			 * would wake a sleeper each time (the woken one sets
 			 * the bit again when it goes back to sleep).
+			 *
+			 * A waiter withdraws want just before its CAS (set
+			 * again if the CAS fails): a waiter that sees the
+			 * word held after the CAS sets it again for the new
+			 * holder's unlocks to count.
 			 */
 			nv = tid | (w & LW_WAITERS);
 			if ((slept || !mine) && load(&l->nwaiters))
 				nv |= LW_WAITERS;
+			if (waited)
+				clear_want(l);
 			if (cas(&l->word, &w, nv))
 				break;
+			if (waited)
+				set_want(l);
 			continue;
 		}
 		if ((w & LW_TID) == tid) {
@@ -688,9 +717,15 @@ static __attribute__((noinline)) int lock_slow(struct lock *l, uint32_t type,
 			goto out;
 		}
 		/* somebody else has it: any handoff of ours is taken */
-		if (yielding)
-			FD(fd_taken);
-		yielding = false;
+		if (yielding) {
+			/* now wait for it like anybody else, from now on */
+			yielding = false;
+			if (spinning) {
+				deadline = spin_clock() + budget;
+				cap = deadline + FAIR_SPIN_MAX;
+				view_init(&view, l);
+			}
+		}
 		mine = false;
 wait:
 		waited = true;
@@ -701,7 +736,6 @@ wait:
 				continue;
 			}
 			spinning = false;
-			FD(fd_spin_to);
 			if (first) {
 				est = budget / 2 > SPIN_MIN ? budget / 2 : SPIN_MIN;
 				__atomic_store_n(&l->spin, est, __ATOMIC_RELAXED);
@@ -709,7 +743,6 @@ wait:
 			}
 			continue;	/* a free word is taken now, a held one slept on */
 		}
-		FD(fd_sleep);
 		ret = sleep_on(&l->word, w, &l->nwaiters, clk, abs);
 		if (ret)
 			goto out;
@@ -719,8 +752,7 @@ wait:
 		backoff = 1;
 		deadline = spin_clock() + SPIN_WAKE;
 		cap = deadline + FAIR_SPIN_MAX;
-		view.beat = __atomic_load_n(&l->beat, __ATOMIC_RELAXED);
-		view.since = spin_clock();
+		view_init(&view, l);
 	}
 	if (first && !try && budget < SPIN_LOCK) {
 		est = budget + budget / 4 < SPIN_LOCK ? budget + budget / 4 : SPIN_LOCK;
@@ -731,9 +763,6 @@ wait:
 	set_pending(NULL);
 	if (l->pid != (uint32_t)tls.pid)
 		l->pid = (uint32_t)tls.pid;
-	/* no longer waiting: any other waiter sets want again at its next poll */
-	if (waited)
-		clear_want(l);
 
 	/*
 	 * Fairness bookkeeping, in fields only the holder writes: a new
@@ -748,7 +777,6 @@ wait:
 			l->yields = 0;
 	} else if (yielded) {
 		/* nobody took it: a waiter that is still there sets want again */
-		FD(fd_timeout);
 		hook(LP_HANDOFF_TIMEOUT, l);
 		l->streak = 0;
 		if (l->yields < FAIR_BACKOFF_MAX)
@@ -783,14 +811,12 @@ static void count_wanted(struct lock *l)
 {
 	uint32_t tid = (uint32_t)tls.tid;
 
-	FD(fd_unl);
 	if (l->last != tid) {
 		l->last = tid;
 		l->streak = 0;
 	}
 	__atomic_store_n(&l->beat, l->beat + 1, __ATOMIC_RELAXED);
 	if (++l->streak >= fair_batch(l)) {
-		FD(fd_ho);
 		l->streak = 0;
 		__atomic_fetch_or(&l->ctrl, LC_HANDOFF, __ATOMIC_SEQ_CST);
 		hook(LP_HANDOFF, l);

@@ -39,6 +39,9 @@
 #ifndef FAIR_SPIN_MAX
 #define FAIR_SPIN_MAX	260000	/* ~100 us: a waiter's spin while the holder moves */
 #endif
+#ifndef FAIR_NAP
+#define FAIR_NAP	26000	/* ~10 us: the longest pause between a waiter's polls */
+#endif
 #ifndef FAIR_QUIET
 #define FAIR_QUIET	2600	/* ~1 us: a heartbeat this still means the holder is away */
 #endif
