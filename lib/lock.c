@@ -60,17 +60,14 @@ _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
  * Fairness (docs/locks.md, "Fairness"). A spinning waiter sets want; the
  * holder's unlock, seeing it, counts (streak) and bumps a heartbeat
  * (beat). A waiter leaves a word it sees free to a holder whose heartbeat
- * moved since its previous look (the holder is between its unlock and its
- * next lock), and keeps spinning while it moves (up to FAIR_SPIN_MAX).
- * After FAIR_BATCH such unlocks in a row the holder hands off: the unlock
- * sets LC_HANDOFF, which sends every lock to the slow path, where the
- * holder leaves the word to a waiter for up to FAIR_YIELD ticks. A handoff
- * nobody takes (the waiter left or was killed) doubles the batch, up to
- * FAIR_BATCH << FAIR_BACKOFF_MAX, until one is taken. (The constants are
- * in lock.h, for the tests.)
+ * moved lately (the holder is between its unlock and its next lock), and
+ * keeps spinning, polling now and then, while it moves. After FAIR_BATCH
+ * such unlocks in a row the holder hands off: the unlock sets LC_HANDOFF,
+ * which sends every lock to the slow path, where the holder leaves the
+ * word to a waiter for up to FAIR_YIELD ticks. A handoff nobody takes
+ * withdraws want: a waiter that is still there sets it again, a dead one
+ * costs nothing more. (The constants are in lock.h, for the tests.)
  */
-
-
 #ifdef SHMR_TEST_HOOKS
 void (*shmr__lock_test_hook)(int point, const void *lock);
 
@@ -178,6 +175,7 @@ struct lock_tls {
 	pid_t tid;		/* 0: not initialised in this thread/process */
 	pid_t pid;
 	struct thread_reg *reg;
+	const struct lock *handed_off;	/* this thread's last handoff */
 };
 
 /* A robust list head for threads glibc did not register one for. */
@@ -475,14 +473,6 @@ static inline int lock_fast(struct lock *l, uint32_t type, bool try,
 	return lock_slow(l, type, try, clk, abs, false);
 }
 
-/* Handoffs nobody took back off the batch: FAIR_BATCH << yields. */
-static inline uint32_t fair_batch(const struct lock *l)
-{
-	uint32_t y = __atomic_load_n(&l->yields, __ATOMIC_RELAXED);
-
-	return FAIR_BATCH << (y < FAIR_BACKOFF_MAX ? y : FAIR_BACKOFF_MAX);
-}
-
 /* A timed lock whose deadline has passed takes a free lock at once. */
 static bool deadline_passed(clockid_t clk, const struct timespec *abs)
 {
@@ -570,7 +560,7 @@ static enum spin_end spin_fair(struct lock *l, uint64_t *deadline, uint64_t cap,
 			v->beat = b;
 			v->since = now;
 			streak = __atomic_load_n(&l->streak, __ATOMIC_RELAXED);
-			batch = fair_batch(l);
+			batch = FAIR_BATCH;
 			if (streak < batch && v->per_unlock)
 				nap = (uint64_t)(batch - streak) * v->per_unlock / 2;
 			if (nap > FAIR_NAP)
@@ -638,6 +628,17 @@ static __attribute__((noinline)) int lock_slow(struct lock *l, uint32_t type,
 	 * waits any more (then take it and withdraw the handoff).
 	 */
 	c = PAIR_CTRL(p);
+	if (tls.handed_off == l) {
+		/*
+		 * The first lock after our handoff, and the waiter already
+		 * has it: give up the CPU once, so that a thread sharing it
+		 * runs in our place (with more threads than CPUs, the lock
+		 * then goes round all of them, not between two).
+		 */
+		tls.handed_off = NULL;
+		if (!try && (PAIR_WORD(p) & LW_TID) && (PAIR_WORD(p) & LW_TID) != tid)
+			sched_yield();
+	}
 	if ((c & LC_HANDOFF) && mine && !(PAIR_WORD(p) & LW_TID) && !try &&
 	    (__atomic_load_n(&l->want, __ATOMIC_RELAXED) ||
 	     __atomic_load_n(&l->nwaiters, __ATOMIC_RELAXED)) &&
@@ -766,21 +767,17 @@ wait:
 
 	/*
 	 * Fairness bookkeeping, in fields only the holder writes: a new
-	 * holder starts a new streak and takes any handoff; a handoff nobody
-	 * took backs the batch off.
+	 * holder starts a new streak and takes any handoff; after a handoff
+	 * nobody took, the holder starts a new batch.
 	 */
 	c = load(&l->ctrl);
 	if (l->last != tid) {
 		l->last = tid;
 		l->streak = 0;
-		if (l->yields)
-			l->yields = 0;
 	} else if (yielded) {
 		/* nobody took it: a waiter that is still there sets want again */
 		hook(LP_HANDOFF_TIMEOUT, l);
 		l->streak = 0;
-		if (l->yields < FAIR_BACKOFF_MAX)
-			l->yields++;
 		clear_want(l);
 	}
 	if (c & LC_HANDOFF)
@@ -816,8 +813,9 @@ static void count_wanted(struct lock *l)
 		l->streak = 0;
 	}
 	__atomic_store_n(&l->beat, l->beat + 1, __ATOMIC_RELAXED);
-	if (++l->streak >= fair_batch(l)) {
+	if (++l->streak >= FAIR_BATCH) {
 		l->streak = 0;
+		tls.handed_off = l;
 		__atomic_fetch_or(&l->ctrl, LC_HANDOFF, __ATOMIC_SEQ_CST);
 		hook(LP_HANDOFF, l);
 	}

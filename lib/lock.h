@@ -45,7 +45,6 @@
 #ifndef FAIR_QUIET
 #define FAIR_QUIET	2600	/* ~1 us: a heartbeat this still means the holder is away */
 #endif
-#define FAIR_BACKOFF_MAX	4	/* handoffs nobody took double the batch */
 
 /* lock_word: the kernel's robust futex format */
 #define LW_TID		0x3fffffffu	/* FUTEX_TID_MASK */
@@ -65,8 +64,8 @@ struct __attribute__((may_alias)) lock {
 	uint32_t last;		/* 44: tid of the holder streak counts for */
 	uint32_t streak;	/* 48: unlocks in a row by last while wanted */
 	uint32_t beat;		/* 52: bumped at each such unlock */
-	uint32_t yields;	/* 56: handoffs nobody took, in a row */
-	uint32_t reserved0;
+	uint32_t reserved0;	/* 56 */
+	uint32_t reserved1;
 };
 
 struct __attribute__((may_alias)) cond {

@@ -125,7 +125,7 @@ TEST_F(fair, handoff_after_batch)
 		ASSERT_EQ(0, shmr_mutex_lock(&F->m));
 		b = spawn(waiter, NULL);
 		ASSERT_TRUE(wait_want(WAIT_MS));
-		/* a handoff nobody took backs off (2x, 4x, ...): 31 batches */
+		/* room for a few handoffs the waiter is too late for */
 		cycles(_metadata, 31L * FAIR_BATCH, &F->b_state);
 		ASSERT_EQ(0, shmr_mutex_unlock(&F->m));
 		ASSERT_EQ(0, reap(b));

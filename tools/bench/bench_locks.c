@@ -3,8 +3,15 @@
  * bench_locks: shmr locks beside glibc's process-shared pthread locks, on
  * the host, in one run, interleaved.
  *
- *   bench_locks [--quick] [--no-pin] [--csv FILE] [--notes FILE]
+ *   bench_locks [--quick] [--no-pin] [--fifo] [--csv FILE] [--notes FILE]
  *               [--only BENCHMARK-PREFIX]
+ *
+ * --fifo runs every process SCHED_FIFO (priority 1; needs root or
+ * CAP_SYS_NICE), for a host busy with other work: the other processes
+ * then no longer decide who runs. It changes the contended runs with more
+ * processes than CPUs (processes sharing a CPU take turns only when one
+ * sleeps or yields, not at the end of a time slice), so it is not the
+ * default and make bench does not use it.
  *
  * mutex_uncontended    lock+unlock in one thread (ns)
  * mutex_contended_Np   N = 2 and 4 processes hammering one lock around a
@@ -294,13 +301,24 @@ static void print_table(void)
 typedef void (*child_fn)(int idx, int arg);
 
 /* Pin the caller to the idx-th CPU it may run on (modulo their number). */
+/*
+ * The CPUs this program may use, read once at startup: the parent pins
+ * itself for the uncontended loop, and a child reading its inherited
+ * affinity would see that one CPU (which put every contending process on
+ * CPU 0 until 2026-12-02: the contended rows measured processes taking
+ * turns on one CPU, not contending).
+ */
+static cpu_set_t all_cpus;
+static bool all_cpus_known;
+
 static void pin(int idx)
 {
 	cpu_set_t set, one;
 	int cpu, n, k = 0;
 
-	if (nopin || sched_getaffinity(0, sizeof(set), &set))
+	if (nopin || !all_cpus_known)
 		return;
+	set = all_cpus;
 	n = CPU_COUNT(&set);
 	if (n < 1)
 		return;
@@ -677,6 +695,13 @@ int main(int argc, char **argv)
 			quick = true;
 		} else if (!strcmp(argv[i], "--no-pin")) {
 			nopin = true;
+		} else if (!strcmp(argv[i], "--fifo")) {
+			struct sched_param sp = { .sched_priority = 1 };
+
+			if (sched_setscheduler(0, SCHED_FIFO, &sp)) {
+				perror("bench_locks: --fifo: sched_setscheduler");
+				return 1;
+			}
 		} else if (!strcmp(argv[i], "--csv") && i + 1 < argc) {
 			csv_path = argv[++i];
 		} else if (!strcmp(argv[i], "--notes") && i + 1 < argc) {
@@ -688,11 +713,12 @@ int main(int argc, char **argv)
 		} else if (!strcmp(argv[i], "--only") && i + 1 < argc) {
 			only = argv[++i];
 		} else {
-			fprintf(stderr, "usage: %s [--quick] [--no-pin] [--csv FILE] [--notes FILE] [--only BENCH]\n",
+			fprintf(stderr, "usage: %s [--quick] [--no-pin] [--fifo] [--csv FILE] [--notes FILE] [--only BENCH]\n",
 				argv[0]);
 			return 2;
 		}
 	}
+	all_cpus_known = !sched_getaffinity(0, sizeof(all_cpus), &all_cpus);
 	if (csv_path) {
 		csv = bench_csv_open(csv_path);
 		if (!csv)
