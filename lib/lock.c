@@ -600,7 +600,7 @@ static __attribute__((noinline)) int lock_slow(struct lock *l, uint32_t type,
 	uint64_t p, deadline = 0, cap = 0, yield_end = 0;
 	unsigned int backoff = 1;
 	bool first = true, spinning = !try, yielding = false, yielded = false;
-	bool slept = false, waited = false, may_take = false, mine;
+	bool slept = false, waited = false, may_take = false, early, mine;
 	struct beat_view view;
 	enum spin_end why;
 	int ret;
@@ -693,19 +693,26 @@ static __attribute__((noinline)) int lock_slow(struct lock *l, uint32_t type,
 			 * would wake a sleeper each time (the woken one sets
 			 * the bit again when it goes back to sleep).
 			 *
-			 * A waiter withdraws want just before its CAS (set
-			 * again if the CAS fails): a waiter that sees the
-			 * word held after the CAS sets it again for the new
-			 * holder's unlocks to count.
+			 * A waiter taking a handoff withdraws want just before
+			 * its CAS (and sets it again if the CAS fails), so
+			 * that the old holder, which sees the word held after
+			 * the CAS and sets want, is counted for; one taking a
+			 * word whose holder seems away withdraws it only once
+			 * it has the word, so that if the holder was only slow
+			 * and wins the CAS, its unlocks go on being counted.
 			 */
 			nv = tid | (w & LW_WAITERS);
 			if ((slept || !mine) && load(&l->nwaiters))
 				nv |= LW_WAITERS;
-			if (waited)
+			early = waited && (c & LC_HANDOFF);
+			if (early)
 				clear_want(l);
-			if (cas(&l->word, &w, nv))
+			if (cas(&l->word, &w, nv)) {
+				if (waited && !early)
+					clear_want(l);
 				break;
-			if (waited)
+			}
+			if (early)
 				set_want(l);
 			continue;
 		}
