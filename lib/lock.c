@@ -600,7 +600,8 @@ static __attribute__((noinline)) int lock_slow(struct lock *l, uint32_t type,
 	uint64_t p, deadline = 0, cap = 0, yield_end = 0;
 	unsigned int backoff = 1;
 	bool first = true, spinning = !try, yielding = false, yielded = false;
-	bool slept = false, waited = false, may_take = false, early, mine;
+	bool slept = false, waited = false, may_take = false, yield_once = false;
+	bool early, mine;
 	struct beat_view view;
 	enum spin_end why;
 	int ret;
@@ -628,16 +629,16 @@ static __attribute__((noinline)) int lock_slow(struct lock *l, uint32_t type,
 	 * waits any more (then take it and withdraw the handoff).
 	 */
 	c = PAIR_CTRL(p);
+	/*
+	 * The first lock after our handoff: give up the CPU once (in the
+	 * handoff's wait, or as soon as the waiter has the word), so that a
+	 * thread sharing it runs in our place; with more threads than CPUs
+	 * the lock then goes round all of them, not between the two that
+	 * happen to be running.
+	 */
 	if (tls.handed_off == l) {
-		/*
-		 * The first lock after our handoff, and the waiter already
-		 * has it: give up the CPU once, so that a thread sharing it
-		 * runs in our place (with more threads than CPUs, the lock
-		 * then goes round all of them, not between two).
-		 */
 		tls.handed_off = NULL;
-		if (!try && (PAIR_WORD(p) & LW_TID) && (PAIR_WORD(p) & LW_TID) != tid)
-			sched_yield();
+		yield_once = !try;
 	}
 	if ((c & LC_HANDOFF) && mine && !(PAIR_WORD(p) & LW_TID) && !try &&
 	    (__atomic_load_n(&l->want, __ATOMIC_RELAXED) ||
@@ -673,6 +674,7 @@ static __attribute__((noinline)) int lock_slow(struct lock *l, uint32_t type,
 		if (!(w & LW_TID)) {
 			if (yielding) {
 				if ((int64_t)(spin_clock() - yield_end) < 0) {
+					yield_once = false;
 					yield_cpu();
 					continue;
 				}
@@ -723,6 +725,11 @@ static __attribute__((noinline)) int lock_slow(struct lock *l, uint32_t type,
 		if (try) {
 			ret = -EBUSY;
 			goto out;
+		}
+		if (yield_once) {
+			yield_once = false;
+			sched_yield();
+			continue;
 		}
 		/* somebody else has it: any handoff of ours is taken */
 		if (yielding) {
