@@ -30,6 +30,26 @@ $(LIB_A): $(LIB_OBJS)
 	rm -f $@
 	$(AR) rcs $@ $^
 
+# The test variant, libshmr-test.a: lib/lock.c built again with its test
+# hooks (-DSHMR_TEST_HOOKS: points where a test can stop a process inside
+# a lock operation), the other objects as released. Only tests that need
+# the hooks link it; it is never installed, and the library users get has
+# no hook (tests/host/lock_release.sh checks).
+LIB_HOOKED := $(BUILD)/lib/lock.o
+LIB_TEST_OBJS := $(filter-out $(LIB_HOOKED),$(LIB_OBJS)) $(BUILD)/lib/test/lock.o
+LIB_TEST_A := $(BUILD)/lib/libshmr-test.a
+
+lib: $(LIB_TEST_A)
+
+$(BUILD)/lib/test/%.o: lib/%.c $(wildcard lib/*.h lib/include/*.h) include/uapi/linux/shmr.h
+	@mkdir -p $(@D)
+	$(CC) $(SHMR_CPPFLAGS) -DSHMR_TEST_HOOKS $(SHMR_CFLAGS) $(CFLAGS) -fPIC -fvisibility=hidden -c -o $@ $<
+
+$(LIB_TEST_A): $(LIB_TEST_OBJS)
+	@mkdir -p $(@D)
+	rm -f $@
+	$(AR) rcs $@ $^
+
 # ---- install -----------------------------------------------------------------
 # make install [DESTDIR=...] [PREFIX=/usr/local] [LIBDIR=...] [INCLUDEDIR=...]
 #              [BINDIR=...] [MANDIR=...] [PKGCONFIGDIR=...]

@@ -15,6 +15,7 @@
 #include <limits.h>
 #include <linux/futex.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,11 +26,15 @@
 _Static_assert(sizeof(void *) == 8, "lock layout is for 64-bit processes");
 _Static_assert(sizeof(struct lock) == sizeof(struct shmr_mutex), "mutex size");
 _Static_assert(sizeof(struct lock) == 64, "lock size");
+_Static_assert(offsetof(struct lock, ctrl) == 4, "word and ctrl: one u64");
 _Static_assert(offsetof(struct lock, prev) == 24, "glibc __list.__prev");
 _Static_assert(offsetof(struct lock, next) == 32, "glibc __list.__next");
+_Static_assert(offsetof(struct lock, last) == 44, "lock layout");
 _Static_assert(sizeof(struct cond) == sizeof(struct shmr_cond), "cond size");
 _Static_assert(sizeof(struct shmr_rwlock) ==
 	       (1 + SHMR_RWLOCK_READERS) * sizeof(struct lock), "rwlock size");
+_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
+	       "the word is the low half of the word+ctrl pair");
 
 /* glibc: offsetof(__lock) - offsetof(__list.__next) */
 #define FUTEX_OFFSET	(-(long)offsetof(struct lock, next))
@@ -51,6 +56,19 @@ _Static_assert(sizeof(struct shmr_rwlock) ==
 #define BACKOFF_MAX	32	/* pauses between polls (one pause ~24 ns) */
 #endif
 
+/*
+ * Fairness (docs/locks.md, "Fairness"). A spinning waiter sets want; the
+ * holder's unlock, seeing it, counts (streak) and bumps a heartbeat
+ * (beat). A waiter leaves a word it sees free to a holder whose heartbeat
+ * moved lately (the holder is between its unlock and its next lock), and
+ * keeps spinning, polling now and then, while it moves. After FAIR_BATCH
+ * such unlocks in a row the holder hands off: the unlock sets LC_HANDOFF,
+ * which sends every lock to the slow path, where the holder leaves the
+ * word to a waiter for up to FAIR_YIELD ticks. A handoff nobody takes
+ * withdraws want: a waiter that is still there sets it again, a dead one
+ * costs nothing more. (The constants are in lock.h, for the tests.)
+ */
+#ifdef SHMR_TEST_HOOKS
 void (*shmr__lock_test_hook)(int point, const void *lock);
 
 static inline void hook(int point, const void *l)
@@ -58,6 +76,10 @@ static inline void hook(int point, const void *l)
 	if (__builtin_expect(shmr__lock_test_hook != NULL, 0))
 		shmr__lock_test_hook(point, l);
 }
+#else
+/* Release builds: no hook, not even its test and branch. */
+#define hook(point, l)	do { } while (0)
+#endif
 
 #define barrier()	__asm__ __volatile__("" ::: "memory")
 #define likely(x)	__builtin_expect(!!(x), 1)
@@ -88,38 +110,56 @@ static inline uint64_t spin_clock(void)
 }
 #endif
 
-/*
- * Poll *w with plain loads until it reads free or the clock passes
- * deadline, backing off exponentially (1 to BACKOFF_MAX pauses between
- * polls) so that a spinner does not keep pulling the lock's cache line
- * away from a running owner.
- */
-static inline uint32_t spin_until_free_by(const uint32_t *w, uint32_t busy_mask,
-					  uint64_t deadline,
-					  unsigned int *backoff)
+/* ---- the word+ctrl pair ---------------------------------------------------- */
+
+typedef uint64_t __attribute__((may_alias)) pair_t;
+
+#define PAIR(w, c)	((uint64_t)(uint32_t)(w) | (uint64_t)(uint32_t)(c) << 32)
+#define PAIR_WORD(p)	((uint32_t)(p))
+#define PAIR_CTRL(p)	((uint32_t)((p) >> 32))
+
+static inline pair_t *pair_of(struct lock *l)
 {
-	unsigned int i;
+	return (pair_t *)l;
+}
+
+static inline uint64_t load_pair(const struct lock *l)
+{
+	return __atomic_load_n((const pair_t *)l, __ATOMIC_ACQUIRE);
+}
+
+/* ctrl names a lock of type type (any flags, no unknown bits). */
+static inline bool ctrl_is(uint32_t c, uint32_t type)
+{
+	return (c & ~LC_ALL) == type;
+}
+
+static inline uint32_t load(const uint32_t *p)
+{
+	return __atomic_load_n(p, __ATOMIC_SEQ_CST);
+}
+
+static inline bool cas(uint32_t *p, uint32_t *old, uint32_t nv)
+{
+	return __atomic_compare_exchange_n(p, old, nv, false, __ATOMIC_SEQ_CST,
+					   __ATOMIC_SEQ_CST);
+}
+
+static inline uint32_t spin_until_free(const uint32_t *w, uint64_t budget)
+{
+	uint64_t deadline = spin_clock() + budget;
+	unsigned int i, backoff = 1;
 	uint32_t v;
 
 	for (;;) {
 		v = __atomic_load_n(w, __ATOMIC_RELAXED);
-		if (!(v & busy_mask))
+		if (!(v & LW_TID) || (int64_t)(spin_clock() - deadline) > 0)
 			return v;
-		if ((int64_t)(spin_clock() - deadline) > 0)
-			return v;
-		for (i = 0; i < *backoff; i++)
+		for (i = 0; i < backoff; i++)
 			cpu_relax();
-		if (*backoff < BACKOFF_MAX)
-			*backoff <<= 1;
+		if (backoff < BACKOFF_MAX)
+			backoff <<= 1;
 	}
-}
-
-static inline uint32_t spin_until_free(const uint32_t *w, uint32_t busy_mask,
-				       uint64_t budget)
-{
-	unsigned int backoff = 1;
-
-	return spin_until_free_by(w, busy_mask, spin_clock() + budget, &backoff);
 }
 
 /* ---- per-thread state -------------------------------------------------- */
@@ -135,6 +175,7 @@ struct lock_tls {
 	pid_t tid;		/* 0: not initialised in this thread/process */
 	pid_t pid;
 	struct thread_reg *reg;
+	const struct lock *handed_off;	/* this thread's last handoff */
 };
 
 /* A robust list head for threads glibc did not register one for. */
@@ -265,42 +306,43 @@ static inline void set_pending(struct lock *l)
  * Link l at the front of this thread's robust list, as glibc's
  * ENQUEUE_MUTEX does: every prev/next pointer points at an element's next
  * field; the head itself acts as the element whose next field is
- * head->list (its prev field is the word before the head).
+ * head->list (its prev field is the word before the head, glibc's
+ * robust_prev, which only ever gets written: so it is not written here).
+ * l's own links are stored only when they differ: a lock taken again by
+ * the same thread at the same place in its list already holds them.
  */
-static inline void enqueue(struct lock *l)
+static inline void enqueue(struct robust_list_head *head, struct lock *l)
 {
 	void **e = entry_of(l);
-	void *first = tls.head->list.next;
+	void *first = head->list.next;
 	void **fnext = (void **)((uintptr_t)first & ~1ul);
 
-	fnext[-1] = e;
-	l->next = first;
-	l->prev = &tls.head->list;
+	if (first != &head->list)
+		fnext[-1] = e;
+	if (l->next != first)
+		l->next = first;
+	if (l->prev != &head->list)
+		l->prev = &head->list;
 	barrier();
-	tls.head->list.next = (struct robust_list *)e;
+	head->list.next = (struct robust_list *)e;
 }
 
-static inline void dequeue(struct lock *l)
+/*
+ * Unlink l through its neighbours (the head's prev field, when l was the
+ * last element, is not written: see enqueue()). Its own links are left as
+ * they are: nothing reads them once it is off the list (the kernel follows
+ * only the list, and list_op_pending names l's word, not its links).
+ */
+static inline void dequeue(struct robust_list_head *head, struct lock *l)
 {
-	void **next = (void **)((uintptr_t)l->next & ~1ul);
-	void **prev = (void **)((uintptr_t)l->prev & ~1ul);
+	void *n = l->next, *p = l->prev;
+	void **next = (void **)((uintptr_t)n & ~1ul);
+	void **prev = (void **)((uintptr_t)p & ~1ul);
 
-	next[-1] = l->prev;
-	prev[0] = l->next;
+	if (n != &head->list)
+		next[-1] = p;
+	prev[0] = n;
 	barrier();
-	l->prev = NULL;
-	l->next = NULL;
-}
-
-static inline uint32_t load(const uint32_t *p)
-{
-	return __atomic_load_n(p, __ATOMIC_SEQ_CST);
-}
-
-static inline bool cas(uint32_t *p, uint32_t *old, uint32_t nv)
-{
-	return __atomic_compare_exchange_n(p, old, nv, false, __ATOMIC_SEQ_CST,
-					   __ATOMIC_SEQ_CST);
 }
 
 static int check_time(clockid_t clk, const struct timespec *abs)
@@ -336,13 +378,29 @@ out:
 	return ret;
 }
 
-/* Release a word this thread holds and takes off its list; wake waiters. */
-static inline void unlock_word(struct lock *l, int nwake)
+/*
+ * Release a word this thread holds and takes off its list; wake waiters.
+ * list_op_pending names l from before the unlink until after the release
+ * and the wake, so that a death anywhere in between is handled by the
+ * kernel (word still ours: marked dead; word free: a waiter woken).
+ */
+static __attribute__((noinline, cold)) int release_wake(struct robust_list_head *head,
+							  struct lock *l, int nwake)
+{
+	futex_wake(&l->word, nwake);
+	barrier();
+	head->list_op_pending = NULL;
+	return 0;
+}
+
+static inline int release(struct robust_list_head *head, struct lock *l,
+			  int nwake)
 {
 	uint32_t old;
 
-	set_pending(l);
-	dequeue(l);
+	head->list_op_pending = entry_of(l);
+	barrier();
+	dequeue(head, l);
 	hook(LP_UNLOCK_DEQUEUED, l);
 	old = __atomic_exchange_n(&l->word, 0, __ATOMIC_SEQ_CST);
 	hook(LP_UNLOCK_RELEASED, l);
@@ -351,128 +409,403 @@ static inline void unlock_word(struct lock *l, int nwake)
 	 * newcomer's bit-less acquisition hides are covered: a woken waiter
 	 * sets the bit again before sleeping, and if it or this unlocker dies
 	 * first, the kernel's list_op_pending handling wakes another waiter
-	 * whenever the word is free or lacks the bit.
+	 * whenever the word is free. (A tail call, so that the fast path
+	 * saves no registers for it.)
 	 */
 	if (unlikely(old & LW_WAITERS))
-		futex_wake(&l->word, nwake);
-	set_pending(NULL);
+		return release_wake(head, l, nwake);
+	barrier();
+	head->list_op_pending = NULL;
+	return 0;
+}
+
+/* Unlock a held lock, turning an unrepaired one unrecoverable. */
+static void unlock_owned(struct lock *l, int nwake)
+{
+	if (unlikely(load(&l->ctrl) & LC_INCONSISTENT)) {
+		__atomic_fetch_or(&l->ctrl, LC_NOTRECOVERABLE, __ATOMIC_SEQ_CST);
+		__atomic_fetch_and(&l->ctrl, ~LC_INCONSISTENT, __ATOMIC_SEQ_CST);
+		nwake = INT_MAX;
+	}
+	release(tls.head, l, nwake);
 }
 
 /*
  * Take l's word for this thread and link it on the robust list.
  * 0, -EOWNERDEAD, -ENOTRECOVERABLE (not held), -EBUSY (try), -ETIMEDOUT,
- * -EDEADLK.
+ * -EDEADLK, -EINVAL (not a lock of this type), or self_init()'s error.
  */
-static int lock_word_slow(struct lock *l, bool try, clockid_t clk,
-			  const struct timespec *abs, int nwake);
+static int lock_slow(struct lock *l, uint32_t type, bool try, clockid_t clk,
+		     const struct timespec *abs, bool fresh);
 
-static inline int lock_word(struct lock *l, bool try, clockid_t clk,
-			    const struct timespec *abs, int nwake)
+/*
+ * The fast path: one compare-and-swap of the word+ctrl pair from (free,
+ * type) to (our TID, type), so a lock of another type or layout, a held
+ * one, one with an owner-death state and one somebody waits for all go to
+ * lock_slow(). list_op_pending names l from before the CAS until l is on
+ * the list. (Leaving it there would save two stores per lock+unlock but
+ * defer l's death handling to after the kernel's list walk, which stops at
+ * an unmapped entry: lock_torture's unmapped test.)
+ */
+static inline int lock_fast(struct lock *l, uint32_t type, bool try,
+			    clockid_t clk, const struct timespec *abs)
 {
-	uint32_t exp = 0;
+	struct robust_list_head *head = tls.head;
+	uint32_t tid = (uint32_t)tls.tid;
+	uint64_t exp = PAIR(0, type);
 
-	set_pending(l);
+	if (unlikely(!tid))
+		return lock_slow(l, type, try, clk, abs, true);
+	head->list_op_pending = entry_of(l);
+	barrier();
 	hook(LP_LOCK_PENDING, l);
-	if (likely(cas(&l->word, &exp, (uint32_t)tls.tid))) {
+	if (likely(__atomic_compare_exchange_n(pair_of(l), &exp, PAIR(tid, type),
+					       false, __ATOMIC_SEQ_CST,
+					       __ATOMIC_SEQ_CST))) {
 		hook(LP_LOCK_TAKEN, l);
-		enqueue(l);
-		set_pending(NULL);
-		l->pid = (uint32_t)tls.pid;
-		if (likely(l->state == LS_CONSISTENT))
-			return 0;
-		if (l->state == LS_INCONSISTENT)
-			return -EOWNERDEAD;
-		unlock_word(l, INT_MAX);
-		return -ENOTRECOVERABLE;
+		enqueue(head, l);
+		barrier();
+		head->list_op_pending = NULL;
+		if (unlikely(l->pid != (uint32_t)tls.pid))
+			l->pid = (uint32_t)tls.pid;
+		return 0;
 	}
-	if ((exp & LW_TID) == (uint32_t)tls.tid) {
-		set_pending(NULL);
-		return try ? -EBUSY : -EDEADLK;
-	}
-	return lock_word_slow(l, try, clk, abs, nwake);
+	return lock_slow(l, type, try, clk, abs, false);
 }
 
-static int lock_word_slow(struct lock *l, bool try, clockid_t clk,
-			  const struct timespec *abs, int nwake)
+/* A timed lock whose deadline has passed takes a free lock at once. */
+static bool deadline_passed(clockid_t clk, const struct timespec *abs)
 {
-	uint32_t tid = (uint32_t)tls.tid, v, nv, est, budget;
+	struct timespec now;
+
+	if (!abs || clock_gettime(clk, &now))
+		return false;
+	return now.tv_sec > abs->tv_sec ||
+		(now.tv_sec == abs->tv_sec && now.tv_nsec >= abs->tv_nsec);
+}
+
+static inline void yield_cpu(void)
+{
+	int i;
+
+	for (i = 0; i < 32; i++)
+		cpu_relax();
+	sched_yield();
+}
+
+static inline void set_want(struct lock *l)
+{
+	if (!__atomic_load_n(&l->want, __ATOMIC_RELAXED))
+		__atomic_store_n(&l->want, 1, __ATOMIC_RELAXED);
+}
+
+static inline void clear_want(struct lock *l)
+{
+	if (__atomic_load_n(&l->want, __ATOMIC_RELAXED))
+		__atomic_store_n(&l->want, 0, __ATOMIC_RELAXED);
+}
+
+enum spin_end { SPIN_TAKE, SPIN_TIMEOUT };
+
+/* What a spinning waiter has seen of the holder's heartbeat. */
+struct beat_view {
+	uint32_t beat;		/* last value seen */
+	uint64_t since;		/* when it was first seen (TSC) */
+	uint64_t polled;	/* the last poll (TSC) */
+	uint64_t per_unlock;	/* ticks between the holder's counted unlocks */
+};
+
+/*
+ * Until the heartbeat is seen to move, the holder counts as away: a waiter
+ * that has just started, or was just woken by the unlock that freed the
+ * word, takes a free word at once.
+ */
+static inline void view_init(struct beat_view *v, const struct lock *l)
+{
+	v->beat = __atomic_load_n(&l->beat, __ATOMIC_RELAXED);
+	v->polled = spin_clock();
+	v->since = v->polled - FAIR_QUIET;
+	v->per_unlock = 0;
+}
+
+/*
+ * A waiter's spin: poll with plain loads, keeping want set, and take the
+ * word (SPIN_TAKE) when it is free and handed off, or free while the
+ * heartbeat has not moved for FAIR_QUIET (the holder is not between its
+ * unlock and its next lock: it left, or holds the lock for long
+ * stretches); SPIN_TIMEOUT when the deadline passed, which a moving
+ * heartbeat pushes back, up to cap.
+ *
+ * Every poll pulls the lock's cache line away from the holder, whose next
+ * store then has to fetch it back. Between polls: exponential backoff (1
+ * to BACKOFF_MAX pauses) and, while the holder works through its batch,
+ * about half the time its remaining unlocks will take at the rate seen
+ * (at most FAIR_NAP), so that a batch costs a few polls, not one every
+ * microsecond, and the last ones come close to the handoff.
+ */
+static enum spin_end spin_fair(struct lock *l, uint64_t *deadline, uint64_t cap,
+			       unsigned int *backoff, struct beat_view *v)
+{
+	uint64_t p, now, nap, until;
+	uint32_t b, streak, batch;
+	unsigned int i;
+
+	for (;;) {
+		p = load_pair(l);
+		b = __atomic_load_n(&l->beat, __ATOMIC_RELAXED);
+		now = spin_clock();
+		nap = 0;
+		if (b != v->beat) {
+			v->per_unlock = (now - v->polled) / (uint32_t)(b - v->beat);
+			v->beat = b;
+			v->since = now;
+			streak = __atomic_load_n(&l->streak, __ATOMIC_RELAXED);
+			batch = FAIR_BATCH;
+			if (streak < batch && v->per_unlock)
+				nap = (uint64_t)(batch - streak) * v->per_unlock / 2;
+			if (nap > FAIR_NAP)
+				nap = FAIR_NAP;
+			if ((int64_t)(*deadline - now) < (int64_t)(nap + SPIN_WAKE))
+				*deadline = (int64_t)(now + nap + SPIN_WAKE - cap) < 0 ?
+					now + nap + SPIN_WAKE : cap;
+		}
+		v->polled = now;
+		if (!(PAIR_WORD(p) & LW_TID) &&
+		    ((PAIR_CTRL(p) & LC_HANDOFF) ||
+		     (int64_t)(now - v->since) >= FAIR_QUIET))
+			return SPIN_TAKE;
+		set_want(l);
+		if ((int64_t)(now - *deadline) > 0)
+			return SPIN_TIMEOUT;
+		for (i = 0; i < *backoff; i++)
+			cpu_relax();
+		if (*backoff < BACKOFF_MAX)
+			*backoff <<= 1;
+		if (nap) {
+			until = now + nap;
+			do {
+				for (i = 0; i < 16; i++)
+					cpu_relax();
+			} while ((int64_t)(spin_clock() - until) < 0);
+		}
+	}
+}
+
+static __attribute__((noinline)) int lock_slow(struct lock *l, uint32_t type,
+					       bool try, clockid_t clk,
+					       const struct timespec *abs,
+					       bool fresh)
+{
+	uint32_t tid, w, c, nv, est, budget;
+	uint64_t p, deadline = 0, cap = 0, yield_end = 0;
 	unsigned int backoff = 1;
-	uint64_t deadline = 0;
-	bool died, first = true, spinning = !try;
+	bool first = true, spinning = !try, yielding = false, yielded = false;
+	bool slept = false, waited = false, may_take = false, yield_once = false;
+	bool early, mine;
+	struct beat_view view;
+	enum spin_end why;
 	int ret;
 
+	p = load_pair(l);
+	if (unlikely(!ctrl_is(PAIR_CTRL(p), type))) {
+		if (!fresh)
+			set_pending(NULL);
+		return -EINVAL;
+	}
+	if (fresh) {
+		ret = self();
+		if (ret)
+			return ret;
+		set_pending(l);
+		hook(LP_LOCK_PENDING, l);
+	}
+	tid = (uint32_t)tls.tid;
+	mine = __atomic_load_n(&l->last, __ATOMIC_RELAXED) == tid;
+	view_init(&view, l);
+
 	/*
-	 * Spin until a deadline, not for one poll: losing the race for a
-	 * word seen free (the owner took it back first) keeps spinning until
-	 * the deadline instead of going to sleep, because a sleep costs the
-	 * next unlock a FUTEX_WAKE and this thread a wakeup (3-15 us here).
-	 *
-	 * Adaptive budget: it shrinks when the first spin fails (the owner
-	 * was not running: oversubscribed CPUs, or long critical sections)
-	 * and grows back when it succeeds. A hint only, updated without
-	 * atomics, and in memory any peer can write: never above SPIN_LOCK,
-	 * whatever it says.
+	 * Our own unlock handed the lock off (its batch is over): leave the
+	 * word to a waiter until one takes it or yield_end, unless nobody
+	 * waits any more (then take it and withdraw the handoff).
+	 */
+	c = PAIR_CTRL(p);
+	/*
+	 * The first lock after our handoff: give up the CPU once (in the
+	 * handoff's wait, or as soon as the waiter has the word), so that a
+	 * thread sharing it runs in our place; with more threads than CPUs
+	 * the lock then goes round all of them, not between the two that
+	 * happen to be running.
+	 */
+	if (tls.handed_off == l) {
+		tls.handed_off = NULL;
+		yield_once = !try;
+	}
+	if ((c & LC_HANDOFF) && mine && !(PAIR_WORD(p) & LW_TID) && !try &&
+	    (__atomic_load_n(&l->want, __ATOMIC_RELAXED) ||
+	     __atomic_load_n(&l->nwaiters, __ATOMIC_RELAXED)) &&
+	    !deadline_passed(clk, abs)) {
+		yielding = true;
+		yield_end = spin_clock() + FAIR_YIELD;
+	}
+
+	/*
+	 * Spin before sleeping: a sleep costs the next unlock a FUTEX_WAKE
+	 * and this thread a wakeup (3-15 us here). The budget is adaptive: it
+	 * shrinks when the first spin fails (the holder was not running:
+	 * oversubscribed CPUs, or long critical sections) and grows back when
+	 * it succeeds. A hint only, updated without atomics, and in memory
+	 * any peer can write: never above SPIN_LOCK, whatever it says. A
+	 * moving heartbeat extends the spin (spin_fair()).
 	 */
 	est = __atomic_load_n(&l->spin, __ATOMIC_RELAXED);
 	budget = est && est < SPIN_LOCK ? est : SPIN_LOCK;
-	if (spinning)
+	if (spinning) {
 		deadline = spin_clock() + budget;
+		cap = deadline + FAIR_SPIN_MAX;
+	}
 	for (;;) {
-		v = load(&l->word);
-		if ((v & LW_TID) && spinning) {
-			v = spin_until_free_by(&l->word, LW_TID, deadline,
-					       &backoff);
-			if (v & LW_TID) {
-				spinning = false;
-				if (first) {
-					est = budget / 2 > SPIN_MIN ? budget / 2 : SPIN_MIN;
-					__atomic_store_n(&l->spin, est, __ATOMIC_RELAXED);
-					first = false;
-				}
-			}
+		p = load_pair(l);
+		w = PAIR_WORD(p);
+		c = PAIR_CTRL(p);
+		if (unlikely(c & LC_NOTRECOVERABLE)) {
+			ret = -ENOTRECOVERABLE;
+			goto out;
 		}
-		if (!(v & LW_TID)) {
-			nv = tid | (v & LW_WAITERS);
-			if (load(&l->nwaiters))
+		if (!(w & LW_TID)) {
+			if (yielding) {
+				if ((int64_t)(spin_clock() - yield_end) < 0) {
+					yield_once = false;
+					yield_cpu();
+					continue;
+				}
+				yielding = false;
+				yielded = true;
+			} else if (waited && spinning && !may_take &&
+				   !(c & LC_HANDOFF)) {
+				/* spin_fair() decides when a waiter may take it */
+				goto wait;
+			}
+			may_take = false;
+			/*
+			 * Taking a word freed while others sleep: a thread
+			 * that slept, or takes over from another holder, sets
+			 * FUTEX_WAITERS so that the kernel's death handling
+			 * and its own unlock wake the remaining sleepers. A
+			 * holder taking its own lock back does not: its unlock
+			 * would wake a sleeper each time (the woken one sets
+			 * the bit again when it goes back to sleep).
+			 *
+			 * A waiter taking a handoff withdraws want just before
+			 * its CAS (and sets it again if the CAS fails), so
+			 * that the old holder, which sees the word held after
+			 * the CAS and sets want, is counted for; one taking a
+			 * word whose holder seems away withdraws it only once
+			 * it has the word, so that if the holder was only slow
+			 * and wins the CAS, its unlocks go on being counted.
+			 */
+			nv = tid | (w & LW_WAITERS);
+			if ((slept || !mine) && load(&l->nwaiters))
 				nv |= LW_WAITERS;
-			if (cas(&l->word, &v, nv)) {
-				died = v & LW_DIED;
+			early = waited && (c & LC_HANDOFF);
+			if (early)
+				clear_want(l);
+			if (cas(&l->word, &w, nv)) {
+				if (waited && !early)
+					clear_want(l);
 				break;
 			}
+			if (early)
+				set_want(l);
 			continue;
 		}
+		if ((w & LW_TID) == tid) {
+			ret = try ? -EBUSY : -EDEADLK;
+			goto out;
+		}
 		if (try) {
-			set_pending(NULL);
-			return -EBUSY;
+			ret = -EBUSY;
+			goto out;
 		}
-		ret = sleep_on(&l->word, v, &l->nwaiters, clk, abs);
-		if (ret) {
-			set_pending(NULL);
-			return ret;
+		if (yield_once) {
+			yield_once = false;
+			sched_yield();
+			continue;
 		}
+		/* somebody else has it: any handoff of ours is taken */
+		if (yielding) {
+			/* now wait for it like anybody else, from now on */
+			yielding = false;
+			if (spinning) {
+				deadline = spin_clock() + budget;
+				cap = deadline + FAIR_SPIN_MAX;
+				view_init(&view, l);
+			}
+		}
+		mine = false;
+wait:
+		waited = true;
+		if (spinning) {
+			why = spin_fair(l, &deadline, cap, &backoff, &view);
+			if (why == SPIN_TAKE) {
+				may_take = true;
+				continue;
+			}
+			spinning = false;
+			if (first) {
+				est = budget / 2 > SPIN_MIN ? budget / 2 : SPIN_MIN;
+				__atomic_store_n(&l->spin, est, __ATOMIC_RELAXED);
+				first = false;
+			}
+			continue;	/* a free word is taken now, a held one slept on */
+		}
+		ret = sleep_on(&l->word, w, &l->nwaiters, clk, abs);
+		if (ret)
+			goto out;
 		first = false;
+		slept = true;
 		spinning = true;
 		backoff = 1;
 		deadline = spin_clock() + SPIN_WAKE;
+		cap = deadline + FAIR_SPIN_MAX;
+		view_init(&view, l);
 	}
 	if (first && !try && budget < SPIN_LOCK) {
 		est = budget + budget / 4 < SPIN_LOCK ? budget + budget / 4 : SPIN_LOCK;
 		__atomic_store_n(&l->spin, est, __ATOMIC_RELAXED);
 	}
 	hook(LP_LOCK_TAKEN, l);
-	enqueue(l);
+	enqueue(tls.head, l);
 	set_pending(NULL);
-	l->pid = (uint32_t)tls.pid;
-	if (l->state == LS_NOTRECOVERABLE) {
-		unlock_word(l, INT_MAX);
-		return -ENOTRECOVERABLE;
+	if (l->pid != (uint32_t)tls.pid)
+		l->pid = (uint32_t)tls.pid;
+
+	/*
+	 * Fairness bookkeeping, in fields only the holder writes: a new
+	 * holder starts a new streak and takes any handoff; after a handoff
+	 * nobody took, the holder starts a new batch.
+	 */
+	c = load(&l->ctrl);
+	if (l->last != tid) {
+		l->last = tid;
+		l->streak = 0;
+	} else if (yielded) {
+		/* nobody took it: a waiter that is still there sets want again */
+		hook(LP_HANDOFF_TIMEOUT, l);
+		l->streak = 0;
+		clear_want(l);
 	}
-	if (died || l->state == LS_INCONSISTENT) {
-		l->state = LS_INCONSISTENT;
+	if (c & LC_HANDOFF)
+		__atomic_fetch_and(&l->ctrl, ~LC_HANDOFF, __ATOMIC_SEQ_CST);
+	if ((w & LW_DIED) || (c & LC_INCONSISTENT)) {
+		__atomic_fetch_or(&l->ctrl, LC_INCONSISTENT, __ATOMIC_SEQ_CST);
 		return -EOWNERDEAD;
 	}
-	(void)nwake;
 	return 0;
+out:
+	if (waited)
+		clear_want(l);
+	set_pending(NULL);
+	return ret;
 }
 
 static inline bool held_by_me(const struct lock *l)
@@ -480,29 +813,73 @@ static inline bool held_by_me(const struct lock *l)
 	return (load(&l->word) & LW_TID) == (uint32_t)tls.tid;
 }
 
-/* Unlock a held mutex-like lock, turning an unrepaired one unrecoverable. */
-static inline void unlock_owned(struct lock *l, int nwake)
+/*
+ * Somebody spins for the lock this thread holds and is about to release:
+ * count (streak) and show progress (beat); at the end of the batch, hand
+ * off. Only the holder writes these.
+ */
+static void count_wanted(struct lock *l)
 {
-	if (unlikely(l->state == LS_INCONSISTENT)) {
-		l->state = LS_NOTRECOVERABLE;
-		nwake = INT_MAX;
+	uint32_t tid = (uint32_t)tls.tid;
+
+	if (l->last != tid) {
+		l->last = tid;
+		l->streak = 0;
 	}
-	unlock_word(l, nwake);
+	__atomic_store_n(&l->beat, l->beat + 1, __ATOMIC_RELAXED);
+	if (++l->streak >= FAIR_BATCH) {
+		l->streak = 0;
+		tls.handed_off = l;
+		__atomic_fetch_or(&l->ctrl, LC_HANDOFF, __ATOMIC_SEQ_CST);
+		hook(LP_HANDOFF, l);
+	}
+}
+
+static __attribute__((noinline)) int unlock_slow(struct lock *l, uint32_t type,
+						 int nwake)
+{
+	if (!ctrl_is(load(&l->ctrl), type))
+		return -EINVAL;
+	if (self() || !held_by_me(l))
+		return -EPERM;
+	if (__atomic_load_n(&l->want, __ATOMIC_RELAXED))
+		count_wanted(l);
+	unlock_owned(l, nwake);
+	return 0;
+}
+
+/*
+ * The fast path: held by this thread (the pair reads our TID and the bare
+ * type, ignoring FUTEX_WAITERS, which release() deals with) and nobody
+ * spinning for it; anything else, an owner-death state included, goes to
+ * unlock_slow().
+ */
+static inline int unlock_fast(struct lock *l, uint32_t type, int nwake)
+{
+	const uint64_t ignore = PAIR(LW_WAITERS, 0);
+	uint32_t tid = (uint32_t)tls.tid;
+	uint64_t v = load_pair(l);
+	uint32_t want = __atomic_load_n(&l->want, __ATOMIC_RELAXED);
+
+	if (unlikely(!tid || ((v & ~ignore) != PAIR(tid, type)) || want))
+		return unlock_slow(l, type, nwake);
+	return release(tls.head, l, nwake);
 }
 
 static int owner_of(const struct lock *l, pid_t *pid, pid_t *tid)
 {
 	uint32_t v = load(&l->word);
+	uint32_t c = load(&l->ctrl);
 	uint32_t p = __atomic_load_n(&l->pid, __ATOMIC_RELAXED);
 	int ret = 0;
 
 	if (v & LW_TID) {
-		if (l->state == LS_NOTRECOVERABLE)
+		if (c & LC_NOTRECOVERABLE)
 			ret = -ENOTRECOVERABLE;
 	} else if (v & LW_DIED) {
 		ret = -EOWNERDEAD;
 	} else {
-		ret = l->state == LS_NOTRECOVERABLE ? -ENOTRECOVERABLE : -ENOENT;
+		ret = c & LC_NOTRECOVERABLE ? -ENOTRECOVERABLE : -ENOENT;
 		p = 0;
 	}
 	if (pid)
@@ -512,12 +889,28 @@ static int owner_of(const struct lock *l, pid_t *pid, pid_t *tid)
 	return ret;
 }
 
-static void lock_init(struct lock *l, uint32_t magic, uint32_t aux)
+static void lock_init(struct lock *l, uint32_t type, uint32_t aux)
 {
 	memset(l, 0, sizeof(*l));
-	l->magic = magic;
 	l->wwait = aux;
+	l->ctrl = type;
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+}
+
+/* The pair is one 8-byte atomic: locks are 8-byte aligned, as declared. */
+static inline bool misaligned(const void *p)
+{
+	return (uintptr_t)p & 7;
+}
+
+static int make_consistent(struct lock *l)
+{
+	if (self() || !held_by_me(l))
+		return -EPERM;
+	if (!(load(&l->ctrl) & LC_INCONSISTENT))
+		return -EINVAL;
+	__atomic_fetch_and(&l->ctrl, ~LC_INCONSISTENT, __ATOMIC_SEQ_CST);
+	return 0;
 }
 
 /* ---- mutex --------------------------------------------------------------- */
@@ -526,34 +919,24 @@ static void lock_init(struct lock *l, uint32_t magic, uint32_t aux)
 
 SHMR_API int shmr_mutex_init(struct shmr_mutex *m, unsigned int flags)
 {
-	if (!m || flags)
+	if (!m || flags || misaligned(m))
 		return -EINVAL;
-	lock_init(MUTEX(m), SHMR_MUTEX_MAGIC, 0);
+	lock_init(MUTEX(m), LT_MUTEX, 0);
 	return 0;
-}
-
-static inline int mutex_lock(struct shmr_mutex *m, bool try, clockid_t clk,
-			     const struct timespec *abs)
-{
-	struct lock *l = MUTEX(m);
-	int ret;
-
-	if (unlikely(!m || l->magic != SHMR_MUTEX_MAGIC))
-		return -EINVAL;
-	ret = self();
-	if (unlikely(ret))
-		return ret;
-	return lock_word(l, try, clk, abs, 1);
 }
 
 SHMR_API int shmr_mutex_lock(struct shmr_mutex *m)
 {
-	return mutex_lock(m, false, CLOCK_MONOTONIC, NULL);
+	if (unlikely(!m))
+		return -EINVAL;
+	return lock_fast(MUTEX(m), LT_MUTEX, false, CLOCK_MONOTONIC, NULL);
 }
 
 SHMR_API int shmr_mutex_trylock(struct shmr_mutex *m)
 {
-	return mutex_lock(m, true, CLOCK_MONOTONIC, NULL);
+	if (unlikely(!m))
+		return -EINVAL;
+	return lock_fast(MUTEX(m), LT_MUTEX, true, CLOCK_MONOTONIC, NULL);
 }
 
 SHMR_API int shmr_mutex_timedlock(struct shmr_mutex *m, clockid_t clock,
@@ -563,34 +946,21 @@ SHMR_API int shmr_mutex_timedlock(struct shmr_mutex *m, clockid_t clock,
 
 	if (ret)
 		return ret;
-	return mutex_lock(m, false, clock, abstime);
+	if (!m)
+		return -EINVAL;
+	return lock_fast(MUTEX(m), LT_MUTEX, false, clock, abstime);
 }
 
 SHMR_API int shmr_mutex_unlock(struct shmr_mutex *m)
 {
-	struct lock *l = MUTEX(m);
-
-	if (unlikely(!m || l->magic != SHMR_MUTEX_MAGIC))
+	if (unlikely(!m))
 		return -EINVAL;
-	if (unlikely(self() || !held_by_me(l)))
-		return -EPERM;
-	unlock_owned(l, 1);
-	return 0;
-}
-
-static int make_consistent(struct lock *l)
-{
-	if (self() || !held_by_me(l))
-		return -EPERM;
-	if (l->state != LS_INCONSISTENT)
-		return -EINVAL;
-	l->state = LS_CONSISTENT;
-	return 0;
+	return unlock_fast(MUTEX(m), LT_MUTEX, 1);
 }
 
 SHMR_API int shmr_mutex_consistent(struct shmr_mutex *m)
 {
-	if (!m || MUTEX(m)->magic != SHMR_MUTEX_MAGIC)
+	if (!m || !ctrl_is(load(&MUTEX(m)->ctrl), LT_MUTEX))
 		return -EINVAL;
 	return make_consistent(MUTEX(m));
 }
@@ -600,7 +970,7 @@ SHMR_API int shmr_mutex_owner(const struct shmr_mutex *m, pid_t *pid,
 {
 	const struct lock *l = (const struct lock *)m;
 
-	if (!m || l->magic != SHMR_MUTEX_MAGIC)
+	if (!m || !ctrl_is(load(&l->ctrl), LT_MUTEX))
 		return -EINVAL;
 	return owner_of(l, pid, tid);
 }
@@ -612,19 +982,19 @@ SHMR_API int shmr_mutex_owner(const struct shmr_mutex *m, pid_t *pid,
 
 static inline bool rw_valid(const struct shmr_rwlock *rw)
 {
-	return rw && ((const struct lock *)&rw->__writer)->magic ==
-		SHMR_RWLOCK_MAGIC;
+	return rw && ctrl_is(load(&((const struct lock *)&rw->__writer)->ctrl),
+			     LT_RWLOCK);
 }
 
 SHMR_API int shmr_rwlock_init(struct shmr_rwlock *rw, unsigned int flags)
 {
 	int i;
 
-	if (!rw || flags)
+	if (!rw || flags || misaligned(rw))
 		return -EINVAL;
 	for (i = 0; i < SHMR_RWLOCK_READERS; i++)
-		lock_init(RW_SLOT(rw, i), SHMR_RSLOT_MAGIC, (uint32_t)i + 1);
-	lock_init(RW_HDR(rw), SHMR_RWLOCK_MAGIC, 0);
+		lock_init(RW_SLOT(rw, i), LT_RSLOT, (uint32_t)i + 1);
+	lock_init(RW_HDR(rw), LT_RWLOCK, 0);
 	return 0;
 }
 
@@ -643,7 +1013,7 @@ static int rw_drain(struct shmr_rwlock *rw, bool try, clockid_t clk,
 		for (;;) {
 			s = load(&sl->word);
 			if ((s & LW_TID) && !try && spin) {
-				s = spin_until_free(&sl->word, LW_TID, spin);
+				s = spin_until_free(&sl->word, spin);
 				spin = 0;
 			}
 			if (!s)
@@ -671,16 +1041,13 @@ static int rw_wrlock(struct shmr_rwlock *rw, bool try, clockid_t clk,
 	struct lock *h = RW_HDR(rw);
 	int ret, dret;
 
-	ret = self();
-	if (ret)
-		return ret;
-	ret = lock_word(h, try, clk, abs, INT_MAX);
+	ret = lock_fast(h, LT_RWLOCK, try, clk, abs);
 	if (ret && ret != -EOWNERDEAD)
 		return ret;
 	dret = rw_drain(rw, try, clk, abs);
 	if (dret) {
 		/* state stays as it was: the next locker sees it */
-		unlock_word(h, INT_MAX);
+		release(tls.head, h, INT_MAX);
 		return dret;
 	}
 	return ret;
@@ -707,7 +1074,7 @@ static int rw_rdlock(struct shmr_rwlock *rw, bool try, clockid_t clk,
 			if (try)
 				return -EBUSY;
 			if (spin) {
-				spin_until_free(&h->word, LW_TID, spin);
+				spin_until_free(&h->word, spin);
 				spin = 0;
 				continue;
 			}
@@ -717,7 +1084,8 @@ static int rw_rdlock(struct shmr_rwlock *rw, bool try, clockid_t clk,
 			spin = SPIN_WAKE;
 			continue;
 		}
-		if (unlikely((v & LW_DIED) || h->state != LS_CONSISTENT))
+		if (unlikely((v & LW_DIED) ||
+			     (load(&h->ctrl) & (LC_INCONSISTENT | LC_NOTRECOVERABLE))))
 			return rw_wrlock(rw, try, clk, abs);
 		for (k = 0; k < SHMR_RWLOCK_READERS; k++) {
 			i = (start + k) % SHMR_RWLOCK_READERS;
@@ -754,7 +1122,7 @@ static int rw_rdlock(struct shmr_rwlock *rw, bool try, clockid_t clk,
 			set_pending(NULL);
 			continue;
 		}
-		enqueue(sl);
+		enqueue(tls.head, sl);
 		set_pending(NULL);
 		sl->pid = (uint32_t)tls.pid;
 		return 0;
@@ -832,7 +1200,7 @@ SHMR_API int shmr_rwlock_unlock(struct shmr_rwlock *rw)
 	for (k = 0; k < SHMR_RWLOCK_READERS; k++) {
 		i = (start + k) % SHMR_RWLOCK_READERS;
 		if (held_by_me(RW_SLOT(rw, i))) {
-			unlock_word(RW_SLOT(rw, i), INT_MAX);
+			release(tls.head, RW_SLOT(rw, i), INT_MAX);
 			return 0;
 		}
 	}
@@ -860,10 +1228,10 @@ SHMR_API int shmr_rwlock_owner(const struct shmr_rwlock *rw, pid_t *pid,
 
 SHMR_API int shmr_cond_init(struct shmr_cond *c, unsigned int flags)
 {
-	if (!c || flags)
+	if (!c || flags || misaligned(c))
 		return -EINVAL;
 	memset(c, 0, sizeof(*c));
-	COND(c)->magic = SHMR_COND_MAGIC;
+	COND(c)->magic = LT_COND;
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	return 0;
 }
@@ -875,8 +1243,8 @@ static int cond_wait(struct shmr_cond *c, struct shmr_mutex *m, clockid_t clk,
 	int ret, wret;
 	uint32_t seq;
 
-	if (!c || cv->magic != SHMR_COND_MAGIC || !m ||
-	    MUTEX(m)->magic != SHMR_MUTEX_MAGIC)
+	if (!c || cv->magic != LT_COND || !m ||
+	    !ctrl_is(load(&MUTEX(m)->ctrl), LT_MUTEX))
 		return -EINVAL;
 	if (self() || !held_by_me(MUTEX(m)))
 		return -EPERM;
@@ -885,7 +1253,7 @@ static int cond_wait(struct shmr_cond *c, struct shmr_mutex *m, clockid_t clk,
 	unlock_owned(MUTEX(m), 1);
 	wret = futex_wait(&cv->seq, seq, clk, abs);
 	__atomic_sub_fetch(&cv->nwaiters, 1, __ATOMIC_SEQ_CST);
-	ret = lock_word(MUTEX(m), false, CLOCK_MONOTONIC, NULL, 1);
+	ret = lock_fast(MUTEX(m), LT_MUTEX, false, CLOCK_MONOTONIC, NULL);
 	if (ret)
 		return ret;
 	return wret == -ETIMEDOUT ? -ETIMEDOUT : 0;
@@ -911,7 +1279,7 @@ static int cond_wake(struct shmr_cond *c, int n)
 {
 	struct cond *cv = COND(c);
 
-	if (!c || cv->magic != SHMR_COND_MAGIC)
+	if (!c || cv->magic != LT_COND)
 		return -EINVAL;
 	__atomic_add_fetch(&cv->seq, 1, __ATOMIC_SEQ_CST);
 	if (load(&cv->nwaiters))
@@ -963,11 +1331,11 @@ static void walk_thread(const struct thread_reg *r, shmr__held_lock_cb cb,
 		h.tid = r->tid;
 		if ((l.word & LW_TID) != (uint32_t)r->tid)
 			h.kind = NULL;
-		else if (l.magic == SHMR_MUTEX_MAGIC)
+		else if (ctrl_is(l.ctrl, LT_MUTEX))
 			h.kind = "mutex";
-		else if (l.magic == SHMR_RWLOCK_MAGIC)
+		else if (ctrl_is(l.ctrl, LT_RWLOCK))
 			h.kind = "rwlock(write)";
-		else if (l.magic == SHMR_RSLOT_MAGIC &&
+		else if (ctrl_is(l.ctrl, LT_RSLOT) &&
 			 l.wwait >= 1 && l.wwait <= SHMR_RWLOCK_READERS) {
 			h.kind = "rwlock(read)";
 			h.addr = base - (size_t)l.wwait * sizeof(struct lock);

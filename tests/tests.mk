@@ -20,6 +20,13 @@ $(BUILD)/tests/%: tests/%.c $(HARNESS) $(LIB_A) $(wildcard tests/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(TEST_CFLAGS) -o $@ $< $(TEST_LDLIBS)
 
+# Tests that stop a process inside a lock operation link the library's
+# test variant, which has the hooks (lib/lib.mk).
+HOOK_TESTS := $(BUILD)/tests/host/lock_robust $(BUILD)/tests/host/lock_torture \
+	$(BUILD)/tests/host/lock_fair
+$(HOOK_TESTS): TEST_LDLIBS := $(LIB_TEST_A) -pthread -luring -lrt
+$(HOOK_TESTS): $(LIB_TEST_A)
+
 $(BUILD)/tests/%.sh: tests/%.sh
 	@mkdir -p $(@D)
 	install -m 755 $< $@

@@ -17,7 +17,7 @@ group[build]="build-essential kmod cpio xz-utils linux-source-6.1 liburing-dev p
 group[vm]="qemu-system-x86 busybox-static"
 group[python]="python3 python3-dev python3-pytest python3-numpy
 	python3-venv python3-setuptools-whl python3-wheel-whl"
-group[bench]="gnuplot-nox"
+group[bench]="gnuplot-nox valgrind"
 group[torture]="trinity stress-ng"
 # libFuzzer harnesses (tests/fuzz)
 group[fuzz]="clang libclang-rt-14-dev"

@@ -398,7 +398,7 @@ struct shmr_cond {
 	uint64_t __reserved[2];
 };					/* 32 bytes */
 
-/* flags must be 0. */
+/* flags must be 0 and m 8-byte aligned, else -EINVAL. */
 SHMR_API int shmr_mutex_init(struct shmr_mutex *m, unsigned int flags);
 /*
  * 0, -EOWNERDEAD (held, previous owner died), -ENOTRECOVERABLE, -EDEADLK

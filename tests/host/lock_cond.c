@@ -50,6 +50,7 @@ TEST(validation)
 	ASSERT_NE(NULL, s);
 	EXPECT_EQ(-EINVAL, shmr_cond_init(&c, 1));
 	EXPECT_EQ(-EINVAL, shmr_cond_init(NULL, 0));
+	EXPECT_EQ(-EINVAL, shmr_cond_init((struct shmr_cond *)((char *)&c + 4), 0));
 	memset(&c, 0, sizeof(c));
 	EXPECT_EQ(-EINVAL, shmr_cond_signal(&c));
 	EXPECT_EQ(-EINVAL, shmr_cond_broadcast(&c));

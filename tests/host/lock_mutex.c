@@ -36,6 +36,50 @@ TEST(init_rejects_flags_and_null)
 	EXPECT_EQ(0, shmr_mutex_init(&m, 0));
 }
 
+/* The word and ctrl are one 8-byte atomic: init refuses a misaligned lock. */
+TEST(init_rejects_misaligned)
+{
+	uint64_t buf[sizeof(struct shmr_mutex) / 8 + 1];
+	struct shmr_mutex *m = (struct shmr_mutex *)((char *)buf + 4);
+
+	memset(buf, 0, sizeof(buf));
+	EXPECT_EQ(-EINVAL, shmr_mutex_init(m, 0));
+	EXPECT_EQ(-EINVAL, shmr_mutex_lock(m));
+	EXPECT_EQ(0, shmr_mutex_init((struct shmr_mutex *)buf, 0));
+}
+
+/*
+ * Another layout or type is refused by every call, the fast paths
+ * included: a layout-1 mutex (magic "1SMX" at offset 4), layout 2 with a
+ * flag bit it does not define, an rwlock header's type.
+ */
+TEST(other_layouts_refused)
+{
+	static const uint32_t ctrls[] = { 0x584d5331u, LT_MUTEX | 0x80u, LT_RWLOCK };
+	struct shmr_mutex m;
+	struct lock *l = (struct lock *)&m;
+	pid_t pid, tid;
+	size_t i;
+
+	for (i = 0; i < sizeof(ctrls) / sizeof(ctrls[0]); i++) {
+		ASSERT_EQ(0, shmr_mutex_init(&m, 0));
+		l->ctrl = ctrls[i];
+		EXPECT_EQ(-EINVAL, shmr_mutex_lock(&m)) TH_LOG("ctrl %#x", ctrls[i]);
+		EXPECT_EQ(-EINVAL, shmr_mutex_trylock(&m));
+		EXPECT_EQ(-EINVAL, shmr_mutex_unlock(&m));
+		EXPECT_EQ(-EINVAL, shmr_mutex_consistent(&m));
+		EXPECT_EQ(-EINVAL, shmr_mutex_owner(&m, &pid, &tid));
+		EXPECT_EQ(0u, l->word);
+	}
+	/* and one held under another layout is not unlocked either */
+	ASSERT_EQ(0, shmr_mutex_init(&m, 0));
+	ASSERT_EQ(0, shmr_mutex_lock(&m));
+	l->ctrl = 0x584d5331u;
+	EXPECT_EQ(-EINVAL, shmr_mutex_unlock(&m));
+	l->ctrl = LT_MUTEX;
+	EXPECT_EQ(0, shmr_mutex_unlock(&m));
+}
+
 TEST(uninitialised_refused)
 {
 	struct shmr_mutex m;

@@ -4,6 +4,8 @@
  * SIGKILL in the middle of lock and unlock, consistent vs unrecoverable,
  * and glibc robust mutexes held by the same dying thread.
  */
+/* the hook points of the test build of the library (libshmr-test.a) */
+#define SHMR_TEST_HOOKS 1
 #include "lock_util.h"
 
 struct shm {

@@ -32,6 +32,8 @@ TEST(init_and_validation)
 
 	EXPECT_EQ(-EINVAL, shmr_rwlock_init(&rw, 1));
 	EXPECT_EQ(-EINVAL, shmr_rwlock_init(NULL, 0));
+	/* misaligned: the words are 8-byte atomics */
+	EXPECT_EQ(-EINVAL, shmr_rwlock_init((struct shmr_rwlock *)((char *)&rw + 4), 0));
 	memset(&rw, 0, sizeof(rw));
 	EXPECT_EQ(-EINVAL, shmr_rwlock_rdlock(&rw));
 	EXPECT_EQ(-EINVAL, shmr_rwlock_wrlock(&rw));

@@ -12,6 +12,8 @@
  * Seeded: SHMR_LOCK_TORTURE_SEED=N replays the random choices (not the
  * timing). SHMR_TEST_SCALE scales the rounds (lock_util.h's scaled()).
  */
+/* the hook points of the test build of the library (libshmr-test.a) */
+#define SHMR_TEST_HOOKS 1
 #include "lock_util.h"
 
 #include <sched.h>

@@ -9,10 +9,10 @@
 .PHONY: bench bench-quick bench-deps
 BENCH_ARGS ?=
 
-# gnuplot (Debian's gnuplot-nox) only draws ratios.png: without it the run
-# goes on and says so.
+# gnuplot (Debian's gnuplot-nox) only draws ratios.png and valgrind only
+# counts the lock's instructions: without them the run goes on and says so.
 bench-deps:
-	@tools/deps.sh bench || echo "bench: gnuplot-nox missing: no plot" >&2
+	@tools/deps.sh bench || echo "bench: gnuplot-nox or valgrind missing: no plot or no instruction counts" >&2
 
 bench: all bench-deps
 	tools/bench/run-bench.sh $(if $(KERNEL),--kernel $(KERNEL)) $(BENCH_ARGS)

@@ -3,12 +3,26 @@
  * bench_locks: shmr locks beside glibc's process-shared pthread locks, on
  * the host, in one run, interleaved.
  *
- *   bench_locks [--quick] [--no-pin] [--csv FILE] [--notes FILE]
+ *   bench_locks [--quick] [--no-pin] [--fifo] [--csv FILE] [--notes FILE]
  *               [--only BENCHMARK-PREFIX]
  *
+ * --fifo runs every process SCHED_FIFO (priority 1; needs root or
+ * CAP_SYS_NICE), for a host busy with other work: the other processes
+ * then no longer decide who runs. It changes the contended runs with more
+ * processes than CPUs (processes sharing a CPU take turns only when one
+ * sleeps or yields, not at the end of a time slice), so it is not the
+ * default and make bench does not use it.
+ *
  * mutex_uncontended    lock+unlock in one thread (ns)
- * mutex_contended_2p   N processes hammering one lock around a counter
- * mutex_contended_4p     increment (ops/s, all processes together)
+ * mutex_contended_Np   N = 2 and 4 processes hammering one lock around a
+ *                      counter increment: ops/s (all processes together);
+ *   ..._fair           the slowest process's acquisitions over the
+ *                      fastest's, in percent (100: equal shares);
+ *   ..._p50, ..._p99   acquisition latency: the time each lock call took
+ *                      (TSC read before the call and after it returned,
+ *                      every acquisition, all processes), ns
+ *                      (notes: handovers per 1000 acquisitions, and the
+ *                      CPU time each process used, least over most)
  * handoff_p50/p99      time from the holder's unlock to the blocked
  *                      waiter's return from lock, two processes (ns)
  * rwlock_read_mostly   4 processes, 1 write in 20 (ops/s)
@@ -37,7 +51,10 @@
  *
  * Each contended repetition also runs the same loop in one process alone:
  * the ceiling of any lock's throughput (no cache-line transfers, no
- * waiting), printed as a note beside 1.5x pthread_robust's 2p throughput.
+ * waiting), printed as a note. A contended run also counts handovers: the
+ * acquisitions whose previous holder was another process (a lock that
+ * lets its holder take it back at once has few; a note gives them per
+ * 1000 acquisitions).
  *
  * The uncontended run also measures the floor of any lock that takes and
  * releases its word with two atomic read-modify-writes (lock cmpxchg +
@@ -69,6 +86,34 @@ static const char *const impl_name[] = { "shmr", "pthread_normal", "pthread_robu
 #define MAXP		4
 #define HANDOFFS_MAX	4000
 
+/*
+ * Latency histogram in TSC ticks: exact below 32, then 32 buckets per
+ * power of two (3% resolution).
+ */
+#define HSUB		5
+#define HBUCKETS	(64 << HSUB)
+
+static inline unsigned int hbucket(uint64_t v)
+{
+	int msb;
+
+	if (v < (1u << HSUB))
+		return (unsigned int)v;
+	msb = 63 - __builtin_clzll(v);
+	return (unsigned int)((msb - HSUB + 1) << HSUB) |
+		(unsigned int)((v >> (msb - HSUB)) & ((1u << HSUB) - 1));
+}
+
+/* The lower bound of bucket b. */
+static inline uint64_t hvalue(unsigned int b)
+{
+	unsigned int e = b >> HSUB;
+
+	if (!e)
+		return b;
+	return (uint64_t)((1u << HSUB) | (b & ((1u << HSUB) - 1))) << (e - 1);
+}
+
 struct shared {
 	struct shmr_mutex sm;
 	pthread_mutex_t pn;
@@ -77,12 +122,16 @@ struct shared {
 	pthread_rwlock_t prw;
 	char pad0[64];
 	volatile long counter;
+	volatile int holder;	/* the process that took the lock last */
 	char pad1[64];
 	volatile int ready;
 	volatile int go;
 	volatile int stop;
 	char pad2[64];
 	long ops[MAXP];
+	long handovers[MAXP];
+	uint64_t cpu_ns[MAXP];
+	uint32_t hist[MAXP][HBUCKETS];
 	/* handoff */
 	volatile uint64_t t_release;
 	volatile int turn;
@@ -91,6 +140,7 @@ struct shared {
 
 static struct shared *sh;
 static bool quick, nopin;
+static double tsc_per_ns = 1.0;
 static uint32_t floor_word __attribute__((aligned(64)));
 static const char *only;
 
@@ -227,7 +277,7 @@ static void print_table(void)
 {
 	int i;
 
-	printf("%-20s %-15s %-6s %12s %12s %12s %12s %9s\n", "benchmark", "impl",
+	printf("%-24s %-15s %-6s %12s %12s %12s %12s %9s\n", "benchmark", "impl",
 	       "unit", "median", "p10", "p90", "shmr/this", "fairness");
 	for (i = 0; i < nrows; i++) {
 		const struct row *r = &rows[i], *s = find_row(r->bench, "shmr");
@@ -238,7 +288,7 @@ static void print_table(void)
 				 s->st.median / r->st.median);
 		if (r->fairness >= 0)
 			snprintf(fair, sizeof(fair), "%.2f", r->fairness);
-		printf("%-20s %-15s %-6s %12.1f %12.1f %12.1f %12s %9s\n",
+		printf("%-24s %-15s %-6s %12.1f %12.1f %12.1f %12s %9s\n",
 		       r->bench, r->impl, r->unit, r->st.median, r->st.p10,
 		       r->st.p90, ratio, fair);
 	}
@@ -251,13 +301,24 @@ static void print_table(void)
 typedef void (*child_fn)(int idx, int arg);
 
 /* Pin the caller to the idx-th CPU it may run on (modulo their number). */
+/*
+ * The CPUs this program may use, read once at startup: the parent pins
+ * itself for the uncontended loop, and a child reading its inherited
+ * affinity would see that one CPU (which put every contending process on
+ * CPU 0 until 2026-12-02: the contended rows measured processes taking
+ * turns on one CPU, not contending).
+ */
+static cpu_set_t all_cpus;
+static bool all_cpus_known;
+
 static void pin(int idx)
 {
 	cpu_set_t set, one;
 	int cpu, n, k = 0;
 
-	if (nopin || sched_getaffinity(0, sizeof(set), &set))
+	if (nopin || !all_cpus_known)
 		return;
+	set = all_cpus;
 	n = CPU_COUNT(&set);
 	if (n < 1)
 		return;
@@ -340,40 +401,135 @@ static double floor_rmw(bool two, long n)
 
 /* ---- contended ---------------------------------------------------------------- */
 
+#if defined(__x86_64__) || defined(__i386__)
+#include <x86intrin.h>
+static inline uint64_t ticks(void)
+{
+	return __rdtsc();
+}
+#else
+static inline uint64_t ticks(void)
+{
+	return bench_now_ns();
+}
+#endif
+
+/* TSC ticks per ns, against CLOCK_MONOTONIC over 50 ms. */
+static void ticks_calibrate(void)
+{
+	uint64_t t0 = bench_now_ns(), c0 = ticks(), t1, c1;
+
+	usleep(50000);
+	t1 = bench_now_ns();
+	c1 = ticks();
+	if (t1 > t0 && c1 > c0)
+		tsc_per_ns = (double)(c1 - c0) / (double)(t1 - t0);
+}
+
+static uint32_t my_hist[HBUCKETS];
+
+/*
+ * One contending process: lock, count a handover if another process held
+ * the lock last, increment, unlock; the time of each lock call goes into
+ * this process's histogram (private memory, copied out at the end).
+ */
+static uint64_t cpu_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
 static void contend(int idx, int im)
 {
-	long n = 0;
+	long n = 0, handovers = 0;
+	uint64_t t0, t1, c0 = cpu_now_ns();
 
+	memset(my_hist, 0, sizeof(my_hist));
 	while (!sh->stop) {
+		t0 = ticks();
 		do_lock(im);
+		t1 = ticks();
+		if (sh->holder != idx) {
+			sh->holder = idx;
+			handovers++;
+		}
 		sh->counter++;
 		do_unlock(im);
+		my_hist[hbucket(t1 - t0)]++;
 		n++;
 	}
 	sh->ops[idx] = n;
+	sh->handovers[idx] = handovers;
+	sh->cpu_ns[idx] = cpu_now_ns() - c0;
+	memcpy(sh->hist[idx], my_hist, sizeof(my_hist));
 }
 
-static double contended(enum impl im, int nproc, long ms, double *fair)
+struct cres {
+	double ops;		/* ops/s, all processes */
+	double fair;		/* slowest / fastest process, percent */
+	double p50, p99;	/* acquisition latency, ns */
+	double handovers;	/* per 1000 acquisitions */
+	double cpu_fair;	/* CPU time, least over most, percent */
+};
+
+/* Percentile p of the merged histograms of nproc processes, in ns. */
+static double hist_pct(int nproc, double p)
 {
-	long total = 0, mn = -1, mx = 0;
+	uint64_t total = 0, want, seen = 0;
+	unsigned int b;
+	int i;
+
+	for (i = 0; i < nproc; i++)
+		for (b = 0; b < HBUCKETS; b++)
+			total += sh->hist[i][b];
+	if (!total)
+		return 0;
+	want = (uint64_t)((double)total * p / 100.0);
+	for (b = 0; b < HBUCKETS; b++) {
+		for (i = 0; i < nproc; i++)
+			seen += sh->hist[i][b];
+		if (seen > want)
+			return (double)hvalue(b) / tsc_per_ns;
+	}
+	return (double)hvalue(HBUCKETS - 1) / tsc_per_ns;
+}
+
+static struct cres contended(enum impl im, int nproc, long ms)
+{
+	long total = 0, mn = -1, mx = 0, ho = 0;
+	uint64_t cmn = UINT64_MAX, cmx = 0;
+	struct cres r;
 	int i;
 
 	sh->counter = 0;
+	sh->holder = -1;
 	run_children(nproc, contend, im, ms);
 	for (i = 0; i < nproc; i++) {
 		total += sh->ops[i];
+		ho += sh->handovers[i];
 		if (mn < 0 || sh->ops[i] < mn)
 			mn = sh->ops[i];
 		if (sh->ops[i] > mx)
 			mx = sh->ops[i];
+		if (sh->cpu_ns[i] < cmn)
+			cmn = sh->cpu_ns[i];
+		if (sh->cpu_ns[i] > cmx)
+			cmx = sh->cpu_ns[i];
 	}
 	if (total != sh->counter) {
 		fprintf(stderr, "bench_locks: %s lost updates (%ld != %ld)\n",
 			impl_name[im], total, sh->counter);
 		exit(1);
 	}
-	*fair = mx ? (double)mn / (double)mx : 0;
-	return (double)total * 1000.0 / (double)ms;
+	r.ops = (double)total * 1000.0 / (double)ms;
+	r.fair = mx ? 100.0 * (double)mn / (double)mx : 0;
+	r.p50 = hist_pct(nproc, 50);
+	r.p99 = hist_pct(nproc, 99);
+	r.handovers = total ? 1000.0 * (double)ho / (double)total : 0;
+	r.cpu_fair = cmx ? 100.0 * (double)cmn / (double)cmx : 0;
+	return r;
 }
 
 /* ---- handoff ------------------------------------------------------------------- */
@@ -495,22 +651,57 @@ static double worst(double a, double b)
 	return a < b ? a : b;
 }
 
+/* Contended samples of one implementation at one process count. */
+struct csamples {
+	struct bench_samples ops, fair, p50, p99, ho, cpu;
+};
+
+static const int cnp[2] = { 2, 4 };
+static const char *const cname[2][4] = {
+	{ "mutex_contended_2p", "mutex_contended_2p_fair", "mutex_contended_2p_p50",
+	  "mutex_contended_2p_p99" },
+	{ "mutex_contended_4p", "mutex_contended_4p_fair", "mutex_contended_4p_p50",
+	  "mutex_contended_4p_p99" },
+};
+
+static double median_of(struct bench_samples *s)
+{
+	struct bench_samples c = { 0 };
+	struct bench_stats st;
+	size_t k;
+
+	for (k = 0; k < s->n; k++)
+		bench_samples_add(&c, s->v[k]);
+	st = bench_samples_stats(&c);
+	bench_samples_free(&c);
+	return st.median;
+}
+
 int main(int argc, char **argv)
 {
-	struct bench_samples un[NR_MUTEX_IMPLS] = { 0 }, c2[NR_MUTEX_IMPLS] = { 0 };
-	struct bench_samples c4[NR_MUTEX_IMPLS] = { 0 }, h50[NR_MUTEX_IMPLS] = { 0 };
+	struct bench_samples un[NR_MUTEX_IMPLS] = { 0 }, h50[NR_MUTEX_IMPLS] = { 0 };
 	struct bench_samples h99[NR_MUTEX_IMPLS] = { 0 }, rw[2] = { 0 };
 	struct bench_samples fl[2] = { 0 }, c1[NR_MUTEX_IMPLS] = { 0 };
-	double f2[NR_MUTEX_IMPLS], f4[NR_MUTEX_IMPLS], frw[2], f, p50, p99, v;
+	struct csamples cs[2][NR_MUTEX_IMPLS];
+	double frw[2], f, p50, p99, v;
 	const char *csv_path = NULL;
-	int reps, im, rep, i, handoffs;
+	int reps, reps_un, im, rep, i, k, handoffs;
+	struct cres cr;
 	long n_un, ms;
 
+	memset(cs, 0, sizeof(cs));
 	for (i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--quick")) {
 			quick = true;
 		} else if (!strcmp(argv[i], "--no-pin")) {
 			nopin = true;
+		} else if (!strcmp(argv[i], "--fifo")) {
+			struct sched_param sp = { .sched_priority = 1 };
+
+			if (sched_setscheduler(0, SCHED_FIFO, &sp)) {
+				perror("bench_locks: --fifo: sched_setscheduler");
+				return 1;
+			}
 		} else if (!strcmp(argv[i], "--csv") && i + 1 < argc) {
 			csv_path = argv[++i];
 		} else if (!strcmp(argv[i], "--notes") && i + 1 < argc) {
@@ -522,11 +713,12 @@ int main(int argc, char **argv)
 		} else if (!strcmp(argv[i], "--only") && i + 1 < argc) {
 			only = argv[++i];
 		} else {
-			fprintf(stderr, "usage: %s [--quick] [--no-pin] [--csv FILE] [--notes FILE] [--only BENCH]\n",
+			fprintf(stderr, "usage: %s [--quick] [--no-pin] [--fifo] [--csv FILE] [--notes FILE] [--only BENCH]\n",
 				argv[0]);
 			return 2;
 		}
 	}
+	all_cpus_known = !sched_getaffinity(0, sizeof(all_cpus), &all_cpus);
 	if (csv_path) {
 		csv = bench_csv_open(csv_path);
 		if (!csv)
@@ -539,47 +731,54 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	init_locks();
+	ticks_calibrate();
 	reps = quick ? 3 : 11;
-	n_un = quick ? 200000 : 2000000;
+	reps_un = quick ? 51 : 501;
+	n_un = 20000;
 	ms = quick ? 40 : 200;
 	handoffs = quick ? 400 : 2000;
-	for (im = 0; im < NR_MUTEX_IMPLS; im++)
-		f2[im] = f4[im] = 1.0;
 	frw[0] = frw[1] = 1.0;
 
-	fprintf(stderr, "bench_locks: %d repetitions (+1 warm-up), %ld ms per contended run\n",
-		reps, ms);
-	for (rep = 0; rep <= reps; rep++) {
-		if (want("mutex_uncontended"))
-			pin(0);
-		for (im = 0; im < NR_MUTEX_IMPLS && want("mutex_uncontended"); im++) {
+	fprintf(stderr, "bench_locks: uncontended %d repetitions of %ld pairs, the others %d repetitions (each +1 warm-up), %ld ms per contended run, %.3f TSC ticks/ns\n",
+		reps_un, n_un, reps, ms, tsc_per_ns);
+	/*
+	 * Uncontended: many short repetitions (each implementation and the
+	 * floors once per repetition, in turn), so that a preemption or
+	 * another guest's burst spoils a few paired samples, not the median.
+	 */
+	for (rep = 0; rep <= reps_un && want("mutex_uncontended"); rep++) {
+		pin(0);
+		for (im = 0; im < NR_MUTEX_IMPLS; im++) {
 			v = uncontended(im, n_un);
 			if (rep)
 				bench_samples_add(&un[im], v);
 		}
-		for (i = 0; i < 2 && want("mutex_uncontended"); i++) {
+		for (i = 0; i < 2; i++) {
 			v = floor_rmw(i == 0, n_un);
 			if (rep)
 				bench_samples_add(&fl[i], v);
 		}
+	}
+	for (rep = 0; rep <= reps; rep++) {
 		/* the ceiling: the same loop in one process, nobody to contend */
-		for (im = 0; im < NR_MUTEX_IMPLS && want("mutex_contended_2p"); im++) {
-			v = contended(im, 1, ms / 2, &f);
+		for (im = 0; im < NR_MUTEX_IMPLS && want("mutex_contended"); im++) {
+			cr = contended(im, 1, ms / 2);
 			if (rep)
-				bench_samples_add(&c1[im], v);
+				bench_samples_add(&c1[im], cr.ops);
 		}
-		for (im = 0; im < NR_MUTEX_IMPLS && want("mutex_contended_2p"); im++) {
-			v = contended(im, 2, ms, &f);
-			if (rep) {
-				bench_samples_add(&c2[im], v);
-				f2[im] = worst(f2[im], f);
-			}
-		}
-		for (im = 0; im < NR_MUTEX_IMPLS && want("mutex_contended_4p"); im++) {
-			v = contended(im, 4, ms, &f);
-			if (rep) {
-				bench_samples_add(&c4[im], v);
-				f4[im] = worst(f4[im], f);
+		for (k = 0; k < 2; k++) {
+			if (!want(cname[k][0]))
+				continue;
+			for (im = 0; im < NR_MUTEX_IMPLS; im++) {
+				cr = contended(im, cnp[k], ms);
+				if (!rep)
+					continue;
+				bench_samples_add(&cs[k][im].ops, cr.ops);
+				bench_samples_add(&cs[k][im].fair, cr.fair);
+				bench_samples_add(&cs[k][im].p50, cr.p50);
+				bench_samples_add(&cs[k][im].p99, cr.p99);
+				bench_samples_add(&cs[k][im].ho, cr.handovers);
+				bench_samples_add(&cs[k][im].cpu, cr.cpu_fair);
 			}
 		}
 		for (im = 0; im < NR_MUTEX_IMPLS && want("handoff"); im++) {
@@ -601,22 +800,17 @@ int main(int argc, char **argv)
 	for (im = 1; im < NR_MUTEX_IMPLS; im++) {
 		if (want("mutex_uncontended"))
 			paired("mutex_uncontended", "shmr", &un[SHMR], &un[im], impl_name[im]);
-		if (want("mutex_contended_2p"))
-			paired("mutex_contended_2p", "shmr", &c2[SHMR], &c2[im], impl_name[im]);
-		if (want("mutex_contended_4p"))
-			paired("mutex_contended_4p", "shmr", &c4[SHMR], &c4[im], impl_name[im]);
+		for (k = 0; k < 2; k++) {
+			if (!want(cname[k][0]))
+				continue;
+			paired(cname[k][0], "shmr", &cs[k][SHMR].ops, &cs[k][im].ops, impl_name[im]);
+			paired(cname[k][2], "shmr", &cs[k][SHMR].p50, &cs[k][im].p50, impl_name[im]);
+			paired(cname[k][3], "shmr", &cs[k][SHMR].p99, &cs[k][im].p99, impl_name[im]);
+		}
 		if (want("handoff")) {
 			paired("handoff_p50", "shmr", &h50[SHMR], &h50[im], impl_name[im]);
 			paired("handoff_p99", "shmr", &h99[SHMR], &h99[im], impl_name[im]);
 		}
-	}
-	if (want("mutex_contended_2p")) {
-		/* below 1.5, no lock can reach 1.5x pthread_robust in that run */
-		paired("mutex_contended_2p", "ceiling_1p", &c1[SHMR],
-		       &c2[PT_ROBUST], "pthread_robust");
-		if (want("mutex_contended_4p"))
-			paired("mutex_contended_4p", "ceiling_1p", &c1[SHMR],
-			       &c4[PT_ROBUST], "pthread_robust");
 	}
 	if (want("rwlock_read_mostly"))
 		paired("rwlock_read_mostly", "shmr", &rw[0], &rw[1], "pthread_rwlock");
@@ -628,10 +822,19 @@ int main(int argc, char **argv)
 	}
 	for (im = 0; im < NR_MUTEX_IMPLS && want("mutex_uncontended"); im++)
 		add_row("mutex_uncontended", impl_name[im], "ns", &un[im], -1);
-	for (im = 0; im < NR_MUTEX_IMPLS && want("mutex_contended_2p"); im++)
-		add_row("mutex_contended_2p", impl_name[im], "ops/s", &c2[im], f2[im]);
-	for (im = 0; im < NR_MUTEX_IMPLS && want("mutex_contended_4p"); im++)
-		add_row("mutex_contended_4p", impl_name[im], "ops/s", &c4[im], f4[im]);
+	for (k = 0; k < 2; k++) {
+		if (!want(cname[k][0]))
+			continue;
+		for (im = 0; im < NR_MUTEX_IMPLS; im++)
+			add_row(cname[k][0], impl_name[im], "ops/s", &cs[k][im].ops,
+				median_of(&cs[k][im].fair) / 100.0);
+		for (im = 0; im < NR_MUTEX_IMPLS; im++)
+			add_row(cname[k][1], impl_name[im], "%", &cs[k][im].fair, -1);
+		for (im = 0; im < NR_MUTEX_IMPLS; im++)
+			add_row(cname[k][2], impl_name[im], "ns", &cs[k][im].p50, -1);
+		for (im = 0; im < NR_MUTEX_IMPLS; im++)
+			add_row(cname[k][3], impl_name[im], "ns", &cs[k][im].p99, -1);
+	}
 	for (im = 0; im < NR_MUTEX_IMPLS && want("handoff"); im++)
 		add_row("handoff_p50", impl_name[im], "ns", &h50[im], -1);
 	for (im = 0; im < NR_MUTEX_IMPLS && want("handoff"); im++)
@@ -641,16 +844,28 @@ int main(int argc, char **argv)
 		add_row("rwlock_read_mostly", "pthread_rwlock", "ops/s", &rw[1], frw[1]);
 	}
 	print_table();
-	if (want("mutex_contended_2p")) {
-		struct bench_stats one = bench_samples_stats(&c1[SHMR]);
-		struct bench_stats oner = bench_samples_stats(&c1[PT_ROBUST]);
-		const struct row *r2 = find_row("mutex_contended_2p", "pthread_robust");
+	if (want("mutex_contended")) {
+		struct bench_stats one[NR_MUTEX_IMPLS];
 
+		for (im = 0; im < NR_MUTEX_IMPLS; im++)
+			one[im] = bench_samples_stats(&c1[im]);
 		note("ceiling: the contended loop in 1 process: shmr %.0f ops/s, "
-		     "pthread_robust %.0f ops/s; 1.5x pthread_robust's 2p median "
-		     "is %.0f ops/s = %.2fx shmr's ceiling",
-		     one.median, oner.median, r2 ? 1.5 * r2->st.median : 0,
-		     r2 && one.median > 0 ? 1.5 * r2->st.median / one.median : 0);
+		     "pthread_normal %.0f ops/s, pthread_robust %.0f ops/s",
+		     one[SHMR].median, one[PT_NORMAL].median, one[PT_ROBUST].median);
+		for (k = 0; k < 2; k++) {
+			if (!want(cname[k][0]))
+				continue;
+			note("handovers (the previous holder was another process) per 1000 "
+			     "acquisitions, %dp, median: shmr %.1f, pthread_normal %.1f, "
+			     "pthread_robust %.1f", cnp[k],
+			     median_of(&cs[k][SHMR].ho), median_of(&cs[k][PT_NORMAL].ho),
+			     median_of(&cs[k][PT_ROBUST].ho));
+			note("CPU time the processes used (spinning included, sleeping not), "
+			     "least over most (%%), %dp, median: shmr %.1f, pthread_normal %.1f, "
+			     "pthread_robust %.1f", cnp[k],
+			     median_of(&cs[k][SHMR].cpu), median_of(&cs[k][PT_NORMAL].cpu),
+			     median_of(&cs[k][PT_ROBUST].cpu));
+		}
 	}
 	if (want("mutex_uncontended")) {
 		struct bench_stats f2 = bench_samples_stats(&fl[0]);

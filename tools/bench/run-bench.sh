@@ -5,8 +5,11 @@
 #                            [--no-build]
 #
 # 1. host: build/bench/bench_locks --csv build/bench/results.csv (lock fast
-#    paths are only compared on the host: TCG distorts them), and
-#    bench_regions --tracking (what the library adds to a region cycle);
+#    paths are only compared on the host: TCG distorts them),
+#    its contended runs again under SCHED_FIFO (root only, a section of the
+#    summary), tools/bench/lock-counts.sh (instructions, locked
+#    instructions and system calls per lock+unlock) and bench_regions
+#    --tracking (what the library adds to a region cycle);
 # 2. VM (one boot of tools/shmr-vm): every other build/bench/bench_* binary,
 #    each with --csv FILE (and --quick), region and syscall-bound numbers,
 #    shmr interleaved with its baselines inside each binary; their rows are
@@ -46,7 +49,7 @@ summary=$out/summary.txt
 mkdir -p "$out"
 echo "benchmark,impl,unit,median,p10,p90" > "$csv"
 : > "$out/notes.txt"
-rm -f "$out/locks.txt" "$out/notes-locks.txt" "$out/vm.log" "$out/vm-bench.sh" "$out/notes-host.txt" "$out/ratios.png"
+rm -f "$out/locks.txt" "$out/locks-fifo.txt" "$out/notes-locks.txt" "$out/notes-counts.txt" "$out/vm.log" "$out/vm-bench.sh" "$out/notes-host.txt" "$out/ratios.png"
 rc=0
 start=$(date +%s)
 
@@ -74,6 +77,21 @@ if [ "$do_host" = 1 ]; then
 	else
 		note "no $out/bench_locks yet: lock rows skipped"
 	fi
+	# The contended runs again with every process SCHED_FIFO, so that other
+	# work on the host does not decide who runs (root only; not rows of
+	# the table, a section of the summary: docs/bench.md).
+	if [ -x "$out/bench_locks" ] && [ "$(id -u)" = 0 ]; then
+		echo "== host: bench_locks --fifo --only mutex_contended ${qarg[*]}"
+		timeout -k 10 "$locks_timeout" "$out/bench_locks" "${qarg[@]}" --fifo \
+			--only mutex_contended > "$out/locks-fifo.txt" 2>&1 ||
+			note "bench_locks --fifo failed (exit status $?)"
+	fi
+	# What one uncontended lock+unlock executes: callgrind's instructions,
+	# locked instructions and system calls (tools/bench/lock-counts.sh).
+	echo "== host: lock-counts"
+	: > "$out/notes-counts.txt"
+	tools/bench/lock-counts.sh --csv "$csv" --notes "$out/notes-counts.txt" || rc=1
+	sed 's/^/host: /' "$out/notes-counts.txt" >> "$out/notes.txt"
 	# What libshmr and its tracking add to a region cycle: userspace work,
 	# so measured natively (posix backend, memfd underneath).
 	if [ -x "$out/bench_regions" ]; then
@@ -148,9 +166,16 @@ tgt=$out/targets.gp
 	awk -f tools/bench/summary.awk -v dat="$dat" -v gp="$tgt" -v notes="$out/notes.txt" "$csv"
 	if [ -s "$out/locks.txt" ]; then
 		echo
-		echo "bench_locks' own table (host; fairness: the slowest process's share"
-		echo "over the fastest's, worst repetition):"
+		echo "bench_locks' own table (host; fairness column: the median of the"
+		echo "slowest process's share over the fastest's; rwlock: worst repetition):"
 		grep -E '^(benchmark|mutex|handoff|rwlock|\(ratio)' "$out/locks.txt" | sed 's/^/  /'
+	fi
+	if [ -s "$out/locks-fifo.txt" ]; then
+		echo
+		echo "The contended runs with every process SCHED_FIFO (bench_locks --fifo;"
+		echo "other work on the host no longer decides who runs):"
+		grep -E '^(benchmark|mutex|paired mutex_contended_[24]p(_p99)? shmr/pthread_robust|handovers|CPU)' \
+			"$out/locks-fifo.txt" | sed 's/^/  /'
 	fi
 	if grep -qv ' paired ' "$out/notes.txt"; then
 		echo
