@@ -10,9 +10,9 @@ VM_TESTS := $(patsubst tests/vm/%.c,$(BUILD)/tests/vm/%,$(wildcard tests/vm/*.c)
 TEST_SCRIPTS := $(patsubst tests/%,$(BUILD)/tests/%,$(wildcard tests/host/*.sh tests/vm/*.sh))
 
 tests: $(HOST_TESTS) $(VM_TESTS) $(TEST_SCRIPTS) $(BUILD)/tests/run-tests.sh $(BUILD)/tests/vm-suite.sh \
-	$(BUILD)/tests/vm-counters.sh $(BUILD)/tests/tap-renumber.awk
+	$(BUILD)/tests/vm-counters.sh $(BUILD)/tests/tap-renumber.awk $(BUILD)/tests/tap.sh
 
-$(BUILD)/tests/tap-renumber.awk: tests/tap-renumber.awk
+$(BUILD)/tests/tap-renumber.awk $(BUILD)/tests/tap.sh: $(BUILD)/tests/%: tests/%
 	@mkdir -p $(@D)
 	install -m 644 $< $@
 

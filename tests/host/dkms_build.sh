@@ -10,33 +10,16 @@
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../../.." 2>/dev/null && pwd)
 
-skip_all() {
-	echo "1..1"
-	echo "ok 1 - dkms build # SKIP $1"
-	exit 0
-}
+TAP_WHAT="dkms build"
+. "$here/../tap.sh"
 [ -f "$top/dkms.conf" ] && [ -f "$top/VERSION" ] && [ -x "$top/tools/kver" ] ||
 	skip_all "no source tree here ($top)"
 command -v dkms >/dev/null 2>&1 || skip_all "dkms is not installed (tools/deps.sh package)"
 [ "$(id -u)" = 0 ] || skip_all "dkms wants root"
 
-n=0 fails=0
-check() {
-	desc=$1
-	shift
-	n=$((n + 1))
-	if "$@" > "$tmp/out" 2>&1; then
-		echo "ok $n - $desc"
-	else
-		fails=$((fails + 1))
-		echo "not ok $n - $desc"
-		sed 's/^/#   /' "$tmp/out" | tail -n 20
-	fi
-}
 # Under the tree: the chroot sees it at the same path.
 mkdir -p "$top/build"
-tmp=$(mktemp -d "$top/build/dkms-test.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
+tap_tmpdir "$top/build"
 ver=$(cat "$top/VERSION")
 src=$tmp/src
 # An empty sign_file would make dkms sign with a key it creates in /var/lib/dkms.
@@ -91,5 +74,4 @@ added=
 done
 read -r n fails < "$tmp/count" 2>/dev/null || true
 
-echo "1..$n"
-[ "$fails" = 0 ]
+tap_done

@@ -7,29 +7,12 @@
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../../.." 2>/dev/null && pwd)
 
-skip_all() {
-	echo "1..1"
-	echo "ok 1 - install and uninstall # SKIP $1"
-	exit 0
-}
+TAP_WHAT="install and uninstall"
+. "$here/../tap.sh"
 [ -f "$top/lib/lib.mk" ] && [ -f "$top/VERSION" ] || skip_all "no source tree here ($top)"
 command -v make >/dev/null 2>&1 || skip_all "no make"
 
-n=0 fails=0
-check() {
-	desc=$1
-	shift
-	n=$((n + 1))
-	if "$@" > "$tmp/out" 2>&1; then
-		echo "ok $n - $desc"
-	else
-		fails=$((fails + 1))
-		echo "not ok $n - $desc"
-		sed 's/^/#   /' "$tmp/out" | tail -n 20
-	fi
-}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+tap_tmpdir
 ver=$(cat "$top/VERSION")
 major=${ver%%.*}
 ma=x86_64-linux-gnu
@@ -107,5 +90,4 @@ check "make, make install and make uninstall never run tools/deps.sh (apt)" sh -
 	make -C '$top' --no-print-directory -n all $all_targets $all_untargets $vars > '$tmp/dry' 2>&1 &&
 	! grep -n 'deps.sh' '$tmp/dry'"
 
-echo "1..$n"
-[ "$fails" = 0 ]
+tap_done

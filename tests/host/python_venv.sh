@@ -11,11 +11,9 @@ top=$(cd "$here/../../.." 2>/dev/null && pwd)
 py=/usr/bin/python3
 wheels=/usr/share/python-wheels
 
-skip_all() {
-	echo "1..1"
-	echo "ok 1 - pip install . in a venv # SKIP $1"
-	exit 0
-}
+TAP_WHAT="pip install . in a venv"
+TAP_TAIL=25
+. "$here/../tap.sh"
 [ -f "$top/pyproject.toml" ] && [ -f "$top/VERSION" ] || skip_all "no source tree here ($top)"
 [ -x "$py" ] || skip_all "no $py"
 "$py" -c 'import ensurepip, venv' 2>/dev/null || skip_all "no venv/ensurepip (python3-venv)"
@@ -23,21 +21,7 @@ ls "$wheels"/setuptools-*.whl "$wheels"/wheel-*.whl >/dev/null 2>&1 ||
 	skip_all "no setuptools and wheel wheels in $wheels (python3-setuptools-whl python3-wheel-whl)"
 command -v cc >/dev/null 2>&1 || skip_all "no C compiler (cc)"
 
-n=0 fails=0
-check() {
-	desc=$1
-	shift
-	n=$((n + 1))
-	if "$@" > "$tmp/out" 2>&1; then
-		echo "ok $n - $desc"
-	else
-		fails=$((fails + 1))
-		echo "not ok $n - $desc"
-		sed 's/^/#   /' "$tmp/out" | tail -n 25
-	fi
-}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+tap_tmpdir
 ver=$(cat "$top/VERSION")
 # Only what this test says: no user or site pip configuration, no cache.
 export PIP_CONFIG_FILE=/dev/null PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
@@ -104,5 +88,4 @@ else
 	n=$((n + 1)); echo "ok $n - python3 -m build # SKIP python3-build not installed"
 fi
 
-echo "1..$n"
-[ "$fails" = 0 ]
+tap_done

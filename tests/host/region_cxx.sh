@@ -10,30 +10,14 @@ top=$(cd "$here/../../.." 2>/dev/null && pwd)
 src=$top/tests/host/region_cxx.cc
 hdr=$top/lib/include/shmr.h
 
-skip_all() {
-	echo "1..1"
-	echo "ok 1 - C++ build # SKIP $1"
-	exit 0
-}
+TAP_WHAT="C++ build"
+TAP_TAIL=30
+. "$here/../tap.sh"
 [ -f "$top/lib/lib.mk" ] && [ -f "$src" ] || skip_all "no source tree here ($top)"
 command -v g++ >/dev/null 2>&1 || skip_all "no C++ compiler (g++)"
 command -v make >/dev/null 2>&1 || skip_all "no make"
 
-n=0 fails=0
-check() {
-	desc=$1
-	shift
-	n=$((n + 1))
-	if "$@" > "$tmp/out" 2>&1; then
-		echo "ok $n - $desc"
-	else
-		fails=$((fails + 1))
-		echo "not ok $n - $desc"
-		sed 's/^/#   /' "$tmp/out" | tail -n 30
-	fi
-}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+tap_tmpdir
 root=$tmp/root
 inc=$root/usr/include
 CXXFLAGS="-std=c++17 -Wall -Wextra -Werror"
@@ -78,5 +62,4 @@ check "region_cxx.cc uses all $(wc -l < "$tmp/macros") macros and $(wc -l < "$tm
 
 check "region_cxx runs" sh -c "LD_LIBRARY_PATH='$root/usr/lib' '$tmp/prog-g++' > '$tmp/run' 2>&1; rc=\$?; cat '$tmp/run'; [ \$rc = 0 ] && tail -n 1 '$tmp/run' | grep -qx 'done, 0 failed'"
 
-echo "1..$n"
-[ "$fails" = 0 ]
+tap_done

@@ -6,31 +6,14 @@
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../../.." 2>/dev/null && pwd)
 
-skip_all() {
-	echo "1..1"
-	echo "ok 1 - install tree # SKIP $1"
-	exit 0
-}
+TAP_WHAT="install tree"
+. "$here/../tap.sh"
 [ -f "$top/lib/lib.mk" ] && [ -f "$top/Makefile" ] || skip_all "no source tree here ($top)"
 command -v cc >/dev/null 2>&1 || skip_all "no C compiler (cc)"
 command -v make >/dev/null 2>&1 || skip_all "no make"
 command -v pkg-config >/dev/null 2>&1 || skip_all "no pkg-config"
 
-n=0 fails=0
-check() {
-	desc=$1
-	shift
-	n=$((n + 1))
-	if "$@" > "$tmp/out" 2>&1; then
-		echo "ok $n - $desc"
-	else
-		fails=$((fails + 1))
-		echo "not ok $n - $desc"
-		sed 's/^/#   /' "$tmp/out" | tail -n 20
-	fi
-}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+tap_tmpdir
 root=$tmp/root
 
 check "make install DESTDIR=... PREFIX=/usr" \
@@ -85,5 +68,4 @@ check "run the static one" sh -c "'$tmp/prog-static' | grep -qx 'installed [a-z]
 check "installed shmrctl runs" "$root/usr/bin/shmrctl" --help
 check "man pages format (groff -ww)" sh -c "command -v groff >/dev/null || exit 0; cd '$root/usr/share/man' && for f in man*/*; do groff -man -ww -z \"\$f\" 2>&1 | grep . && exit 1; done; exit 0"
 
-echo "1..$n"
-[ "$fails" = 0 ]
+tap_done

@@ -7,36 +7,19 @@
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../../.." 2>/dev/null && pwd)
 
-skip_all() {
-	echo "1..1"
-	echo "ok 1 - one version # SKIP $1"
-	exit 0
-}
+TAP_WHAT="one version"
+. "$here/../tap.sh"
 [ -f "$top/VERSION" ] && [ -x "$top/tools/version.sh" ] && [ -f "$top/build/lib/libshmr.a" ] ||
 	skip_all "no built source tree here ($top)"
 command -v cc >/dev/null 2>&1 || skip_all "no C compiler (cc)"
 
-n=0 fails=0
-check() {
-	desc=$1
-	shift
-	n=$((n + 1))
-	if "$@" > "$tmp/out" 2>&1; then
-		echo "ok $n - $desc"
-	else
-		fails=$((fails + 1))
-		echo "not ok $n - $desc"
-		sed 's/^/#   /' "$tmp/out" | tail -n 20
-	fi
-}
 # Passes when CMD fails and its message names WHAT.
 refused() {
 	what=$1
 	shift
 	! "$@" > "$tmp/refused" 2>&1 && grep -F -- "$what" "$tmp/refused"
 }
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+tap_tmpdir
 ver=$(cat "$top/VERSION")
 major=${ver%%.*}
 
@@ -133,5 +116,4 @@ else
 	n=$((n + 1)); echo "ok $n - make stops on a disagreeing version # SKIP not a git checkout"
 fi
 
-echo "1..$n"
-[ "$fails" = 0 ]
+tap_done
