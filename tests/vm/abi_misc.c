@@ -250,6 +250,26 @@ TEST(cmd_table_matches_header)
 
 #define BUFSZ	8192
 
+static unsigned char issue_buf[BUFSZ] __attribute__((aligned(8)));
+
+/* A zeroed argument, prepared as valid for c; the fd to issue it on. */
+static int issue_prep(FIXTURE_DATA(misc) *self, const struct cmd *c)
+{
+	memset(issue_buf, 0, sizeof(issue_buf));
+	return c->prep(self, issue_buf);
+}
+
+/* Undo what a successful command made, close the fd prep opened. */
+static int issue_done(FIXTURE_DATA(misc) *self, const struct cmd *c, int fd,
+		      int ret)
+{
+	if (ret == 0 && c->done)
+		c->done(self, issue_buf);
+	if (fd != self->ctl && fd != self->fd)
+		close(fd);
+	return ret;
+}
+
 /*
  * Issue cmd with the ioctl size field set to size (and direction dir, magic
  * magic), the argument prepared as valid. tail_byte >= 0 puts that byte
@@ -259,31 +279,19 @@ static int issue(FIXTURE_DATA(misc) *self, const struct cmd *c,
 		 unsigned int dir, unsigned int magic, size_t size,
 		 long tail_at, int tail_byte, bool *tail_zero_after)
 {
-	static unsigned char buf[BUFSZ] __attribute__((aligned(8)));
-	int fd, ret;
+	int fd = issue_prep(self, c), ret;
 
-	memset(buf, 0, sizeof(buf));
-	fd = c->prep(self, buf);
 	if (fd < 0)
 		return INT_MIN;
 	if (tail_byte >= 0)
-		buf[tail_at] = (unsigned char)tail_byte;
-	ret = shmr_ioctl(fd, _IOC(dir, magic, c->nr, size), buf);
+		issue_buf[tail_at] = (unsigned char)tail_byte;
+	ret = shmr_ioctl(fd, _IOC(dir, magic, c->nr, size), issue_buf);
 	if (tail_zero_after)
 		*tail_zero_after = size <= c->size ||
-			shmr_all_bytes(buf + c->size, size - c->size, 0);
-	if (ret == 0 && c->done)
-		c->done(self, buf);
-	if (fd != self->ctl && fd != self->fd)
-		close(fd);
-	return ret;
+			shmr_all_bytes(issue_buf + c->size, size - c->size, 0);
+	return issue_done(self, c, fd, ret);
 }
 
-/*
- * Every size from the first version to this header's is accepted, and the
- * module writes nothing past the size it was given: a binary built before
- * a struct grew keeps working.
- */
 /*
  * Issue c with size bytes, valid, and canary placed right after them; say
  * whether the module left the canary alone.
@@ -291,23 +299,21 @@ static int issue(FIXTURE_DATA(misc) *self, const struct cmd *c,
 static int issue_canary(FIXTURE_DATA(misc) *self, const struct cmd *c,
 			size_t size, const unsigned char canary[8], bool *kept)
 {
-	static unsigned char buf[BUFSZ] __attribute__((aligned(8)));
-	int fd, ret;
+	int fd = issue_prep(self, c), ret;
 
-	memset(buf, 0, sizeof(buf));
-	fd = c->prep(self, buf);
 	if (fd < 0)
 		return INT_MIN;
-	memcpy(buf + size, canary, 8);
-	ret = shmr_ioctl(fd, _IOC(c->dir, SHMR_IOC_MAGIC, c->nr, size), buf);
-	*kept = !memcmp(buf + size, canary, 8);
-	if (ret == 0 && c->done)
-		c->done(self, buf);
-	if (fd != self->ctl && fd != self->fd)
-		close(fd);
-	return ret;
+	memcpy(issue_buf + size, canary, 8);
+	ret = shmr_ioctl(fd, _IOC(c->dir, SHMR_IOC_MAGIC, c->nr, size), issue_buf);
+	*kept = !memcmp(issue_buf + size, canary, 8);
+	return issue_done(self, c, fd, ret);
 }
 
+/*
+ * Every size from the first version to this header's is accepted, and the
+ * module writes nothing past the size it was given: a binary built before
+ * a struct grew keeps working.
+ */
 TEST_F(misc, v1_size_accepted)
 {
 	static unsigned char canary[8] = { 0xa5, 0xa5, 0xa5, 0xa5, 0xa5, 0xa5, 0xa5, 0xa5 };
