@@ -210,10 +210,16 @@ long shmr_cmd(struct shmr_ctx *ctx, unsigned int cmd, void __user *arg,
 int shmr_uring_cmd(struct shmr_ctx *ctx, struct io_uring_cmd *ioucmd,
 		   unsigned int issue_flags);
 
+/* shmr_ns.c */
+struct shmr_ns *shmr_ns_current(bool create);
+void shmr_ns_maybe_free_locked(struct shmr_ns *ns);
+void shmr_ns_reap_stop(void);
+void shmr_ns_exit(void);
+bool shmr_ns_capable(int cap);
+
 /* shmr_region.c */
 int shmr_region_init(void);
 void shmr_region_exit(void);
-struct shmr_ns *shmr_ns_current(bool create);
 struct shmr_region *shmr_region_lookup(struct shmr_ns *ns, const char *name);
 struct shmr_region *shmr_region_find_id(struct shmr_ns *ns, u64 id);
 void shmr_region_get(struct shmr_region *r);
@@ -226,8 +232,6 @@ int shmr_may_unlink(struct shmr_region *r);
 int shmr_handle_open(struct shmr_region *r, bool write, bool cloexec,
 		     u64 since_ns, struct file **filep, int *fdp);
 void shmr_fill_info(struct shmr_region *r, struct shmr_region_info *info);
-void shmr_ns_maybe_free_locked(struct shmr_ns *ns);
-void shmr_ns_reap_stop(void);
 int shmr_proc_show(struct seq_file *m, void *v);
 
 /* shmr_attach.c */
