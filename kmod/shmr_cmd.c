@@ -141,7 +141,7 @@ static int shmr_cmd_create(struct shmr_ctx *ctx, void __user *arg,
 			return ret;
 	}
 
-	ret = shmr_region_create(name, size, k.flags, k.mode, &r);
+	ret = shmr_region_create(ctx->ns, name, size, k.flags, k.mode, &r);
 	created = !ret;
 	if (ret == -EEXIST && r) {
 		ret = 0;
@@ -193,15 +193,12 @@ out_put_region:
 	return ret;
 }
 
-static struct shmr_region *shmr_lookup_current(const char *name)
+static struct shmr_region *shmr_lookup(struct shmr_ns *ns, const char *name)
 {
-	struct shmr_region *r = NULL;
-	struct shmr_ns *ns;
+	struct shmr_region *r;
 
 	mutex_lock(&shmr_lock);
-	ns = shmr_ns_current(false);
-	if (ns)
-		r = shmr_region_lookup(ns, name);
+	r = shmr_region_lookup(ns, name);
 	mutex_unlock(&shmr_lock);
 	return r;
 }
@@ -225,7 +222,7 @@ static int shmr_cmd_open(struct shmr_ctx *ctx, void __user *arg, size_t usize)
 	ret = shmr_get_name(k.name, name);
 	if (ret)
 		return ret;
-	r = shmr_lookup_current(name);
+	r = shmr_lookup(ctx->ns, name);
 	if (!r)
 		return -ENOENT;
 	write = !(k.flags & SHMR_OPEN_RDONLY);
@@ -258,8 +255,7 @@ static int shmr_cmd_unlink(struct shmr_ctx *ctx, void __user *arg,
 {
 	char name[SHMR_NAME_MAX + 1];
 	struct shmr_unlink k;
-	struct shmr_region *r = NULL;
-	struct shmr_ns *ns;
+	struct shmr_region *r;
 	int ret;
 
 	ret = shmr_copy_in(&k, sizeof(k), arg, usize);
@@ -272,9 +268,7 @@ static int shmr_cmd_unlink(struct shmr_ctx *ctx, void __user *arg,
 	if (ret)
 		return ret;
 	mutex_lock(&shmr_lock);
-	ns = shmr_ns_current(false);
-	if (ns)
-		r = shmr_region_lookup(ns, name);
+	r = shmr_region_lookup(ctx->ns, name);
 	if (!r) {
 		mutex_unlock(&shmr_lock);
 		return -ENOENT;
@@ -294,7 +288,6 @@ static int shmr_cmd_stat(struct shmr_ctx *ctx, void __user *arg, size_t usize)
 	struct shmr_attach_info *att = NULL;
 	struct shmr_region *r = NULL;
 	struct shmr_stat k;
-	struct shmr_ns *ns;
 	unsigned int cap;
 	int ret;
 
@@ -311,9 +304,8 @@ static int shmr_cmd_stat(struct shmr_ctx *ctx, void __user *arg, size_t usize)
 		shmr_region_get(r);
 	} else {
 		mutex_lock(&shmr_lock);
-		ns = shmr_ns_current(false);
-		if (ns && k.id)
-			r = shmr_region_find_id(ns, k.id);
+		if (k.id)
+			r = shmr_region_find_id(ctx->ns, k.id);
 		mutex_unlock(&shmr_lock);
 		if (!r)
 			return -ENOENT;
@@ -348,9 +340,9 @@ out_put_region:
 static int shmr_cmd_list(struct shmr_ctx *ctx, void __user *arg, size_t usize)
 {
 	struct shmr_region_info *infos = NULL;
+	struct shmr_ns *ns = ctx->ns;
 	struct shmr_region *r;
 	struct shmr_list k;
-	struct shmr_ns *ns;
 	unsigned int cap = 0, n = 0, total = 0;
 	int ret;
 
@@ -361,8 +353,7 @@ static int shmr_cmd_list(struct shmr_ctx *ctx, void __user *arg, size_t usize)
 		return -EINVAL;
 	if (k.regions && k.cap) {
 		mutex_lock(&shmr_lock);
-		ns = shmr_ns_current(false);
-		cap = ns ? ns->nregions : 0;
+		cap = ns->nregions;
 		mutex_unlock(&shmr_lock);
 		cap = min(k.cap, cap + 16);
 		infos = shmr_fail() ? NULL :
@@ -371,15 +362,12 @@ static int shmr_cmd_list(struct shmr_ctx *ctx, void __user *arg, size_t usize)
 			return -ENOMEM;
 	}
 	mutex_lock(&shmr_lock);
-	ns = shmr_ns_current(false);
-	if (ns) {
-		list_for_each_entry(r, &ns->regions, ns_node) {
-			if (!kref_read(&r->ref))
-				continue;	/* being freed */
-			if (n < cap)
-				shmr_fill_info(r, &infos[n++]);
-			total++;
-		}
+	list_for_each_entry(r, &ns->regions, ns_node) {
+		if (!kref_read(&r->ref))
+			continue;	/* being freed */
+		if (n < cap)
+			shmr_fill_info(r, &infos[n++]);
+		total++;
 	}
 	mutex_unlock(&shmr_lock);
 	k.count = n;
@@ -445,7 +433,6 @@ static int shmr_cmd_exited(struct shmr_ctx *ctx, void __user *arg,
 {
 	struct shmr_exit_record *recs = NULL;
 	struct shmr_exited k;
-	struct shmr_ns *ns;
 	int ret;
 
 	ret = shmr_copy_in(&k, sizeof(k), arg, usize);
@@ -458,10 +445,7 @@ static int shmr_cmd_exited(struct shmr_ctx *ctx, void __user *arg,
 	if (!k.records)
 		k.cap = 0;
 	mutex_lock(&shmr_lock);
-	ns = shmr_ns_current(false);
-	ret = shmr_exited(ns, &k, &recs);
-	if (ns && !ret && (k.flags & SHMR_EXITED_CLEAR))
-		shmr_ns_maybe_free_locked(ns);
+	ret = shmr_exited(ctx->ns, &k, &recs);
 	mutex_unlock(&shmr_lock);
 	if (ret)
 		return ret;

@@ -3,11 +3,13 @@
  * shmr: internal interfaces between the parts of the module.
  *
  * Objects
- *   struct shmr_ns      one per IPC namespace that has regions or exit
- *                       records; keyed by the ipc_namespace pointer, its
- *                       ns.inum and its mqueue mount, which it holds to
- *                       see the namespace die (put_ipc_ns() is not
- *                       exported, so the module cannot pin the namespace).
+ *   struct shmr_ns      one per IPC namespace in use: bound to the files
+ *                       opened in it (/dev/shmr, /proc/shmr), holding its
+ *                       regions and exit records; keyed by the
+ *                       ipc_namespace pointer, its ns.inum and its mqueue
+ *                       mount, which it holds to see the namespace die
+ *                       (put_ipc_ns() is not exported, so the module cannot
+ *                       pin the namespace). See shmr_ns.c.
  *   struct shmr_region  kref'd; a reference is held by its linked name, by
  *                       every handle, by every mapping (VMA open/close) and
  *                       transiently by commands.
@@ -45,6 +47,7 @@
 #include <linux/shmr.h>
 
 struct ipc_namespace;
+struct user_namespace;
 struct pid;
 struct file;
 struct vfsmount;
@@ -127,9 +130,11 @@ struct shmr_ns {
 	 * the namespace, and the pointer cannot be reused while held.
 	 */
 	struct vfsmount *mq_mnt;
+	struct user_namespace *user_ns;	/* the namespace's owner, held */
+	unsigned int nfiles;		/* files bound to it, under shmr_lock */
 	struct list_head regions;	/* creation order, under shmr_lock */
 	unsigned int nregions;
-	/* exit log ring, under shmr_log_lock */
+	/* exit log ring (from the first CREATE on), under shmr_log_lock */
 	struct shmr_exit_entry *log;
 	unsigned int log_cap, log_head, log_count;
 };
@@ -198,6 +203,7 @@ struct shmr_handle {
 /* The command context: which fd a command arrived on. */
 struct shmr_ctx {
 	struct shmr_handle *handle;	/* NULL on the control fd */
+	struct shmr_ns *ns;		/* the fd's: bound, or the region's */
 };
 
 #define SHMR_SIZE_LIMIT		BIT_ULL(40)	/* max_region_size at most */
@@ -211,11 +217,14 @@ int shmr_uring_cmd(struct shmr_ctx *ctx, struct io_uring_cmd *ioucmd,
 		   unsigned int issue_flags);
 
 /* shmr_ns.c */
-struct shmr_ns *shmr_ns_current(bool create);
+struct shmr_ns *shmr_ns_bind(void);
+void shmr_ns_unbind(struct shmr_ns *ns);
+bool shmr_ns_dead(struct shmr_ns *ns);
+int shmr_ns_log_alloc_locked(struct shmr_ns *ns);
 void shmr_ns_maybe_free_locked(struct shmr_ns *ns);
 void shmr_ns_reap_stop(void);
 void shmr_ns_exit(void);
-bool shmr_ns_capable(int cap);
+bool shmr_ns_capable(struct shmr_ns *ns, int cap);
 
 /* shmr_region.c */
 int shmr_region_init(void);
@@ -224,8 +233,8 @@ struct shmr_region *shmr_region_lookup(struct shmr_ns *ns, const char *name);
 struct shmr_region *shmr_region_find_id(struct shmr_ns *ns, u64 id);
 void shmr_region_get(struct shmr_region *r);
 void shmr_region_put(struct shmr_region *r);
-int shmr_region_create(const char *name, u64 size, u32 flags, umode_t mode,
-		       struct shmr_region **out);
+int shmr_region_create(struct shmr_ns *ns, const char *name, u64 size,
+		       u32 flags, umode_t mode, struct shmr_region **out);
 int shmr_region_unlink_locked(struct shmr_region *r);
 int shmr_may_open(struct shmr_region *r, bool write);
 int shmr_may_unlink(struct shmr_region *r);

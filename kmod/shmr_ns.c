@@ -1,17 +1,48 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * shmr: IPC namespaces. Region names (and exit records) are per IPC
+ * shmr: IPC namespaces. Region names and exit records are per IPC
  * namespace; struct shmr_ns is the module's entry for one namespace.
  *
- * Teardown. put_ipc_ns() is not exported, so the module cannot pin a
- * namespace: an entry holds the namespace's mqueue mount instead and polls
- * it to see the namespace die (below). Once dead, the entry's names are
- * unlinked; the entry itself is freed when no region is left in it (its
- * exit records die with it), by the reap work, which drops the mount
- * outside all locks. Regions still held by fds or mappings live on,
- * unlinked, and keep their entry. Entries of live namespaces without
- * regions are kept (at most SHMR_IDLE_NS_MAX), and all are freed at module
- * exit, when no region is left (each region pins the module).
+ * Binding. Every file that works on names binds the IPC namespace of the
+ * task that opens it, once, at open(): the control device /dev/shmr and
+ * /proc/shmr (shmr_ns_bind()), as an mqueue fd is bound to its namespace's
+ * mount and /proc/sysvipc to the opener's namespace. A command then finds
+ * its namespace through the file (struct shmr_ctx), never through
+ * current->nsproxy: io_uring runs commands in io-wq workers and SQPOLL
+ * threads, which keep the namespaces they were created with, and a file
+ * passed to a process of another namespace keeps acting in its own. A
+ * region handle acts on its region, whose entry is region->ns.
+ *
+ * Lifetime. put_ipc_ns() is not exported, so the module cannot pin a
+ * namespace, and a bound file does not keep its namespace alive (nothing
+ * of a dead namespace is reachable through the file but what the module
+ * holds itself). An entry holds, instead:
+ *  - the namespace's mqueue mount (mntget(), which keeps the vfsmount and
+ *    its superblock, not the namespace). When the last reference to the
+ *    namespace goes, put_ipc_ns() calls mq_clear_sbinfo(), which sets that
+ *    superblock's s_fs_info (the namespace) to NULL before the namespace is
+ *    freed: a NULL s_fs_info means the namespace is gone (shmr_ns_dead()).
+ *    A held vfsmount is never reused, so the mount also keeps the key
+ *    (namespace pointer, inode number, mount) unique;
+ *  - a reference to the user namespace that owns the IPC namespace
+ *    (get_user_ns(); put_user_ns() is exported), for capability checks,
+ *    so that the ipc_namespace itself is never dereferenced after open().
+ * An entry is freed when nothing uses it: no region (ns->nregions) and no
+ * bound file (ns->nfiles), and then only if its namespace is dead, or to
+ * keep at most SHMR_IDLE_NS_MAX unused entries of live namespaces.
+ *
+ * Teardown. A work item polls the mounts (every SHMR_NS_REAP_DELAY while
+ * entries of namespaces other than the initial one exist). For a dead
+ * namespace it unlinks the names (regions still held by fds or mappings
+ * live on, unlinked, and keep the entry) and frees the entry once nothing
+ * uses it; its exit records go with it. On a file still bound to a dead
+ * namespace, lookups find nothing and CREATE fails with -ENOENT (like
+ * creating a file in a removed directory); the last such file to close, or
+ * the last region to go, frees the entry. mntput() may tear the mount down
+ * and sleep, so freed entries wait on a graveyard list and the work (or
+ * module exit) puts them outside all locks. At module exit no file is
+ * open and no region is left (each pins the module; /proc/shmr's files are
+ * released by remove_proc_entry()), and every entry is freed.
  */
 #include <linux/module.h>
 #include <linux/slab.h>
@@ -29,25 +60,6 @@
 
 static LIST_HEAD(shmr_namespaces);	/* under shmr_lock */
 
-static struct ipc_namespace *shmr_cur_ipc(void)
-{
-	return current->nsproxy->ipc_ns;
-}
-
-/*
- * Namespace death. put_ipc_ns() is not exported, so the module cannot pin a
- * namespace; it holds the namespace's mqueue mount instead (mntget(), which
- * keeps the vfsmount and its superblock, not the namespace). When the last
- * reference to the namespace goes, put_ipc_ns() calls mq_clear_sbinfo(),
- * which sets that superblock's s_fs_info (the namespace) to NULL, before
- * the namespace is freed. A NULL s_fs_info therefore means the namespace
- * is gone: a work item polls for it (every SHMR_NS_REAP_DELAY while
- * entries of namespaces other than the initial one exist), unlinks the
- * names of a dead namespace and frees the entry once its last region is
- * gone. A held vfsmount is never reused, so it also makes the key unique.
- * Entries are freed (mntput() may tear the mount down and sleep) by the
- * work, never under shmr_lock.
- */
 #define SHMR_NS_REAP_DELAY	HZ
 
 static LIST_HEAD(shmr_ns_graveyard);	/* under shmr_lock */
@@ -60,7 +72,8 @@ static struct vfsmount *shmr_ipc_mq_mnt(struct ipc_namespace *ipc)
 	return IS_ERR_OR_NULL(ipc->mq_mnt) ? NULL : ipc->mq_mnt;
 }
 
-static bool shmr_ns_dead(struct shmr_ns *ns)
+/* Has the namespace gone? Always false without CONFIG_POSIX_MQUEUE. */
+bool shmr_ns_dead(struct shmr_ns *ns)
 {
 	return ns->mq_mnt && !READ_ONCE(ns->mq_mnt->mnt_sb->s_fs_info);
 }
@@ -71,52 +84,100 @@ static bool shmr_ns_mortal(struct shmr_ns *ns)
 	return ns->mq_mnt && ns->inum != PROC_IPC_INIT_INO;
 }
 
-/* Called with shmr_lock held. */
-struct shmr_ns *shmr_ns_current(bool create)
+static bool shmr_ns_unused(struct shmr_ns *ns)
 {
-	struct ipc_namespace *ipc = shmr_cur_ipc();
+	return !ns->nregions && !ns->nfiles;
+}
+
+/*
+ * The entry of the calling task's IPC namespace, created if needed, bound
+ * to a file being opened: the caller passes it to shmr_ns_unbind() when
+ * the file is released. An ERR_PTR on failure.
+ */
+struct shmr_ns *shmr_ns_bind(void)
+{
+	/* Only the task itself changes its nsproxy: stable during open(). */
+	struct ipc_namespace *ipc = current->nsproxy->ipc_ns;
 	struct vfsmount *mq_mnt = shmr_ipc_mq_mnt(ipc);
 	struct shmr_ns *ns;
 
-	lockdep_assert_held(&shmr_lock);
+	mutex_lock(&shmr_lock);
 	list_for_each_entry(ns, &shmr_namespaces, node)
 		if (ns->ipc == ipc && ns->inum == ipc->ns.inum &&
 		    ns->mq_mnt == mq_mnt && !shmr_ns_dead(ns))
-			return ns;
-	if (!create)
-		return NULL;
+			goto found;
 	ns = shmr_fail() ? NULL : kzalloc(sizeof(*ns), GFP_KERNEL_ACCOUNT);
-	if (!ns)
-		return NULL;
-	ns->log_cap = clamp_t(unsigned int, shmr_exit_log_size, 1, 65536);
-	ns->log = shmr_fail() ? NULL :
-		  kvcalloc(ns->log_cap, sizeof(*ns->log), GFP_KERNEL_ACCOUNT);
-	if (!ns->log) {
-		kfree(ns);
-		return NULL;
+	if (!ns) {
+		mutex_unlock(&shmr_lock);
+		return ERR_PTR(-ENOMEM);
 	}
 	ns->ipc = ipc;
 	ns->inum = ipc->ns.inum;
 	/* The current task's namespace is alive, and so is its mount. */
 	ns->mq_mnt = mq_mnt ? mntget(mq_mnt) : NULL;
+	ns->user_ns = get_user_ns(ipc->user_ns);
 	INIT_LIST_HEAD(&ns->regions);
 	list_add_tail(&ns->node, &shmr_namespaces);
 	shmr_count(SHMR_C_NS_LIVE, 1);
 	if (shmr_ns_mortal(ns) && !shmr_ns_exiting)
 		queue_delayed_work(shmr_wq, &shmr_ns_reap, SHMR_NS_REAP_DELAY);
+found:
+	ns->nfiles++;
+	mutex_unlock(&shmr_lock);
 	return ns;
 }
 
+/* A file bound by shmr_ns_bind() is released. */
+void shmr_ns_unbind(struct shmr_ns *ns)
+{
+	mutex_lock(&shmr_lock);
+	ns->nfiles--;
+	shmr_ns_maybe_free_locked(ns);
+	mutex_unlock(&shmr_lock);
+}
+
 /*
- * At most this many namespaces without regions keep their exit records;
- * beyond it the oldest such namespace forgets them. The module cannot see
- * a namespace die (put_ipc_ns() is not exported), so this bounds what dead
- * containers leave behind.
+ * The exit log ring, allocated with the namespace's first region (exit
+ * records are only written for regions). Its size is exit_log_size at that
+ * time. Called with shmr_lock held; 0 or -ENOMEM.
+ */
+int shmr_ns_log_alloc_locked(struct shmr_ns *ns)
+{
+	struct shmr_exit_entry *log;
+	unsigned int cap;
+
+	lockdep_assert_held(&shmr_lock);
+	if (ns->log)
+		return 0;
+	cap = clamp_t(unsigned int, READ_ONCE(shmr_exit_log_size), 1, 65536);
+	log = shmr_fail() ? NULL :
+	      kvcalloc(cap, sizeof(*log), GFP_KERNEL_ACCOUNT);
+	if (!log)
+		return -ENOMEM;
+	spin_lock(&shmr_log_lock);
+	ns->log = log;
+	ns->log_cap = cap;
+	spin_unlock(&shmr_log_lock);
+	return 0;
+}
+
+/* CAP_IPC_OWNER etc. in the user namespace that owns @ns's namespace. */
+bool shmr_ns_capable(struct shmr_ns *ns, int cap)
+{
+	return ns_capable(ns->user_ns, cap);
+}
+
+/*
+ * At most this many unused entries of live namespaces keep their exit
+ * records; beyond it the oldest such entry is freed. Without
+ * CONFIG_POSIX_MQUEUE a namespace never looks dead, and this bounds what
+ * dead containers leave behind.
  */
 #define SHMR_IDLE_NS_MAX	64
 
 static void shmr_ns_free_locked(struct shmr_ns *ns)
 {
+	lockdep_assert_held(&shmr_lock);
 	spin_lock(&shmr_log_lock);
 	shmr_exit_log_free(ns);
 	spin_unlock(&shmr_log_lock);
@@ -125,6 +186,7 @@ static void shmr_ns_free_locked(struct shmr_ns *ns)
 	ns->log = NULL;
 	shmr_count(SHMR_C_NS_LIVE, -1);
 	if (!ns->mq_mnt) {
+		put_user_ns(ns->user_ns);
 		kfree(ns);
 		return;
 	}
@@ -145,13 +207,14 @@ static void shmr_ns_bury(void)
 	mutex_unlock(&shmr_lock);
 	list_for_each_entry_safe(ns, tmp, &dead, node) {
 		mntput(ns->mq_mnt);
+		put_user_ns(ns->user_ns);
 		kfree(ns);
 	}
 }
 
 /*
- * Unlink the names of dead namespaces; free their entries once they have
- * no regions left (their exit records can no longer be read).
+ * Unlink the names of dead namespaces; free their entries once no region
+ * and no file uses them (their exit records can no longer be read).
  */
 static void shmr_ns_reap_work(struct work_struct *work)
 {
@@ -176,7 +239,7 @@ restart:
 			mutex_lock(&shmr_lock);
 			goto restart;
 		}
-		if (!ns->nregions)
+		if (shmr_ns_unused(ns))
 			shmr_ns_free_locked(ns);
 	}
 	if (again && !shmr_ns_exiting)
@@ -195,26 +258,28 @@ void shmr_ns_reap_stop(void)
 }
 
 /*
- * A namespace entry lives while its namespace does, so the next create does
- * not pay for a new entry and exit-log ring (measured: allocating and
- * freeing them was most of a region's create+unlink cycle). The reap work
- * frees the entries of dead namespaces. At most SHMR_IDLE_NS_MAX entries
- * without regions are kept: beyond that, the oldest idle entry without exit
- * records goes first, else the oldest idle one. Called with shmr_lock held.
+ * @ns lost a region or a file. A namespace entry lives while its namespace
+ * does, so the next open or create does not pay for a new entry and
+ * exit-log ring (measured: allocating and freeing them was most of a
+ * region's create+unlink cycle). The reap work frees the entries of dead
+ * namespaces. At most SHMR_IDLE_NS_MAX unused entries (no region, no bound
+ * file) are kept: beyond that, the oldest unused entry without exit records
+ * goes first, else the oldest unused one. Called with shmr_lock held.
  */
 void shmr_ns_maybe_free_locked(struct shmr_ns *ns)
 {
 	struct shmr_ns *it, *oldest = NULL, *oldest_empty = NULL;
 	unsigned int idle = 0;
 
-	if (ns->nregions)
+	lockdep_assert_held(&shmr_lock);
+	if (!shmr_ns_unused(ns))
 		return;
 	if (shmr_ns_dead(ns)) {
 		shmr_ns_free_locked(ns);
 		return;
 	}
 	list_for_each_entry(it, &shmr_namespaces, node) {
-		if (it->nregions)
+		if (!shmr_ns_unused(it))
 			continue;
 		idle++;
 		if (it == ns)
@@ -227,11 +292,6 @@ void shmr_ns_maybe_free_locked(struct shmr_ns *ns)
 	if (idle <= SHMR_IDLE_NS_MAX)
 		return;
 	shmr_ns_free_locked(oldest_empty ? oldest_empty : oldest);
-}
-
-bool shmr_ns_capable(int cap)
-{
-	return ns_capable(shmr_cur_ipc()->user_ns, cap);
 }
 
 /* Module exit: free every entry and its exit log. */

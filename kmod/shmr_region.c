@@ -149,12 +149,17 @@ static void shmr_user_uncharge(kuid_t uid, u64 bytes)
 	}
 }
 
-/* Called with shmr_lock held; returns a new reference or NULL. */
+/*
+ * Called with shmr_lock held; returns a new reference or NULL. A dead
+ * namespace's names are unlinked by the reap work: none is found meanwhile.
+ */
 struct shmr_region *shmr_region_lookup(struct shmr_ns *ns, const char *name)
 {
 	struct shmr_region *r;
 
 	lockdep_assert_held(&shmr_lock);
+	if (shmr_ns_dead(ns))
+		return NULL;
 	hash_for_each_possible(shmr_name_hash, r, name_node,
 			       shmr_name_key(ns, name))
 		if (r->ns == ns && r->linked && !strcmp(r->name, name))
@@ -227,20 +232,19 @@ static int shmr_check_limits(u64 size, kuid_t uid)
 }
 
 /*
- * Create a region or, if @name exists in the caller's namespace and
- * SHMR_CREATE_EXCL is not given, return the existing one (-EEXIST with
- * *out set). @size is already validated and rounded. Returns 0 with a new
- * reference in *out when created.
+ * Create a region in @ns or, if @name exists there and SHMR_CREATE_EXCL is
+ * not given, return the existing one (-EEXIST with *out set). @size is
+ * already validated and rounded. Returns 0 with a new reference in *out
+ * when created; -ENOENT if the namespace is gone.
  */
-int shmr_region_create(const char *name, u64 size, u32 flags, umode_t mode,
-		       struct shmr_region **out)
+int shmr_region_create(struct shmr_ns *ns, const char *name, u64 size,
+		       u32 flags, umode_t mode, struct shmr_region **out)
 {
 	bool huge = flags & SHMR_CREATE_HUGE;
 	struct vfsmount *mnt = huge ? shmr_huge_mnt : shmr_mnt;
 	struct shmr_region *r, *old;
 	struct shmr_user *u;
 	struct inode *inode;
-	struct shmr_ns *ns;
 	char fname[32];
 	int ret;
 
@@ -295,11 +299,10 @@ int shmr_region_create(const char *name, u64 size, u32 flags, umode_t mode,
 	r->creator = get_pid(task_tgid(current));
 
 	mutex_lock(&shmr_lock);
-	ns = shmr_ns_current(true);
-	if (!ns) {
-		ret = -ENOMEM;
+	/* Like creating a file in a removed directory. */
+	ret = shmr_ns_dead(ns) ? -ENOENT : shmr_ns_log_alloc_locked(ns);
+	if (ret)
 		goto out_unlock;
-	}
 	if (name) {
 		old = shmr_region_lookup(ns, name);
 		if (old) {
@@ -311,11 +314,11 @@ int shmr_region_create(const char *name, u64 size, u32 flags, umode_t mode,
 	}
 	ret = shmr_check_limits(size, r->charge_uid);
 	if (ret)
-		goto out_free_ns;
+		goto out_unlock;
 	u = shmr_user_find(r->charge_uid, true);
 	if (!u) {
 		ret = -ENOMEM;
-		goto out_free_ns;
+		goto out_unlock;
 	}
 	if (flags & SHMR_CREATE_PROCESS) {
 		ret = shmr_watch_start(r);
@@ -346,8 +349,6 @@ int shmr_region_create(const char *name, u64 size, u32 flags, umode_t mode,
 
 out_uncharge:
 	shmr_user_uncharge(r->charge_uid, 0);
-out_free_ns:
-	shmr_ns_maybe_free_locked(ns);
 out_unlock:
 	mutex_unlock(&shmr_lock);
 out_put_pid:
@@ -388,7 +389,7 @@ int shmr_may_open(struct shmr_region *r, bool write)
 		bits >>= 3;
 	if ((bits & want) == want)
 		return 0;
-	if (shmr_ns_capable(CAP_IPC_OWNER))
+	if (shmr_ns_capable(r->ns, CAP_IPC_OWNER))
 		return 0;
 	return -EACCES;
 }
@@ -398,7 +399,8 @@ int shmr_may_unlink(struct shmr_region *r)
 {
 	if (uid_eq(current_fsuid(), r->uid) || uid_eq(current_euid(), r->uid))
 		return 0;
-	if (shmr_ns_capable(CAP_SYS_ADMIN) || shmr_ns_capable(CAP_IPC_OWNER))
+	if (shmr_ns_capable(r->ns, CAP_SYS_ADMIN) ||
+	    shmr_ns_capable(r->ns, CAP_IPC_OWNER))
 		return 0;
 	return -EPERM;
 }
@@ -699,7 +701,8 @@ static __poll_t shmr_region_poll(struct file *file, poll_table *wait)
 static long shmr_region_ioctl(struct file *file, unsigned int cmd,
 			      unsigned long arg)
 {
-	struct shmr_ctx ctx = { .handle = file->private_data };
+	struct shmr_handle *h = file->private_data;
+	struct shmr_ctx ctx = { .handle = h, .ns = h->region->ns };
 
 	return shmr_cmd(&ctx, cmd, (void __user *)arg, _IOC_SIZE(cmd));
 }
@@ -707,7 +710,8 @@ static long shmr_region_ioctl(struct file *file, unsigned int cmd,
 static int shmr_region_uring_cmd(struct io_uring_cmd *ioucmd,
 				 unsigned int issue_flags)
 {
-	struct shmr_ctx ctx = { .handle = ioucmd->file->private_data };
+	struct shmr_handle *h = ioucmd->file->private_data;
+	struct shmr_ctx ctx = { .handle = h, .ns = h->region->ns };
 
 	return shmr_uring_cmd(&ctx, ioucmd, issue_flags);
 }
@@ -746,41 +750,41 @@ void shmr_fill_info(struct shmr_region *r, struct shmr_region_info *info)
 	spin_unlock(&r->lock);
 }
 
-/* /proc/shmr: the reader's IPC namespace, like /proc/sysvipc/shm. */
+/*
+ * /proc/shmr: the IPC namespace of the task that opened it (m->private,
+ * bound at open), like /proc/sysvipc/shm.
+ */
 int shmr_proc_show(struct seq_file *m, void *v)
 {
+	struct shmr_ns *ns = m->private;
 	struct shmr_region_info info;
 	struct shmr_region *r;
-	struct shmr_ns *ns;
 
 	seq_printf(m, "%20s %10s %16s %5s %5s %5s %6s %10s %7s %8s %7s %s\n",
 		   "id", "flags", "size", "uid", "gid", "mode", "cpid",
 		   "handles", "maps", "nattach", "state", "name");
 	mutex_lock(&shmr_lock);
-	ns = shmr_ns_current(false);
-	if (ns) {
-		list_for_each_entry(r, &ns->regions, ns_node) {
-			shmr_fill_info(r, &info);
-			seq_printf(m, "%20llu %#10x %16llu %5u %5u %5o %6d %10u %7u %8u %7s ",
-				   info.id, info.flags, info.size, info.uid,
-				   info.gid, info.mode, info.creator_pid,
-				   info.handles, info.mappings, info.nattach,
-				   (info.flags & SHMR_INFO_ANON) ? "anon" :
-				   (info.flags & SHMR_INFO_UNLINKED) ?
-				   "unlinked" : "linked");
-			/*
-			 * A name is any bytes but '/': escape (octal, like
-			 * /proc/mounts) all but printable ASCII, and space
-			 * and backslash, so one region is one line.
-			 */
-			if (info.name[0])
-				seq_escape_str(m, info.name, ESCAPE_OCTAL |
-					       ESCAPE_NAP | ESCAPE_APPEND,
-					       " \\");
-			else
-				seq_puts(m, "-");
-			seq_putc(m, '\n');
-		}
+	list_for_each_entry(r, &ns->regions, ns_node) {
+		shmr_fill_info(r, &info);
+		seq_printf(m, "%20llu %#10x %16llu %5u %5u %5o %6d %10u %7u %8u %7s ",
+			   info.id, info.flags, info.size, info.uid,
+			   info.gid, info.mode, info.creator_pid,
+			   info.handles, info.mappings, info.nattach,
+			   (info.flags & SHMR_INFO_ANON) ? "anon" :
+			   (info.flags & SHMR_INFO_UNLINKED) ?
+			   "unlinked" : "linked");
+		/*
+		 * A name is any bytes but '/': escape (octal, like
+		 * /proc/mounts) all but printable ASCII, and space
+		 * and backslash, so one region is one line.
+		 */
+		if (info.name[0])
+			seq_escape_str(m, info.name, ESCAPE_OCTAL |
+				       ESCAPE_NAP | ESCAPE_APPEND,
+				       " \\");
+		else
+			seq_puts(m, "-");
+		seq_putc(m, '\n');
 	}
 	mutex_unlock(&shmr_lock);
 	return 0;

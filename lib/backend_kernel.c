@@ -3,11 +3,25 @@
  * The kernel backend: ioctls on /dev/shmr (include/uapi/linux/shmr.h).
  * One control fd per process, opened at backend selection and inherited
  * over fork; region handles are the fds the module returns.
+ *
+ * The module binds a control fd to the IPC namespace it was opened in. The
+ * library follows the process instead: before a command that works on the
+ * namespace (not on a region handle), it reads /proc/self/ns/ipc, and when
+ * that names another namespace than the one ctl_fd was opened in (after
+ * unshare(CLONE_NEWIPC) or setns()), it opens /dev/shmr again and dup3()s
+ * the new fd onto ctl_fd's number: a call running at the same time uses
+ * one file or the other, never a closed or reused fd. readlink() is the
+ * cheapest way to learn the namespace (a stat() of the link costs about
+ * three times as much). Without /proc, ctl_fd stays in the namespace it
+ * was opened in. /proc/self is the thread group leader: a thread that
+ * unshares alone does not move the process's control fd.
  */
 #include "internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -19,6 +33,49 @@
 
 static int ctl_fd = -1;
 static uint64_t kfeatures;
+/* The namespace ctl_fd was opened in (its inode number), 0 if unknown. */
+static _Atomic uint64_t ctl_ns;
+static pthread_mutex_t ctl_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* This process's IPC namespace ("ipc:[N]" -> N), 0 if /proc cannot tell. */
+static uint64_t ipc_ns_now(void)
+{
+	char buf[64];
+	ssize_t n = readlink("/proc/self/ns/ipc", buf, sizeof(buf) - 1);
+	uint64_t ino = 0;
+	char *p;
+
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	p = strchr(buf, '[');
+	if (!p)
+		return 0;
+	for (p++; *p >= '0' && *p <= '9'; p++)
+		ino = ino * 10 + (uint64_t)(*p - '0');
+	return *p == ']' ? ino : 0;
+}
+
+/* The control fd, in this process's IPC namespace if it has moved. */
+int shmr__kernel_ctl(void)
+{
+	uint64_t now = ipc_ns_now();
+	int fd;
+
+	if (!now || now == atomic_load_explicit(&ctl_ns, memory_order_relaxed))
+		return ctl_fd;
+	pthread_mutex_lock(&ctl_lock);
+	if (now != atomic_load_explicit(&ctl_ns, memory_order_relaxed)) {
+		fd = open(SHMR_DEVICE_PATH, O_RDWR | O_CLOEXEC);
+		/* no fd: the old one goes on working in its namespace */
+		if (fd >= 0 && dup3(fd, ctl_fd, O_CLOEXEC) == ctl_fd)
+			atomic_store_explicit(&ctl_ns, now, memory_order_relaxed);
+		if (fd >= 0)
+			close(fd);
+	}
+	pthread_mutex_unlock(&ctl_lock);
+	return ctl_fd;
+}
 
 static int kioctl(int fd, unsigned long cmd, void *arg)
 {
@@ -50,6 +107,7 @@ int shmr__kernel_probe(void)
 				  SHMR_FEAT_EVENTS | SHMR_FEAT_EXITED | SHMR_FEAT_IPC_NS);
 	kfeatures |= SHMR_FEATURE_LIST_ANON;
 	ctl_fd = fd;
+	atomic_store_explicit(&ctl_ns, ipc_ns_now(), memory_order_relaxed);
 	shmr__backend_kernel.features = kfeatures;
 	return 0;
 }
@@ -71,7 +129,7 @@ static int k_create(struct shmr_region *r, uint64_t size, uint32_t mode, uint32_
 		c.flags |= SHMR_CREATE_HUGE;
 	if (flags & SHMR_REGION_NOCLOEXEC)
 		c.flags |= SHMR_CREATE_NOCLOEXEC;
-	err = kioctl(ctl_fd, SHMR_IOC_CREATE, &c);
+	err = kioctl(shmr__kernel_ctl(), SHMR_IOC_CREATE, &c);
 	if (err)
 		return err;
 	r->fd = c.fd;
@@ -91,7 +149,7 @@ static int k_open(struct shmr_region *r, uint32_t flags)
 		o.flags |= SHMR_OPEN_RDONLY;
 	if (flags & SHMR_REGION_NOCLOEXEC)
 		o.flags |= SHMR_OPEN_NOCLOEXEC;
-	err = kioctl(ctl_fd, SHMR_IOC_OPEN, &o);
+	err = kioctl(shmr__kernel_ctl(), SHMR_IOC_OPEN, &o);
 	if (err)
 		return err;
 	r->fd = o.fd;
@@ -106,7 +164,7 @@ static int k_unlink(const char *name)
 
 	memset(&u, 0, sizeof(u));
 	u.name = (uint64_t)(uintptr_t)name;
-	return kioctl(ctl_fd, SHMR_IOC_UNLINK, &u);
+	return kioctl(shmr__kernel_ctl(), SHMR_IOC_UNLINK, &u);
 }
 
 static void from_info(const struct shmr_region_info *i, struct shmr_region_stat *st)
@@ -165,7 +223,7 @@ static int k_stat_id(uint64_t id, struct shmr_region_stat *st)
 {
 	if (!id)
 		return -ENOENT;
-	return k_stat_fd(ctl_fd, id, st, NULL, 0, NULL);
+	return k_stat_fd(shmr__kernel_ctl(), id, st, NULL, 0, NULL);
 }
 
 static int k_list(struct shmr_region_stat *out, size_t cap)
@@ -186,7 +244,7 @@ static int k_list(struct shmr_region_stat *out, size_t cap)
 		memset(&l, 0, sizeof(l));
 		l.regions = (uint64_t)(uintptr_t)buf;
 		l.cap = want;
-		err = kioctl(ctl_fd, SHMR_IOC_LIST, &l);
+		err = kioctl(shmr__kernel_ctl(), SHMR_IOC_LIST, &l);
 		if (err) {
 			free(buf);
 			return err;
@@ -234,7 +292,7 @@ static int k_who(const struct shmr_region *r, uint64_t id, struct shmr_attach *o
 		if (!att)
 			return -ENOMEM;
 	}
-	err = k_stat_fd(r ? r->fd : ctl_fd, r ? 0 : id, NULL, att, kcap, &total);
+	err = k_stat_fd(r ? r->fd : shmr__kernel_ctl(), r ? 0 : id, NULL, att, kcap, &total);
 	if (!err) {
 		for (i = 0; i < kcap && i < total; i++) {
 			memset(&out[i], 0, sizeof(out[i]));
@@ -290,7 +348,7 @@ static int k_exits(struct shmr_exit *out, size_t cap, uint32_t flags)
 	x.records = (uint64_t)(uintptr_t)rec;
 	x.cap = kcap;
 	x.flags = (flags & SHMR_EXITS_CLEAR) ? SHMR_EXITED_CLEAR : 0;
-	err = kioctl(ctl_fd, SHMR_IOC_EXITED, &x);
+	err = kioctl(shmr__kernel_ctl(), SHMR_IOC_EXITED, &x);
 	if (!err) {
 		for (i = 0; i < x.count && i < kcap; i++) {
 			memset(&out[i], 0, sizeof(out[i]));

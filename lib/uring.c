@@ -83,7 +83,7 @@ struct shmr_batch {
 static pthread_once_t probe_once = PTHREAD_ONCE_INIT;
 static int probe_transport;	/* SHMR_BATCH_*, or 0 with probe_err */
 static int probe_err;
-static int uring_ctl = -1;	/* our own control fd (kernel backend) */
+static int uring_ctl = -1;	/* the backend's control fd (kernel backend) */
 
 static int xioctl(int fd, unsigned long cmd, void *arg)
 {
@@ -149,11 +149,7 @@ static void probe(void)
 		probe_transport = SHMR_BATCH_POSIX;
 		return;
 	}
-	uring_ctl = open(SHMR_DEVICE_PATH, O_RDWR | O_CLOEXEC);
-	if (uring_ctl < 0) {
-		probe_err = -errno;
-		return;
-	}
+	uring_ctl = shmr__kernel_ctl();
 	probe_transport = SHMR_BATCH_IOCTL;
 	env = getenv("SHMR_URING");
 	if (env && (!strcmp(env, "off") || !strcmp(env, "0")))
@@ -822,6 +818,9 @@ SHMR_API int shmr_batch_submit(struct shmr_batch *b)
 		return 0;
 	if (b->pid != getpid())
 		return -ECHILD;
+	/* Follow unshare()/setns(): same fd number, maybe another file. */
+	if (b->transport != SHMR_BATCH_POSIX)
+		shmr__kernel_ctl();
 	switch (b->transport) {
 	case SHMR_BATCH_RING:
 		ret = run_ring(b);

@@ -387,16 +387,19 @@ static int exited(int ctl, struct shmr_exit_record *r, unsigned int cap,
 }
 
 /* In a new IPC namespace: three deaths, a log of two, then CLEAR. */
-static int exit_log_child(int ctl, long pg, uint64_t *id)
+static int exit_log_child(long pg, uint64_t *id)
 {
 	struct shmr_exit_record r[8];
 	struct shmr_create c;
 	unsigned int total;
-	int fd, i, st;
+	int ctl, fd, i, st;
 	pid_t pid;
 
 	if (unshare(CLONE_NEWIPC))
 		return 1;
+	ctl = shmr_ctl_open();
+	if (ctl < 0)
+		return 10;
 	if (exited(ctl, r, 8, 0, &total) != 0 || total != 0)
 		return 2;
 	fd = shmr_create(ctl, NULL, pg, 0, 0600, &c);
@@ -450,7 +453,7 @@ TEST_F(attach, exit_log_bounded_cleared_per_namespace)
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0)
-		_exit(exit_log_child(self->ctl, self->pg, id));
+		_exit(exit_log_child(self->pg, id));
 	ASSERT_EQ(pid, waitpid(pid, &st, 0));
 	pwrite(pfd, old, strlen(old), 0);
 	close(pfd);

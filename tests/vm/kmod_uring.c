@@ -2,12 +2,18 @@
 /*
  * kmod_uring: the commands submitted through io_uring (IORING_OP_URING_CMD,
  * cmd_op = SHMR_IOC_*, the struct pointer in the SQE command area) run the
- * same handlers and validation as ioctl().
+ * same handlers and validation as ioctl(), in the control fd's IPC
+ * namespace whichever task runs them (an io-wq worker or an SQPOLL thread
+ * created before unshare()).
  */
 #include "shmr_test.h"
+#include <dirent.h>
+#include <sched.h>
 #include <liburing.h>
 
-static int uring_cmd(struct io_uring *ring, int fd, unsigned int op, void *arg)
+/* One command; sqe_flags e.g. IOSQE_ASYNC. The CQE's result. */
+static int uring_cmd_flags(struct io_uring *ring, int fd, unsigned int op,
+			   void *arg, unsigned int sqe_flags)
 {
 	struct io_uring_cqe *cqe;
 	struct io_uring_sqe *sqe;
@@ -19,9 +25,15 @@ static int uring_cmd(struct io_uring *ring, int fd, unsigned int op, void *arg)
 		return -EBUSY;
 	io_uring_prep_rw(IORING_OP_URING_CMD, sqe, fd, NULL, 0, 0);
 	sqe->cmd_op = op;
+	sqe->flags |= sqe_flags;
 	memcpy(sqe->cmd, &ptr, sizeof(ptr));
+	/*
+	 * Under SQPOLL, liburing counts the SQEs the kernel has not marked
+	 * consumed yet, which can include the one before (its CQE may come
+	 * before the SQ head moves): at least ours.
+	 */
 	ret = io_uring_submit(ring);
-	if (ret != 1)
+	if (ret < 1)
 		return ret < 0 ? ret : -EIO;
 	ret = io_uring_wait_cqe(ring, &cqe);
 	if (ret)
@@ -29,6 +41,11 @@ static int uring_cmd(struct io_uring *ring, int fd, unsigned int op, void *arg)
 	ret = cqe->res;
 	io_uring_cqe_seen(ring, cqe);
 	return ret;
+}
+
+static int uring_cmd(struct io_uring *ring, int fd, unsigned int op, void *arg)
+{
+	return uring_cmd_flags(ring, fd, op, arg, 0);
 }
 
 FIXTURE(uring) {
@@ -125,6 +142,217 @@ TEST_F(uring, create_stat_unlink)
 	EXPECT_EQ(-ENOENT, uring_cmd(&self->ring, self->ctl, SHMR_IOC_UNLINK, &u));
 	munmap(p, self->pg);
 	close(c.fd);
+}
+
+/* ---- the IPC namespace of a command is the control fd's ---------------- */
+
+/*
+ * Threads of this process that are io-wq workers ("iou-wrk-TID"); with
+ * @busy, only those not sleeping (an idle worker sleeps on its free list).
+ */
+static int iowq_workers_state(bool busy)
+{
+	char path[300], buf[512], *p;
+	struct dirent *d;
+	DIR *dir = opendir("/proc/self/task");
+	int n = 0, fd;
+	ssize_t len;
+
+	if (!dir)
+		return -1;
+	while ((d = readdir(dir))) {
+		if (d->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/task/%s/stat", d->d_name);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		len = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (len <= 0)
+			continue;
+		buf[len] = '\0';
+		/* "TID (COMM) STATE ..." */
+		p = strrchr(buf, ')');
+		if (!strstr(buf, "(iou-wrk-") || !p || p[1] != ' ')
+			continue;
+		if (!busy || p[2] != 'S')
+			n++;
+	}
+	closedir(dir);
+	return n;
+}
+
+static int iowq_workers(void)
+{
+	return iowq_workers_state(false);
+}
+
+
+static int ring_open(struct io_uring *ring, int fd, const char *name,
+		     unsigned int sqe_flags, uint64_t *id)
+{
+	struct shmr_open o;
+	int ret;
+
+	memset(&o, 0, sizeof(o));
+	o.name = (uintptr_t)name;
+	o.flags = SHMR_OPEN_RDONLY;
+	ret = uring_cmd_flags(ring, fd, SHMR_IOC_OPEN, &o, sqe_flags);
+	if (ret)
+		return ret;
+	if (id)
+		*id = o.id;
+	close(o.fd);
+	return 0;
+}
+
+/* LIST through the ring (ring != NULL) or ioctl: regions visible, or -errno. */
+static int list_total(struct io_uring *ring, int fd, unsigned int sqe_flags)
+{
+	struct shmr_region_info infos[4];
+	struct shmr_list l;
+	int ret;
+
+	memset(&l, 0, sizeof(l));
+	l.regions = (uintptr_t)infos;
+	l.cap = 4;
+	ret = ring ? uring_cmd_flags(ring, fd, SHMR_IOC_LIST, &l, sqe_flags) :
+		     shmr_ioctl(fd, SHMR_IOC_LIST, &l);
+	return ret ? ret : (int)l.total;
+}
+
+/*
+ * In a child: a ring (SQPOLL or not) and a control fd of the first
+ * namespace, an async command so that an io-wq worker exists, then
+ * unshare(CLONE_NEWIPC) and a control fd of the new namespace. Commands on
+ * the new fd must not see the first namespace's name @name (id @id),
+ * whichever task io_uring runs them in; commands on the old fd still do.
+ * 0, or the number of the step that failed.
+ */
+static int escape_child(const char *name, uint64_t id, unsigned int setup,
+			unsigned int sqe_flags)
+{
+	struct io_uring_params p;
+	struct shmr_features f;
+	struct shmr_unlink u;
+	struct shmr_stat s;
+	struct shmr_create c;
+	struct io_uring ring;
+	int ctl0, ctl1, fd;
+	uint64_t got = 0;
+
+	ctl0 = shmr_ctl_open();
+	if (ctl0 < 0)
+		return 1;
+	memset(&p, 0, sizeof(p));
+	p.flags = setup;
+	p.sq_thread_idle = 2000;
+	if (io_uring_queue_init_params(8, &ring, &p))
+		return 2;
+	memset(&f, 0, sizeof(f));
+	if (uring_cmd_flags(&ring, ctl0, SHMR_IOC_FEATURES, &f, IOSQE_ASYNC))
+		return 3;
+	/*
+	 * Once the worker sleeps on its free list, the next async command
+	 * goes to it rather than to a new worker created after unshare().
+	 */
+	if (!shmr_wait_until(iowq_workers() >= 1 && !iowq_workers_state(true)))
+		return 6;
+	if (unshare(CLONE_NEWIPC))
+		return 4;
+	ctl1 = shmr_ctl_open();
+	if (ctl1 < 0)
+		return 5;
+
+	/* the new namespace through the ring: nothing of the first one */
+	if (ring_open(&ring, ctl1, name, sqe_flags, NULL) != -ENOENT)
+		return 10;
+	if (list_total(&ring, ctl1, sqe_flags) != 0)
+		return 11;
+	memset(&s, 0, sizeof(s));
+	s.id = id;
+	if (uring_cmd_flags(&ring, ctl1, SHMR_IOC_STAT, &s, sqe_flags) != -ENOENT)
+		return 12;
+	memset(&u, 0, sizeof(u));
+	u.name = (uintptr_t)name;
+	if (uring_cmd_flags(&ring, ctl1, SHMR_IOC_UNLINK, &u, sqe_flags) != -ENOENT)
+		return 13;
+	/* the same through ioctl */
+	if (shmr_open(ctl1, name, SHMR_OPEN_RDONLY, NULL) != -ENOENT)
+		return 20;
+	if (list_total(NULL, ctl1, 0) != 0)
+		return 21;
+	if (shmr_unlink(ctl1, name) != -ENOENT)
+		return 22;
+	/* the name is free here: a region of its own */
+	memset(&c, 0, sizeof(c));
+	c.name = (uintptr_t)name;
+	c.size = 4096;
+	c.flags = SHMR_CREATE_EXCL;
+	c.mode = 0600;
+	if (uring_cmd_flags(&ring, ctl1, SHMR_IOC_CREATE, &c, sqe_flags))
+		return 30;
+	close(c.fd);
+	if (c.id == id || list_total(&ring, ctl1, sqe_flags) != 1)
+		return 31;
+	if (uring_cmd_flags(&ring, ctl1, SHMR_IOC_UNLINK, &u, sqe_flags))
+		return 32;
+	/* the old fd stays in the first namespace, through either transport */
+	if (ring_open(&ring, ctl0, name, sqe_flags, &got) || got != id)
+		return 40;
+	fd = shmr_open(ctl0, name, SHMR_OPEN_RDONLY, NULL);
+	if (fd < 0)
+		return 41;
+	close(fd);
+	io_uring_queue_exit(&ring);
+	return 0;
+}
+
+static void escape_run(struct __test_metadata *_metadata, unsigned int setup,
+		       unsigned int sqe_flags)
+{
+	struct shmr_create c;
+	char name[64];
+	int ctl, fd, status;
+	pid_t pid;
+
+	SHMR_REQUIRE_DEVICE();
+	ctl = shmr_ctl_open();
+	ASSERT_LE(0, ctl);
+	shmr_test_name(name, sizeof(name), "kmod_uring_ns");
+	fd = shmr_create(ctl, shmr_track(name), 4096, SHMR_CREATE_EXCL, 0600, &c);
+	ASSERT_LE(0, fd);
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0)
+		_exit(escape_child(name, c.id, setup, sqe_flags));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status)) TH_LOG("step %d failed",
+						  WEXITSTATUS(status));
+	/* ours is untouched */
+	close(fd);
+	fd = shmr_open(ctl, name, SHMR_OPEN_RDONLY, NULL);
+	ASSERT_LE(0, fd);
+	close(fd);
+	EXPECT_EQ(0, shmr_unlink(ctl, name));
+	shmr_cleanup();
+	close(ctl);
+}
+
+/* IOSQE_ASYNC: an io-wq worker created before unshare() runs the commands. */
+TEST(ipcns_async_worker_after_unshare)
+{
+	escape_run(_metadata, 0, IOSQE_ASYNC);
+}
+
+/* SQPOLL: the submission thread was created before unshare(). */
+TEST(ipcns_sqpoll_after_unshare)
+{
+	escape_run(_metadata, IORING_SETUP_SQPOLL, 0);
 }
 
 TEST_HARNESS_MAIN

@@ -39,6 +39,19 @@
  *    -EPERM; ftruncate() on a region fd -EPERM (read-write) or -EINVAL;
  *  - a region fd cannot be reopened through /proc/PID/fd (-EACCES).
  *
+ * IPC namespaces (SHMR_FEAT_IPC_NS): names, LIST, STAT by id and EXITED
+ * are per IPC namespace. A control fd belongs for good to the IPC
+ * namespace of the task that opened /dev/shmr, as an mqueue fd belongs to
+ * its namespace's mount: every command on it acts there, whoever runs it
+ * (the opener after unshare() or setns(), a process the fd was passed to,
+ * an io_uring worker or SQPOLL thread). To act in another namespace, open
+ * /dev/shmr there. The fd does not keep its namespace alive: once the
+ * namespace is gone (its last process exited), names are not found on it
+ * (-ENOENT) and CREATE fails with -ENOENT. CAP_IPC_OWNER and CAP_SYS_ADMIN
+ * count in the user namespace that owns the fd's IPC namespace (with the
+ * caller's credentials). /proc/shmr shows the namespace it was opened in.
+ * A region fd acts on its region, wherever it is used.
+ *
  * io_uring (SHMR_FEAT_URING_CMD): IORING_OP_URING_CMD on either fd with
  * sqe->cmd_op = a SHMR_IOC_* number and the first 8 bytes of sqe->cmd = a
  * __u64 user pointer to that command's struct; cqe->res is what ioctl()
@@ -172,7 +185,7 @@ struct shmr_attach_info {
 /*
  * On a region fd: describe that region; id must be 0.
  * On the control fd: describe the region with this id, if it is visible in
- * the caller's IPC namespace (else -ENOENT).
+ * the control fd's IPC namespace (else -ENOENT).
  * If attach is non-zero, up to attach_cap entries are written there;
  * info.nattach tells how many there are.
  */
@@ -188,8 +201,9 @@ struct shmr_stat {
 };
 
 /*
- * Every region of the caller's IPC namespace, named, unlinked-but-alive and
- * anonymous, in creation order. A short buffer is not an error: count < total.
+ * Every region of the control fd's IPC namespace, named, unlinked-but-alive
+ * and anonymous, in creation order. A short buffer is not an error:
+ * count < total.
  */
 struct shmr_list {
 	__u64 regions;		/* in: user pointer to struct shmr_region_info[] */
