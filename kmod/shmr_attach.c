@@ -271,29 +271,15 @@ void shmr_exit_log_free(struct shmr_ns *ns)
 }
 
 /*
- * Copy up to k->cap records (oldest first) into a new array *@recs (caller
- * kvfree()s it) and fill k->count and k->total. Called with shmr_lock held;
- * @ns may be NULL.
+ * Copy up to @cap records (oldest first) into @out and fill k->count and
+ * k->total; with SHMR_EXITED_CLEAR, forget the records copied.
  */
-int shmr_exited(struct shmr_ns *ns, struct shmr_exited *k,
-		struct shmr_exit_record **recs)
+void shmr_exited(struct shmr_ns *ns, struct shmr_exited *k,
+		 struct shmr_exit_record *out, unsigned int cap)
 {
 	struct pid_namespace *pns = task_active_pid_ns(current);
-	struct shmr_exit_record *out = NULL;
-	unsigned int i, n, cap;
+	unsigned int i, n;
 
-	*recs = NULL;
-	k->count = 0;
-	k->total = 0;
-	if (!ns)
-		return 0;
-	cap = min_t(unsigned int, k->cap, ns->log_cap);
-	if (cap) {
-		out = shmr_fail() ? NULL :
-		      kvcalloc(cap, sizeof(*out), GFP_KERNEL_ACCOUNT);
-		if (!out)
-			return -ENOMEM;
-	}
 	spin_lock(&shmr_log_lock);
 	k->total = ns->log_count;
 	n = min(cap, ns->log_count);
@@ -322,8 +308,6 @@ int shmr_exited(struct shmr_ns *ns, struct shmr_exited *k,
 	}
 	spin_unlock(&shmr_log_lock);
 	k->count = n;
-	*recs = out;
-	return 0;
 }
 
 static void shmr_watch_put(struct shmr_watch *w)

@@ -204,6 +204,7 @@ struct shmr_handle {
 struct shmr_ctx {
 	struct shmr_handle *handle;	/* NULL on the control fd */
 	struct shmr_ns *ns;		/* the fd's: bound, or the region's */
+	bool nowait;			/* io_uring's non-blocking issue */
 };
 
 #define SHMR_SIZE_LIMIT		BIT_ULL(40)	/* max_region_size at most */
@@ -262,8 +263,8 @@ unsigned int shmr_attach_snapshot_locked(struct shmr_region *r,
 int shmr_watch_start(struct shmr_region *r);
 void shmr_watch_stop(struct shmr_region *r);
 void shmr_exit_log_free(struct shmr_ns *ns);
-int shmr_exited(struct shmr_ns *ns, struct shmr_exited *k,
-		struct shmr_exit_record **recs);
+void shmr_exited(struct shmr_ns *ns, struct shmr_exited *k,
+		 struct shmr_exit_record *out, unsigned int cap);
 bool shmr_current_dying(struct pid *pid);
 
 #endif /* _SHMR_INTERNAL_H */

@@ -4,7 +4,8 @@
  * cmd_op = SHMR_IOC_*, the struct pointer in the SQE command area) run the
  * same handlers and validation as ioctl(), in the control fd's IPC
  * namespace whichever task runs them (an io-wq worker or an SQPOLL thread
- * created before unshare()).
+ * created before unshare()), and commands that may sleep are punted to
+ * io-wq rather than run on the non-blocking issue.
  */
 #include "shmr_test.h"
 #include <dirent.h>
@@ -353,6 +354,224 @@ TEST(ipcns_async_worker_after_unshare)
 TEST(ipcns_sqpoll_after_unshare)
 {
 	escape_run(_metadata, IORING_SETUP_SQPOLL, 0);
+}
+
+/* ---- IO_URING_F_NONBLOCK ------------------------------------------------ */
+
+/* One command through ioctl (ring NULL) or the ring, result and struct. */
+struct cmd_case {
+	const char *what;
+	unsigned int op;
+	bool on_region;
+	union {
+		struct shmr_features features;
+		struct shmr_create create;
+		struct shmr_open open;
+		struct shmr_unlink unlink;
+		struct shmr_stat stat;
+		struct shmr_list list;
+		struct shmr_seal seal;
+		struct shmr_events events;
+		struct shmr_exited exited;
+	} u;
+};
+
+static int run_case(struct io_uring *ring, int ctl, int rfd, struct cmd_case *k)
+{
+	int fd = k->on_region ? rfd : ctl;
+
+	return ring ? uring_cmd(ring, fd, k->op, &k->u) :
+		      shmr_ioctl(fd, k->op, &k->u);
+}
+
+/*
+ * In a child with no io-wq worker yet: commands that can run without
+ * sleeping (FEATURES, EVENTS, STAT on a region fd, LIST, EXITED: nothing
+ * else holds shmr_lock here, and their buffers are small) run on the
+ * non-blocking issue (no worker appears); CREATE may sleep and is punted (a
+ * worker appears). Every command gives through the ring what it gives
+ * through ioctl. 0 or the failed step.
+ */
+static int nonblock_child(const char *name, int *failed_case)
+{
+	static struct shmr_region_info infos[4];
+	static struct shmr_exit_record recs[4];
+	struct shmr_attach_info att[2];
+	struct cmd_case a, b;
+	struct shmr_create c;
+	struct io_uring ring;
+	int ctl, rfd, i, ra, rb, fd;
+
+	ctl = shmr_ctl_open();
+	rfd = shmr_create(ctl, NULL, 4096, 0, 0600, NULL);
+	if (ctl < 0 || rfd < 0)
+		return 1;
+	if (io_uring_queue_init(8, &ring, 0))
+		return 2;
+	if (iowq_workers() != 0)
+		return 3;
+	memset(&a, 0, sizeof(a));
+	if (uring_cmd(&ring, ctl, SHMR_IOC_FEATURES, &a.u.features))
+		return 4;
+	memset(&a, 0, sizeof(a));
+	if (uring_cmd(&ring, rfd, SHMR_IOC_EVENTS, &a.u.events))
+		return 5;
+	memset(&a, 0, sizeof(a));
+	a.u.stat.attach = (uintptr_t)att;
+	a.u.stat.attach_cap = 2;
+	if (uring_cmd(&ring, rfd, SHMR_IOC_STAT, &a.u.stat) ||
+	    a.u.stat.attach_count != 1 || att[0].pid != getpid())
+		return 6;
+	if (list_total(&ring, ctl, 0) != 1)
+		return 10;
+	memset(&a, 0, sizeof(a));
+	a.u.exited.records = (uintptr_t)recs;
+	a.u.exited.cap = 4;
+	if (uring_cmd(&ring, ctl, SHMR_IOC_EXITED, &a.u.exited))
+		return 11;
+	if (iowq_workers() != 0)
+		return 7;	/* a command that cannot sleep was punted */
+	memset(&c, 0, sizeof(c));
+	c.name = (uintptr_t)name;
+	c.size = 4096;
+	c.flags = SHMR_CREATE_EXCL;
+	c.mode = 0600;
+	if (uring_cmd(&ring, ctl, SHMR_IOC_CREATE, &c) || c.fd < 0)
+		return 8;
+	close(c.fd);
+	if (iowq_workers() < 1)
+		return 9;	/* CREATE ran on the non-blocking issue */
+
+	for (i = 0;; i++) {
+		memset(&a, 0, sizeof(a));
+		switch (i) {
+		case 0:
+			a.what = "create existing";
+			a.op = SHMR_IOC_CREATE;
+			a.u.create.name = (uintptr_t)name;
+			a.u.create.size = 4096;
+			a.u.create.flags = SHMR_CREATE_EXCL;
+			break;
+		case 1:
+			a.what = "create, bad flags";
+			a.op = SHMR_IOC_CREATE;
+			a.u.create.size = 4096;
+			a.u.create.flags = 1U << 31;
+			break;
+		case 2:
+			a.what = "open";
+			a.op = SHMR_IOC_OPEN;
+			a.u.open.name = (uintptr_t)name;
+			a.u.open.flags = SHMR_OPEN_RDONLY;
+			break;
+		case 3:
+			a.what = "open missing";
+			a.op = SHMR_IOC_OPEN;
+			a.u.open.name = (uintptr_t)"kmod_uring.missing";
+			break;
+		case 4:
+			a.what = "stat by id";
+			a.op = SHMR_IOC_STAT;
+			a.u.stat.id = c.id;
+			break;
+		case 5:
+			a.what = "stat on a region fd";
+			a.op = SHMR_IOC_STAT;
+			a.on_region = true;
+			a.u.stat.attach = (uintptr_t)att;
+			a.u.stat.attach_cap = 2;
+			break;
+		case 6:
+			a.what = "list";
+			a.op = SHMR_IOC_LIST;
+			a.u.list.regions = (uintptr_t)infos;
+			a.u.list.cap = 4;
+			break;
+		case 7:
+			a.what = "exited";
+			a.op = SHMR_IOC_EXITED;
+			a.u.exited.records = (uintptr_t)recs;
+			a.u.exited.cap = 4;
+			break;
+		case 8:
+			a.what = "unlink missing";
+			a.op = SHMR_IOC_UNLINK;
+			a.u.unlink.name = (uintptr_t)"kmod_uring.missing";
+			break;
+		case 9:
+			a.what = "seal";
+			a.op = SHMR_IOC_SEAL;
+			a.on_region = true;
+			a.u.seal.seals = SHMR_SEAL_WRITE;
+			break;
+		case 10:
+			a.what = "events";
+			a.op = SHMR_IOC_EVENTS;
+			a.on_region = true;
+			break;
+		case 11:
+			a.what = "open, bad pointer";
+			a.op = SHMR_IOC_OPEN;
+			a.u.open.name = 8;
+			break;
+		default:
+			goto done;
+		}
+		b = a;
+		ra = run_case(NULL, ctl, rfd, &a);
+		rb = run_case(&ring, ctl, rfd, &b);
+		if (a.op == SHMR_IOC_OPEN && !ra && !rb) {
+			/* two handles: fds and nothing else differ */
+			close(a.u.open.fd);
+			close(b.u.open.fd);
+			a.u.open.fd = b.u.open.fd = 0;
+		}
+		if (a.op == SHMR_IOC_LIST && a.u.list.total != 2)
+			ra = -1000;	/* the anonymous one and the named one */
+		if (ra != rb || memcmp(&a.u, &b.u, sizeof(a.u))) {
+			*failed_case = i;
+			return 20;
+		}
+	}
+done:
+	if (uring_cmd(&ring, ctl, SHMR_IOC_UNLINK, &(struct shmr_unlink){
+			.name = (uintptr_t)name }))
+		return 30;
+	fd = shmr_open(ctl, name, 0, NULL);
+	if (fd != -ENOENT)
+		return 31;
+	io_uring_queue_exit(&ring);
+	return 0;
+}
+
+TEST(nonblocking_issue_punts_commands_that_sleep)
+{
+	int *failed_case, status;
+	char name[64];
+	pid_t pid;
+
+	SHMR_REQUIRE_DEVICE();
+	failed_case = mmap(NULL, sizeof(*failed_case), PROT_READ | PROT_WRITE,
+			   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, failed_case);
+	*failed_case = -1;
+	shmr_test_name(name, sizeof(name), "kmod_uring_nb");
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		/* its own IPC namespace: LIST and EXITED see only its region */
+		if (unshare(CLONE_NEWIPC))
+			_exit(100);
+		_exit(nonblock_child(name, failed_case));
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status)) TH_LOG("step %d, case %d",
+						  WEXITSTATUS(status),
+						  *failed_case);
+	munmap(failed_case, sizeof(*failed_case));
 }
 
 TEST_HARNESS_MAIN

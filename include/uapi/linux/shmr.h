@@ -55,7 +55,13 @@
  * io_uring (SHMR_FEAT_URING_CMD): IORING_OP_URING_CMD on either fd with
  * sqe->cmd_op = a SHMR_IOC_* number and the first 8 bytes of sqe->cmd = a
  * __u64 user pointer to that command's struct; cqe->res is what ioctl()
- * would return (0 or -errno). Same validation, same fd rules.
+ * would return (0 or -errno). Same validation, same fd rules. On
+ * io_uring's non-blocking issue (IO_URING_F_NONBLOCK) a command that would
+ * sleep is handed to an io-wq worker (the module returns -EAGAIN to
+ * io_uring, which the caller never sees): CREATE, OPEN, UNLINK, SEAL and
+ * STAT by id always, LIST and EXITED when shmr's lock is taken or memory
+ * is short; FEATURES, EVENTS and STAT on a region fd run at once. So the
+ * commands of one submission may complete in any order.
  */
 #ifndef _UAPI_LINUX_SHMR_H
 #define _UAPI_LINUX_SHMR_H
