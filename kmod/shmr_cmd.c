@@ -107,7 +107,7 @@ static int shmr_cmd_features(struct shmr_ctx *ctx, void __user *arg,
 	k.features = SHMR_FEAT_NAMED | SHMR_FEAT_ANON | SHMR_FEAT_ATTACH |
 		     SHMR_FEAT_PROCESS | SHMR_FEAT_SEAL | SHMR_FEAT_EVENTS |
 		     SHMR_FEAT_EXITED | SHMR_FEAT_IPC_NS |
-		     SHMR_FEAT_URING_CMD;
+		     SHMR_FEAT_URING_CMD | SHMR_FEAT_NSCHECK;
 	k.create_flags = SHMR_CREATE_EXCL | SHMR_CREATE_PROCESS |
 			 SHMR_CREATE_NOCLOEXEC;
 	if (shmr_huge_mnt) {
@@ -495,12 +495,23 @@ static int shmr_cmd_exited(struct shmr_ctx *ctx, void __user *arg,
 	return ret;
 }
 
+/* No argument: a command number with a size is another command. */
+static int shmr_cmd_nscheck(struct shmr_ctx *ctx, void __user *arg,
+			    size_t usize)
+{
+	if (usize)
+		return -ENOTTY;
+	return shmr_ns_current(ctx->ns) ? 0 : -EXDEV;
+}
+
 enum {
 	SHMR_ON_CTL = 1,
 	SHMR_ON_REGION = 2,
 	/* runs on io_uring's non-blocking issue, on that kind of fd */
 	SHMR_NOWAIT_CTL = 4,
 	SHMR_NOWAIT_REGION = 8,
+	/* looks at the calling task: not through io_uring */
+	SHMR_IOCTL_ONLY = 16,
 };
 
 #define SHMR_NOWAIT(where)	((where) << 2)
@@ -536,6 +547,7 @@ static const struct shmr_cmd_desc shmr_cmds[] = {
 	{ SHMR_IOC_EVENTS, SHMR_ON_REGION | SHMR_NOWAIT_REGION,
 	  shmr_cmd_events },
 	{ SHMR_IOC_EXITED, SHMR_ON_CTL | SHMR_NOWAIT_CTL, shmr_cmd_exited },
+	{ SHMR_IOC_NSCHECK, SHMR_ON_CTL | SHMR_IOCTL_ONLY, shmr_cmd_nscheck },
 };
 
 /*
@@ -595,6 +607,8 @@ int shmr_uring_cmd(struct shmr_ctx *ctx, struct io_uring_cmd *ioucmd,
 
 	if (IS_ERR(d))
 		return PTR_ERR(d);
+	if (d->flags & SHMR_IOCTL_ONLY)
+		return -EOPNOTSUPP;
 	if (issue_flags & IO_URING_F_NONBLOCK) {
 		if (!(d->flags & SHMR_NOWAIT(shmr_cmd_where(ctx))))
 			return -EAGAIN;

@@ -221,6 +221,7 @@ int shmr_uring_cmd(struct shmr_ctx *ctx, struct io_uring_cmd *ioucmd,
 struct shmr_ns *shmr_ns_bind(void);
 void shmr_ns_unbind(struct shmr_ns *ns);
 bool shmr_ns_dead(struct shmr_ns *ns);
+bool shmr_ns_current(struct shmr_ns *ns);
 int shmr_ns_log_alloc_locked(struct shmr_ns *ns);
 void shmr_ns_maybe_free_locked(struct shmr_ns *ns);
 void shmr_ns_reap_stop(void);

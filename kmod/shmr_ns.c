@@ -89,6 +89,19 @@ static bool shmr_ns_unused(struct shmr_ns *ns)
 	return !ns->nregions && !ns->nfiles;
 }
 
+/* Is @ns the IPC namespace of the calling task? */
+static bool shmr_ns_is(struct shmr_ns *ns, struct ipc_namespace *ipc)
+{
+	return ns->ipc == ipc && ns->inum == ipc->ns.inum &&
+	       ns->mq_mnt == shmr_ipc_mq_mnt(ipc) && !shmr_ns_dead(ns);
+}
+
+/* SHMR_IOC_NSCHECK: is @ns the calling task's IPC namespace? */
+bool shmr_ns_current(struct shmr_ns *ns)
+{
+	return shmr_ns_is(ns, current->nsproxy->ipc_ns);
+}
+
 /*
  * The entry of the calling task's IPC namespace, created if needed, bound
  * to a file being opened: the caller passes it to shmr_ns_unbind() when
@@ -103,8 +116,7 @@ struct shmr_ns *shmr_ns_bind(void)
 
 	mutex_lock(&shmr_lock);
 	list_for_each_entry(ns, &shmr_namespaces, node)
-		if (ns->ipc == ipc && ns->inum == ipc->ns.inum &&
-		    ns->mq_mnt == mq_mnt && !shmr_ns_dead(ns))
+		if (shmr_ns_is(ns, ipc))
 			goto found;
 	ns = shmr_fail() ? NULL : kzalloc(sizeof(*ns), GFP_KERNEL_ACCOUNT);
 	if (!ns) {

@@ -5,23 +5,22 @@
  * over fork; region handles are the fds the module returns.
  *
  * The module binds a control fd to the IPC namespace it was opened in. The
- * library follows the process instead: before a command that works on the
- * namespace (not on a region handle), it reads /proc/self/ns/ipc, and when
- * that names another namespace than the one ctl_fd was opened in (after
- * unshare(CLONE_NEWIPC) or setns()), it opens /dev/shmr again and dup3()s
- * the new fd onto ctl_fd's number: a call running at the same time uses
- * one file or the other, never a closed or reused fd. readlink() is the
- * cheapest way to learn the namespace (a stat() of the link costs about
- * three times as much). Without /proc, ctl_fd stays in the namespace it
- * was opened in. /proc/self is the thread group leader: a thread that
- * unshares alone does not move the process's control fd.
+ * library follows its process instead: before a command that works on the
+ * namespace (not on a region handle) it asks the module whether the
+ * calling thread is still in ctl_fd's namespace (SHMR_IOC_NSCHECK, one
+ * cheap ioctl; reading /proc/self/ns/ipc cost 40 times as much), and on
+ * -EXDEV (after unshare(CLONE_NEWIPC) or setns()) it opens /dev/shmr again
+ * and dup3()s the new fd onto ctl_fd's number: a call running at the same
+ * time uses one file or the other, never a closed or reused fd. Threads of
+ * one process in different IPC namespaces share that one fd, each moving
+ * it to its own namespace when it finds it elsewhere.
  */
 #include "internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
-#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -33,45 +32,30 @@
 
 static int ctl_fd = -1;
 static uint64_t kfeatures;
-/* The namespace ctl_fd was opened in (its inode number), 0 if unknown. */
-static _Atomic uint64_t ctl_ns;
+static bool kfollow;	/* the module has SHMR_IOC_NSCHECK */
 static pthread_mutex_t ctl_lock = PTHREAD_MUTEX_INITIALIZER;
 
-/* This process's IPC namespace ("ipc:[N]" -> N), 0 if /proc cannot tell. */
-static uint64_t ipc_ns_now(void)
+/* Is the calling thread in ctl_fd's IPC namespace? */
+static bool ctl_here(void)
 {
-	char buf[64];
-	ssize_t n = readlink("/proc/self/ns/ipc", buf, sizeof(buf) - 1);
-	uint64_t ino = 0;
-	char *p;
-
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	p = strchr(buf, '[');
-	if (!p)
-		return 0;
-	for (p++; *p >= '0' && *p <= '9'; p++)
-		ino = ino * 10 + (uint64_t)(*p - '0');
-	return *p == ']' ? ino : 0;
+	return ioctl(ctl_fd, SHMR_IOC_NSCHECK) == 0 || errno != EXDEV;
 }
 
-/* The control fd, in this process's IPC namespace if it has moved. */
+/* The control fd, moved to the calling thread's IPC namespace if needed. */
 int shmr__kernel_ctl(void)
 {
-	uint64_t now = ipc_ns_now();
 	int fd;
 
-	if (!now || now == atomic_load_explicit(&ctl_ns, memory_order_relaxed))
+	if (!kfollow || ctl_here())
 		return ctl_fd;
 	pthread_mutex_lock(&ctl_lock);
-	if (now != atomic_load_explicit(&ctl_ns, memory_order_relaxed)) {
+	if (!ctl_here()) {
 		fd = open(SHMR_DEVICE_PATH, O_RDWR | O_CLOEXEC);
 		/* no fd: the old one goes on working in its namespace */
-		if (fd >= 0 && dup3(fd, ctl_fd, O_CLOEXEC) == ctl_fd)
-			atomic_store_explicit(&ctl_ns, now, memory_order_relaxed);
-		if (fd >= 0)
+		if (fd >= 0) {
+			dup3(fd, ctl_fd, O_CLOEXEC);
 			close(fd);
+		}
 	}
 	pthread_mutex_unlock(&ctl_lock);
 	return ctl_fd;
@@ -106,8 +90,9 @@ int shmr__kernel_probe(void)
 				  SHMR_FEAT_PROCESS | SHMR_FEAT_HUGE | SHMR_FEAT_SEAL |
 				  SHMR_FEAT_EVENTS | SHMR_FEAT_EXITED | SHMR_FEAT_IPC_NS);
 	kfeatures |= SHMR_FEATURE_LIST_ANON;
+	/* without it, a module that resolves names in the caller's namespace */
+	kfollow = f.features & SHMR_FEAT_NSCHECK;
 	ctl_fd = fd;
-	atomic_store_explicit(&ctl_ns, ipc_ns_now(), memory_order_relaxed);
 	shmr__backend_kernel.features = kfeatures;
 	return 0;
 }

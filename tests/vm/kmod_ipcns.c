@@ -4,11 +4,13 @@
  * was opened in, whoever uses it later and wherever: a process of another
  * namespace it was passed to, the opener after unshare(). Once that
  * namespace is gone, the fd finds nothing and creates nothing (-ENOENT),
- * and the module's entry for it goes with the last such fd.
+ * and the module's entry for it goes with the last such fd. SHMR_IOC_NSCHECK
+ * tells a process whether it is in its control fd's namespace.
  */
 #include "shmr_test.h"
 #include <sched.h>
 #include <sys/socket.h>
+#include <liburing.h>
 
 static int send_fd(int sock, int fd)
 {
@@ -113,6 +115,7 @@ TEST(passed_fd_acts_in_its_namespace)
 	close(sv[1]);
 	ctl_b = recv_fd(sv[0]);
 	ASSERT_LE(0, ctl_b);
+	EXPECT_EQ(-EXDEV, shmr_ioctl(ctl_b, SHMR_IOC_NSCHECK, NULL));
 	fd = shmr_create(ctl_b, name, 4096, SHMR_CREATE_EXCL, 0600, NULL);
 	ASSERT_LE(0, fd);
 	close(fd);
@@ -178,6 +181,7 @@ TEST(fd_of_a_dead_namespace)
 	ASSERT_TRUE(WIFEXITED(status));
 	ASSERT_EQ(0, WEXITSTATUS(status));
 	/* the namespace is gone: at once, no name and no creation */
+	EXPECT_EQ(-EXDEV, shmr_ioctl(ctl_b, SHMR_IOC_NSCHECK, NULL));
 	EXPECT_EQ(-ENOENT, shmr_open(ctl_b, name, SHMR_OPEN_RDONLY, NULL));
 	EXPECT_EQ(-ENOENT, shmr_unlink(ctl_b, name));
 	EXPECT_EQ(-ENOENT, shmr_create(ctl_b, name, 4096, 0, 0600, NULL));
@@ -237,6 +241,91 @@ TEST(proc_shmr_bound_at_open)
 	EXPECT_EQ(0, WEXITSTATUS(status)) TH_LOG("step %d", WEXITSTATUS(status));
 	EXPECT_EQ(0, shmr_unlink(ctl, here));
 	close(ctl);
+}
+
+static int nscheck(int fd)
+{
+	return shmr_ioctl(fd, SHMR_IOC_NSCHECK, NULL);
+}
+
+/* NSCHECK through the ring: the CQE's result. */
+static int ring_nscheck(int fd)
+{
+	struct io_uring_cqe *cqe;
+	struct io_uring_sqe *sqe;
+	struct io_uring ring;
+	int ret;
+
+	ret = io_uring_queue_init(2, &ring, 0);
+	if (ret)
+		return ret;
+	sqe = io_uring_get_sqe(&ring);
+	io_uring_prep_rw(IORING_OP_URING_CMD, sqe, fd, NULL, 0, 0);
+	sqe->cmd_op = SHMR_IOC_NSCHECK;
+	ret = io_uring_submit_and_wait(&ring, 1);
+	if (ret >= 0)
+		ret = io_uring_wait_cqe(&ring, &cqe);
+	if (ret >= 0) {
+		ret = cqe->res;
+		io_uring_cqe_seen(&ring, cqe);
+	}
+	io_uring_queue_exit(&ring);
+	return ret;
+}
+
+/* In a child: 0 or the failed step. */
+static int nscheck_child(void)
+{
+	struct shmr_features f;
+	int ctl_a, ctl_b, ns_a, fd;
+
+	ctl_a = shmr_ctl_open();
+	ns_a = open("/proc/self/ns/ipc", O_RDONLY | O_CLOEXEC);
+	if (ctl_a < 0 || ns_a < 0)
+		return 1;
+	if (shmr_features(ctl_a, &f) || !(f.features & SHMR_FEAT_NSCHECK))
+		return 2;
+	if (nscheck(ctl_a) != 0)
+		return 3;
+	/* a command number with a size is another (unknown) command */
+	if (shmr_ioctl(ctl_a, _IOC(_IOC_NONE, SHMR_IOC_MAGIC,
+				   _IOC_NR(SHMR_IOC_NSCHECK), 8), &f) != -ENOTTY)
+		return 4;
+	if (ring_nscheck(ctl_a) != -EOPNOTSUPP)
+		return 5;
+	fd = shmr_create(ctl_a, NULL, 4096, 0, 0600, NULL);
+	if (fd < 0 || nscheck(fd) != -ENOTTY)
+		return 6;
+	close(fd);
+	if (unshare(CLONE_NEWIPC))
+		return 7;
+	if (nscheck(ctl_a) != -EXDEV)
+		return 8;
+	ctl_b = shmr_ctl_open();
+	if (ctl_b < 0 || nscheck(ctl_b) != 0)
+		return 9;
+	if (setns(ns_a, CLONE_NEWIPC))
+		return 10;
+	if (nscheck(ctl_a) != 0 || nscheck(ctl_b) != -EXDEV)
+		return 11;
+	return 0;
+}
+
+TEST(nscheck_tells_whether_the_caller_is_in_the_fd_namespace)
+{
+	int status;
+	pid_t pid;
+
+	SHMR_REQUIRE_DEVICE();
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0)
+		_exit(nscheck_child());
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status)) TH_LOG("step %d", WEXITSTATUS(status));
 }
 
 TEST_HARNESS_MAIN

@@ -50,7 +50,8 @@
  * (-ENOENT) and CREATE fails with -ENOENT. CAP_IPC_OWNER and CAP_SYS_ADMIN
  * count in the user namespace that owns the fd's IPC namespace (with the
  * caller's credentials). /proc/shmr shows the namespace it was opened in.
- * A region fd acts on its region, wherever it is used.
+ * A region fd acts on its region, wherever it is used. SHMR_IOC_NSCHECK
+ * tells a process whether it is still in its control fd's namespace.
  *
  * io_uring (SHMR_FEAT_URING_CMD): IORING_OP_URING_CMD on either fd with
  * sqe->cmd_op = a SHMR_IOC_* number and the first 8 bytes of sqe->cmd = a
@@ -86,6 +87,7 @@
 #define SHMR_FEAT_EXITED	(1ULL << 7)	/* SHMR_IOC_EXITED */
 #define SHMR_FEAT_IPC_NS	(1ULL << 8)	/* names are per IPC namespace */
 #define SHMR_FEAT_URING_CMD	(1ULL << 9)	/* commands via io_uring uring_cmd */
+#define SHMR_FEAT_NSCHECK	(1ULL << 10)	/* SHMR_IOC_NSCHECK */
 
 struct shmr_features {
 	__u32 flags;		/* in: must be 0 */
@@ -294,5 +296,16 @@ struct shmr_exited {
 #define SHMR_IOC_SEAL		_IOW(SHMR_IOC_MAGIC, 0x06, struct shmr_seal)
 #define SHMR_IOC_EVENTS		_IOWR(SHMR_IOC_MAGIC, 0x07, struct shmr_events)
 #define SHMR_IOC_EXITED		_IOWR(SHMR_IOC_MAGIC, 0x08, struct shmr_exited)
+/*
+ * No argument; on the control fd, through ioctl(): 0 if the calling task
+ * is in the fd's IPC namespace, -EXDEV if not (it called unshare() or
+ * setns() since it opened the fd, or was passed the fd, or the namespace
+ * is gone). It looks at the task that runs it, so through io_uring, which
+ * may run it in another task, it is -EOPNOTSUPP. A process that wants to
+ * act in its current namespace opens /dev/shmr again on -EXDEV; libshmr
+ * checks before each command on its control fd. Reading /proc/self/ns/ipc
+ * tells the same for about 40 times the cost.
+ */
+#define SHMR_IOC_NSCHECK	_IO(SHMR_IOC_MAGIC, 0x09)
 
 #endif /* _UAPI_LINUX_SHMR_H */
