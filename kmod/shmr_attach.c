@@ -16,9 +16,10 @@
  * mappings, so a stale mm pointer is never compared.
  *
  * Death. A detach is a death when it happens because the process is
- * exiting: a handle released by its opener while PF_EXITING (exit_files()
- * runs the final fput() as task work of the dying task), or a mapping
- * closed while the mm is torn down (mm_users == 0) by an exiting task.
+ * exiting: a handle released by its opener while its whole process exits
+ * (exit_files() runs the final fput() as task work of the dying task; a
+ * thread that exits alone is not its process), or a mapping closed while
+ * the mm is torn down (mm_users == 0) by an exiting task.
  * The first such detach of a (region, process) writes one exit record with
  * what the process still held, and raises SHMR_EV_PEER_DIED on the region's
  * other handles; an ordinary last detach raises SHMR_EV_DETACHED.
@@ -62,9 +63,23 @@ void shmr_attach_exit(void)
 	kmem_cache_destroy(shmr_attach_cache);
 }
 
+/*
+ * Is the calling task, a thread of the process with thread-group pid @pid,
+ * exiting with its whole process? Yes when the process exits as a group
+ * (exit_group(), a fatal signal: SIGNAL_GROUP_EXIT, set before any thread
+ * goes) or this is its last thread (do_exit() decremented signal->live
+ * before exit_files()). A thread that exits alone while its process goes
+ * on (pthread_exit(), an idle io-wq worker) is no death, even when its own
+ * file table (unshare(CLONE_FILES)) held the process's last handle.
+ */
 bool shmr_current_dying(struct pid *pid)
 {
-	return (current->flags & PF_EXITING) && task_tgid(current) == pid;
+	struct signal_struct *sig = current->signal;
+
+	if (!(current->flags & PF_EXITING) || task_tgid(current) != pid)
+		return false;
+	return (READ_ONCE(sig->flags) & SIGNAL_GROUP_EXIT) ||
+	       !atomic_read(&sig->live);
 }
 
 struct shmr_attach *shmr_attach_alloc(void)

@@ -5,6 +5,7 @@
  */
 #include "shmr_test.h"
 #include <poll.h>
+#include <pthread.h>
 #include <sched.h>
 
 FIXTURE(attach) {
@@ -369,6 +370,146 @@ TEST_F(attach, process_lifetime_region_freed_first)
 	ASSERT_EQ(0, shmr_unlink(self->ctl, self->name));
 	close(fd);
 	EXPECT_EQ(self->live0, shmr_counter("regions_live"));
+}
+
+/* ---- a thread with its own file table ------------------------------------ */
+
+struct files_thread {
+	int ctl;
+	const char *name;
+	int go[2];		/* hold: read a byte before returning */
+	int ret;
+};
+
+/*
+ * unshare(CLONE_FILES), open the region and return with the handle open:
+ * its last reference goes when this thread's file table does, in the
+ * thread's own exit, with PF_EXITING set.
+ */
+static void *files_thread_fn(void *arg)
+{
+	struct files_thread *t = arg;
+	char c;
+
+	if (unshare(CLONE_FILES)) {
+		t->ret = -errno;
+		return NULL;
+	}
+	t->ret = shmr_open(t->ctl, t->name, SHMR_OPEN_RDONLY, NULL);
+	if (t->go[0] >= 0 && read(t->go[0], &c, 1) != 1)
+		t->ret = -EIO;
+	return NULL;
+}
+
+static int nattach(int fd)
+{
+	struct shmr_region_info info;
+
+	return shmr_stat_fd(fd, &info) ? -1 : (int)info.nattach;
+}
+
+TEST_F(attach, thread_with_own_files_exits_process_lives)
+{
+	struct shmr_exit_record recs[8];
+	int fd, rdy[2], go[2], status, n, i;
+	struct shmr_create c;
+	uint32_t ev;
+	pid_t pid;
+	char x;
+
+	fd = shmr_create(self->ctl, shmr_track(self->name), self->pg,
+			 SHMR_CREATE_EXCL, 0600, &c);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, pipe(rdy));
+	ASSERT_EQ(0, pipe(go));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		struct files_thread t = { self->ctl, self->name, { -1, -1 }, 0 };
+		pthread_t th;
+
+		close(rdy[0]);
+		close(go[1]);
+		if (pthread_create(&th, NULL, files_thread_fn, &t) ||
+		    pthread_join(th, NULL))
+			_exit(2);
+		if (t.ret < 0)
+			_exit(3);
+		/* the thread is gone, the process lives on */
+		if (write(rdy[1], "r", 1) != 1)
+			_exit(4);
+		if (read(go[0], &x, 1) != 1)
+			_exit(5);
+		_exit(0);
+	}
+	close(rdy[1]);
+	close(go[0]);
+	ASSERT_EQ(1, read(rdy[0], &x, 1));
+	/* pthread_join() returns before the thread's files are released */
+	EXPECT_TRUE(shmr_wait_until(nattach(fd) == 1));
+	ev = take_events(fd);
+	EXPECT_EQ(0U, ev & SHMR_EV_PEER_DIED) TH_LOG("events %#x", ev);
+	EXPECT_EQ(SHMR_EV_DETACHED, ev & SHMR_EV_DETACHED);
+	n = exit_records(self->ctl, c.id, recs, 8);
+	EXPECT_EQ(0, n);
+	for (i = 0; i < n; i++)
+		TH_LOG("exit record: pid %d comm %s signal %d", recs[i].pid,
+		       recs[i].comm, recs[i].signal);
+	ASSERT_EQ(1, write(go[1], "g", 1));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	close(rdy[0]);
+	close(go[1]);
+	EXPECT_EQ(0, shmr_unlink(self->ctl, self->name));
+	close(fd);
+}
+
+/* The same thread's handle when its whole process is killed: a death. */
+TEST_F(attach, thread_with_own_files_killed_with_process)
+{
+	struct shmr_exit_record recs[8];
+	int fd, rdy[2], status, n;
+	struct shmr_create c;
+	uint32_t ev;
+	pid_t pid;
+	char x;
+
+	fd = shmr_create(self->ctl, shmr_track(self->name), self->pg,
+			 SHMR_CREATE_EXCL, 0600, &c);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, pipe(rdy));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		struct files_thread t = { self->ctl, self->name, { -1, -1 }, 0 };
+		pthread_t th;
+
+		close(rdy[0]);
+		if (pipe(t.go) || pthread_create(&th, NULL, files_thread_fn, &t))
+			_exit(2);
+		/* the thread holds its handle, blocked in read() */
+		if (!shmr_wait_until(nattach(fd) == 2))
+			_exit(3);
+		if (write(rdy[1], "r", 1) != 1)
+			_exit(4);
+		for (;;)
+			pause();
+	}
+	close(rdy[1]);
+	ASSERT_EQ(1, read(rdy[0], &x, 1));
+	close(rdy[0]);
+	ASSERT_EQ(0, kill(pid, SIGKILL));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(shmr_wait_until(nattach(fd) == 1));
+	ev = take_events(fd);
+	EXPECT_EQ(SHMR_EV_PEER_DIED, ev & SHMR_EV_PEER_DIED) TH_LOG("events %#x", ev);
+	n = exit_records(self->ctl, c.id, recs, 8);
+	ASSERT_EQ(1, n);
+	EXPECT_EQ(pid, recs[0].pid);
+	EXPECT_EQ(SIGKILL, recs[0].signal);
+	EXPECT_EQ(1U, recs[0].handles);
+	EXPECT_EQ(0, shmr_unlink(self->ctl, self->name));
+	close(fd);
 }
 
 static int exited(int ctl, struct shmr_exit_record *r, unsigned int cap,
