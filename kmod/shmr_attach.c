@@ -41,6 +41,8 @@
 #include <linux/timekeeping.h>
 #include <linux/wait.h>
 #include <linux/mm.h>
+#include <linux/capability.h>
+#include <linux/cred.h>
 
 #include "shmr_internal.h"
 #include "shmr_compat.h"
@@ -209,6 +211,9 @@ static void shmr_log_exit(struct shmr_region *r, struct shmr_attach *a)
 	e->region_id = r->id;
 	e->when_ns = ktime_get_real_ns();
 	e->pid = get_pid(a->pid);
+	e->uid = r->uid;
+	e->gid = r->gid;
+	e->mode = r->mode;
 	shmr_exit_code(&e->signal, &e->status);
 	e->handles = a->handles;
 	e->mappings = a->mappings;
@@ -286,43 +291,70 @@ void shmr_exit_log_free(struct shmr_ns *ns)
 }
 
 /*
- * Copy up to @cap records (oldest first) into @out and fill k->count and
- * k->total; with SHMR_EXITED_CLEAR, forget the records copied.
+ * May the caller see @e? Only if it owns the region (fsuid or euid, as for
+ * UNLINK) or could open it for reading: a record tells who used a region
+ * (pid, command) and how that process ended. @all: the caller has
+ * CAP_IPC_OWNER in the namespace's user namespace.
+ */
+static bool shmr_exit_visible(const struct shmr_exit_entry *e, bool all)
+{
+	return all || uid_eq(current_fsuid(), e->uid) ||
+	       uid_eq(current_euid(), e->uid) ||
+	       shmr_mode_permits(e->uid, e->gid, e->mode, 4);
+}
+
+/*
+ * Copy up to @cap of the records the caller may see (oldest first) into
+ * @out and fill k->count and k->total (how many it may see); with
+ * SHMR_EXITED_CLEAR, forget the records copied and keep the others in
+ * order.
  */
 void shmr_exited(struct shmr_ns *ns, struct shmr_exited *k,
 		 struct shmr_exit_record *out, unsigned int cap)
 {
 	struct pid_namespace *pns = task_active_pid_ns(current);
-	unsigned int i, n;
+	bool all = ns_capable_noaudit(ns->user_ns, CAP_IPC_OWNER);
+	bool clear = k->flags & SHMR_EXITED_CLEAR;
+	unsigned int i, n = 0, total = 0, kept = 0, count;
 
 	spin_lock(&shmr_log_lock);
-	k->total = ns->log_count;
-	n = min(cap, ns->log_count);
-	for (i = 0; i < n; i++) {
+	count = ns->log_count;
+	for (i = 0; i < count; i++) {
 		struct shmr_exit_entry *e =
 			&ns->log[(ns->log_head + i) % ns->log_cap];
 
-		out[i].region_id = e->region_id;
-		out[i].when_ns = e->when_ns;
-		out[i].pid = pid_nr_ns(e->pid, pns);
-		out[i].signal = e->signal;
-		out[i].status = e->status;
-		out[i].handles = e->handles;
-		out[i].mappings = e->mappings;
-		memcpy(out[i].comm, e->comm, sizeof(out[i].comm));
-		memcpy(out[i].name, e->name, sizeof(out[i].name));
-	}
-	if (k->flags & SHMR_EXITED_CLEAR) {
-		for (i = 0; i < n; i++) {
-			put_pid(ns->log[ns->log_head].pid);
-			ns->log[ns->log_head].pid = NULL;
-			ns->log_head = (ns->log_head + 1) % ns->log_cap;
-			ns->log_count--;
+		if (shmr_exit_visible(e, all)) {
+			total++;
+			if (n < cap) {
+				out[n].region_id = e->region_id;
+				out[n].when_ns = e->when_ns;
+				out[n].pid = pid_nr_ns(e->pid, pns);
+				out[n].signal = e->signal;
+				out[n].status = e->status;
+				out[n].handles = e->handles;
+				out[n].mappings = e->mappings;
+				memcpy(out[n].comm, e->comm,
+				       sizeof(out[n].comm));
+				memcpy(out[n].name, e->name,
+				       sizeof(out[n].name));
+				n++;
+				if (clear) {
+					put_pid(e->pid);
+					e->pid = NULL;
+					continue;
+				}
+			}
 		}
-		shmr_count(SHMR_C_EXIT_RECORDS_LIVE, -(s64)n);
+		/* Kept: moved down over the cleared ones, in order. */
+		if (kept != i)
+			ns->log[(ns->log_head + kept) % ns->log_cap] = *e;
+		kept++;
 	}
+	ns->log_count = kept;
 	spin_unlock(&shmr_log_lock);
+	shmr_count(SHMR_C_EXIT_RECORDS_LIVE, -(s64)(count - kept));
 	k->count = n;
+	k->total = total;
 }
 
 static void shmr_watch_put(struct shmr_watch *w)

@@ -112,6 +112,10 @@ struct shmr_exit_entry {
 	u64 region_id;
 	u64 when_ns;
 	struct pid *pid;
+	/* the region's, for who may see the record */
+	kuid_t uid;
+	kgid_t gid;
+	umode_t mode;
 	s32 signal;
 	s32 status;
 	u32 handles;
@@ -238,6 +242,8 @@ void shmr_region_put(struct shmr_region *r);
 int shmr_region_create(struct shmr_ns *ns, const char *name, u64 size,
 		       u32 flags, umode_t mode, struct shmr_region **out);
 int shmr_region_unlink_locked(struct shmr_region *r);
+bool shmr_mode_permits(kuid_t uid, kgid_t gid, umode_t mode,
+		       unsigned int want);
 int shmr_may_open(struct shmr_region *r, bool write);
 int shmr_may_unlink(struct shmr_region *r);
 int shmr_handle_open(struct shmr_region *r, bool write, bool cloexec,

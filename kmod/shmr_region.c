@@ -377,17 +377,26 @@ int shmr_region_unlink_locked(struct shmr_region *r)
 	return 0;
 }
 
+/*
+ * Do the owner, group or other bits of @mode (owner @uid, group @gid) give
+ * the caller @want (4 read, 6 read-write)? By fsuid and fsgid, like a file.
+ */
+bool shmr_mode_permits(kuid_t uid, kgid_t gid, umode_t mode,
+		       unsigned int want)
+{
+	unsigned int bits = mode;
+
+	if (uid_eq(current_fsuid(), uid))
+		bits >>= 6;
+	else if (in_group_p(gid))
+		bits >>= 3;
+	return (bits & want) == want;
+}
+
 /* File-like permission check for OPEN: -EACCES when denied. */
 int shmr_may_open(struct shmr_region *r, bool write)
 {
-	unsigned int want = write ? 6 : 4;
-	unsigned int bits = r->mode;
-
-	if (uid_eq(current_fsuid(), r->uid))
-		bits >>= 6;
-	else if (in_group_p(r->gid))
-		bits >>= 3;
-	if ((bits & want) == want)
+	if (shmr_mode_permits(r->uid, r->gid, r->mode, write ? 6 : 4))
 		return 0;
 	if (shmr_ns_capable(r->ns, CAP_IPC_OWNER))
 		return 0;

@@ -273,7 +273,9 @@ struct shmr_exit {
 
 /*
  * The module's exit records of this IPC namespace, oldest first: writes up
- * to cap, returns how many it holds. -EOPNOTSUPP on the posix backend.
+ * to cap, returns how many it holds. Only records of regions the caller
+ * owns or could open for reading (all with CAP_IPC_OWNER). SHMR_EXITS_CLEAR
+ * forgets the records written. -EOPNOTSUPP on the posix backend.
  */
 SHMR_API int shmr_exit_list(struct shmr_exit *out, size_t cap, unsigned int flags);
 

@@ -258,7 +258,11 @@ struct shmr_events {
 /*
  * A process that exited or was killed while attached to a region. The
  * module keeps the most recent ones (module parameter exit_log_size) per
- * IPC namespace.
+ * IPC namespace. EXITED shows a caller only the records of regions it owns
+ * (fsuid or euid, as for UNLINK) or could open for reading (the region's
+ * owner, group or other bits), or every record with CAP_IPC_OWNER in the
+ * user namespace that owns the IPC namespace; SHMR_EXITED_CLEAR forgets
+ * only records it returned.
  */
 struct shmr_exit_record {
 	__u64 region_id;
@@ -280,7 +284,7 @@ struct shmr_exited {
 	__u64 records;		/* in: user pointer to struct shmr_exit_record[] */
 	__u32 cap;		/* in: entries at records */
 	__u32 count;		/* out: entries written, oldest first */
-	__u32 total;		/* out: records held */
+	__u32 total;		/* out: records held that the caller may see */
 	__u32 flags;		/* in: SHMR_EXITED_* */
 	__u64 reserved[2];	/* in: must be 0 */
 };
