@@ -28,8 +28,11 @@
  * pid->wait_pidfd (woken by the exit notification, as pidfd poll uses it)
  * queues work that unlinks the name once the creator is a zombie or gone.
  * The wake can precede exit_state being set, so the work re-checks a few
- * times. The watch is refcounted separately so that the work never waits
- * for itself when it drops the last region reference.
+ * times. Everything that looks at the name checks the creator first
+ * (shmr_watch_expire_locked()), so the name is gone by the time the
+ * creator can be reaped, whenever the work runs. The watch is refcounted
+ * separately so that the work never waits for itself when it drops the
+ * last region reference.
  */
 #include <linux/module.h>
 #include <linux/slab.h>
@@ -390,36 +393,70 @@ static bool shmr_pid_gone(struct pid *pid)
 	return gone;
 }
 
+/* Unlink @r's name if its creator is gone. Called with shmr_lock held. */
+static bool __shmr_watch_expire_locked(struct shmr_region *r)
+{
+	struct shmr_watch *w = r->watch;
+
+	lockdep_assert_held(&shmr_lock);
+	if (!w || !r->linked || !shmr_pid_gone(w->pid))
+		return false;
+	shmr_region_unlink_locked(r);
+	shmr_count(SHMR_C_PROCESS_UNLINKS, 1);
+	/* Dropping it here could free the region under shmr_lock. */
+	w->name_ref = true;
+	return true;
+}
+
+/*
+ * The name of a process-lifetime region must be gone once the creator can
+ * be reaped (waitpid()). The creator's exit wakes the watch only under
+ * tasklist_lock, where shmr_lock cannot be taken, and the work it queues
+ * runs later; so whatever looks at the name (lookups, LIST, STAT,
+ * /proc/shmr) first asks whether the creator is gone and, if so, unlinks
+ * the name itself. The watch's work drops the name's reference. Returns
+ * true if the name was unlinked here. Called with shmr_lock held, with
+ * @r's lifetime guaranteed by the caller.
+ */
+bool shmr_watch_expire_locked(struct shmr_region *r)
+{
+	struct shmr_watch *w = r->watch;
+
+	if (!__shmr_watch_expire_locked(r))
+		return false;
+	refcount_inc(&w->ref);
+	if (mod_delayed_work(shmr_wq, &w->work, 0))
+		refcount_dec(&w->ref);	/* it was queued, with its reference */
+	return true;
+}
+
 static void shmr_watch_work(struct work_struct *work)
 {
 	struct shmr_watch *w = container_of(to_delayed_work(work),
 					    struct shmr_watch, work);
 	struct shmr_region *r;
-	bool unlinked = false;
+	bool drop_name = false;
 
 	mutex_lock(&shmr_lock);
 	r = w->region;
 	if (r && !kref_get_unless_zero(&r->ref))
 		r = NULL;
-	mutex_unlock(&shmr_lock);
-	if (!r)
-		goto out_put_watch;
-
-	if (shmr_pid_gone(w->pid)) {
-		mutex_lock(&shmr_lock);
-		unlinked = !shmr_region_unlink_locked(r);
-		mutex_unlock(&shmr_lock);
-		if (unlinked) {
-			shmr_count(SHMR_C_PROCESS_UNLINKS, 1);
-			shmr_region_put(r);	/* the name's reference */
+	if (r) {
+		__shmr_watch_expire_locked(r);
+		drop_name = w->name_ref;
+		w->name_ref = false;
+		if (r->linked && w->rechecks++ < SHMR_WATCH_RECHECKS) {
+			refcount_inc(&w->ref);
+			if (!queue_delayed_work(shmr_wq, &w->work,
+						SHMR_WATCH_DELAY))
+				refcount_dec(&w->ref);
 		}
-	} else if (w->rechecks++ < SHMR_WATCH_RECHECKS) {
-		refcount_inc(&w->ref);
-		if (!queue_delayed_work(shmr_wq, &w->work, SHMR_WATCH_DELAY))
-			refcount_dec(&w->ref);
 	}
-	shmr_region_put(r);
-out_put_watch:
+	mutex_unlock(&shmr_lock);
+	if (drop_name)
+		shmr_region_put(r);	/* the name's reference */
+	if (r)
+		shmr_region_put(r);
 	shmr_watch_put(w);
 }
 

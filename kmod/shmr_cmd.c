@@ -335,6 +335,14 @@ static int shmr_cmd_stat(struct shmr_ctx *ctx, void __user *arg, size_t usize)
 			return -EINVAL;
 		r = ctx->handle->region;
 		shmr_region_get(r);
+		/* set at creation, cleared when the region is freed */
+		if (r->watch) {
+			ret = shmr_cmd_lock(ctx);
+			if (ret)
+				goto out_put_region;
+			shmr_watch_expire_locked(r);
+			mutex_unlock(&shmr_lock);
+		}
 	} else {
 		mutex_lock(&shmr_lock);
 		if (k.id)
@@ -400,6 +408,7 @@ static int shmr_cmd_list(struct shmr_ctx *ctx, void __user *arg, size_t usize)
 	list_for_each_entry(r, &ns->regions, ns_node) {
 		if (!kref_read(&r->ref))
 			continue;	/* being freed */
+		shmr_watch_expire_locked(r);
 		if (n < cap)
 			shmr_fill_info(r, &infos[n++]);
 		total++;

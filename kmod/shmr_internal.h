@@ -27,7 +27,12 @@
  *   while holding shmr_lock or a spinlock: commands copy their struct in
  *   first, snapshot what they return into kernel memory, drop the locks,
  *   and copy out last. The pid wait-queue callback of a process-lifetime
- *   region only queues work (shmr_wq), which takes shmr_lock on its own.
+ *   region runs under tasklist_lock (write, irqs off) and only queues work
+ *   (shmr_wq), which takes shmr_lock on its own. Under shmr_lock, whatever
+ *   looks at such a region's name checks its creator (get_pid_task(),
+ *   RCU) and may unlink it and queue that work (the workqueue's raw
+ *   spinlock), which drops the name's reference: a put there could free
+ *   the region under shmr_lock.
  *   The final region reference is dropped with kref_put_mutex(shmr_lock),
  *   so a lookup under shmr_lock never sees a region whose count is zero.
  */
@@ -150,6 +155,8 @@ struct shmr_watch {
 	struct delayed_work work;
 	struct shmr_region *region;	/* NULL once the region is freed */
 	unsigned int rechecks;
+	/* unlinked by a lookup: the work drops the name's reference */
+	bool name_ref;			/* under shmr_lock */
 };
 
 struct shmr_region {
@@ -268,6 +275,7 @@ unsigned int shmr_attach_snapshot_locked(struct shmr_region *r,
 					 struct shmr_attach_info *out,
 					 unsigned int cap);
 int shmr_watch_start(struct shmr_region *r);
+bool shmr_watch_expire_locked(struct shmr_region *r);
 void shmr_watch_stop(struct shmr_region *r);
 void shmr_exit_log_free(struct shmr_ns *ns);
 void shmr_exited(struct shmr_ns *ns, struct shmr_exited *k,

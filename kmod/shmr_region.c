@@ -161,9 +161,14 @@ struct shmr_region *shmr_region_lookup(struct shmr_ns *ns, const char *name)
 	if (shmr_ns_dead(ns))
 		return NULL;
 	hash_for_each_possible(shmr_name_hash, r, name_node,
-			       shmr_name_key(ns, name))
-		if (r->ns == ns && r->linked && !strcmp(r->name, name))
-			return kref_get_unless_zero(&r->ref) ? r : NULL;
+			       shmr_name_key(ns, name)) {
+		if (r->ns != ns || !r->linked || strcmp(r->name, name))
+			continue;
+		/* A linked name is unique: gone with its creator, none is. */
+		if (shmr_watch_expire_locked(r))
+			return NULL;
+		return kref_get_unless_zero(&r->ref) ? r : NULL;
+	}
 	return NULL;
 }
 
@@ -173,9 +178,12 @@ struct shmr_region *shmr_region_find_id(struct shmr_ns *ns, u64 id)
 	struct shmr_region *r;
 
 	lockdep_assert_held(&shmr_lock);
-	hash_for_each_possible(shmr_id_hash, r, id_node, id)
-		if (r->id == id && r->ns == ns)
-			return kref_get_unless_zero(&r->ref) ? r : NULL;
+	hash_for_each_possible(shmr_id_hash, r, id_node, id) {
+		if (r->id != id || r->ns != ns || !kref_get_unless_zero(&r->ref))
+			continue;
+		shmr_watch_expire_locked(r);
+		return r;
+	}
 	return NULL;
 }
 
@@ -774,6 +782,8 @@ int shmr_proc_show(struct seq_file *m, void *v)
 		   "handles", "maps", "nattach", "state", "name");
 	mutex_lock(&shmr_lock);
 	list_for_each_entry(r, &ns->regions, ns_node) {
+		if (kref_read(&r->ref))
+			shmr_watch_expire_locked(r);
 		shmr_fill_info(r, &info);
 		seq_printf(m, "%20llu %#10x %16llu %5u %5u %5o %6d %10u %7u %8u %7s ",
 			   info.id, info.flags, info.size, info.uid,

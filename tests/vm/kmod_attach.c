@@ -512,6 +512,104 @@ TEST_F(attach, thread_with_own_files_killed_with_process)
 	close(fd);
 }
 
+/* ---- a process-lifetime name is gone when its creator can be reaped ------ */
+
+#define REAP_ROUNDS	20
+#define REAP_THREADS	3
+
+static void *idle_thread(void *arg)
+{
+	for (;;)
+		pause();
+	return arg;
+}
+
+/*
+ * A creator with REAP_THREADS more threads: creates @name with
+ * SHMR_CREATE_PROCESS (keeping its handle if @keep), reports ready, and
+ * exits (exit(), every thread still running) when told to, unless it is
+ * killed first.
+ */
+static void reap_creator(int ctl, const char *name, bool keep, int rdy, int go)
+{
+	pthread_t th;
+	char x;
+	int fd, i;
+
+	fd = shmr_create(ctl, name, 4096, SHMR_CREATE_EXCL | SHMR_CREATE_PROCESS,
+			 0600, NULL);
+	if (fd < 0)
+		_exit(2);
+	if (!keep)
+		close(fd);
+	for (i = 0; i < REAP_THREADS; i++)
+		if (pthread_create(&th, NULL, idle_thread, NULL))
+			_exit(3);
+	if (write(rdy, "r", 1) != 1)
+		_exit(4);
+	if (read(go, &x, 1) != 1)
+		_exit(5);
+	exit(7);
+}
+
+TEST_F(attach, process_lifetime_name_gone_when_creator_reaped)
+{
+	int round, rdy[2], go[2], status, fd, left = 0, kept = 0;
+	char name[96];
+	pid_t pid;
+	char x;
+
+	for (round = 0; round < 2 * REAP_ROUNDS; round++) {
+		bool kill_it = round % 2, keep = (round / 2) % 2;
+		struct shmr_create c;
+
+		snprintf(name, sizeof(name), "%s.%d", self->name, round);
+		shmr_track(name);
+		ASSERT_EQ(0, pipe(rdy));
+		ASSERT_EQ(0, pipe(go));
+		fflush(stdout);
+		fflush(stderr);
+		pid = fork();
+		ASSERT_LE(0, pid);
+		if (pid == 0) {
+			close(rdy[0]);
+			close(go[1]);
+			reap_creator(self->ctl, name, keep, rdy[1], go[0]);
+		}
+		close(rdy[1]);
+		close(go[0]);
+		ASSERT_EQ(1, read(rdy[0], &x, 1));
+		close(rdy[0]);
+		if (kill_it) {
+			ASSERT_EQ(0, kill(pid, SIGKILL));
+		} else {
+			ASSERT_EQ(1, write(go[1], "g", 1));
+		}
+		ASSERT_EQ(pid, waitpid(pid, &status, 0));
+		/* at once: no name, and the name is free for a new creator */
+		fd = shmr_open(self->ctl, name, SHMR_OPEN_RDONLY, NULL);
+		if (fd >= 0) {
+			left++;
+			close(fd);
+		}
+		fd = shmr_create(self->ctl, name, 4096, SHMR_CREATE_EXCL, 0600, &c);
+		if (fd >= 0) {
+			close(fd);
+			ASSERT_EQ(0, shmr_unlink(self->ctl, name));
+		} else {
+			kept++;
+		}
+		close(go[1]);
+		EXPECT_TRUE(kill_it ? WIFSIGNALED(status) : WEXITSTATUS(status) == 7);
+	}
+	EXPECT_EQ(0, left) TH_LOG("%d of %d names still opened after waitpid()",
+				  left, 2 * REAP_ROUNDS);
+	EXPECT_EQ(0, kept) TH_LOG("%d of %d names not free for CREATE_EXCL",
+				  kept, 2 * REAP_ROUNDS);
+	/* every region goes (the module drops the name's reference later) */
+	EXPECT_TRUE(shmr_wait_until(shmr_counter("regions_live") == self->live0));
+}
+
 static int exited(int ctl, struct shmr_exit_record *r, unsigned int cap,
 		  uint32_t flags, unsigned int *total)
 {

@@ -119,6 +119,8 @@ struct shmr_features {
  * given (the open is then checked like SHMR_IOC_OPEN for read-write, and
  * size must not exceed the existing region's: -EINVAL).
  * name == 0 creates an anonymous region (EXCL and PROCESS are then -EINVAL).
+ * With SHMR_CREATE_PROCESS the name is gone by the time the creating
+ * process (all its threads) has exited and can be reaped.
  * mode is the permission bits (0777 at most; umask is not applied).
  * The returned fd is read-write.
  */
