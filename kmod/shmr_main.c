@@ -152,7 +152,7 @@ MODULE_PARM_DESC(max_user_bytes,
 module_param_cb(exit_log_size, &shmr_exit_log_ops, &shmr_exit_log_size,
 		0644);
 MODULE_PARM_DESC(exit_log_size,
-		 "Exit records kept per IPC namespace, 1..4096 (default 64); applies to namespaces seen later");
+		 "Exit records kept per IPC namespace, 1..4096 (default 64); applies to logs made later (a namespace's first CREATE)");
 
 /* ---- control device ---- */
 

@@ -104,9 +104,8 @@ struct shmr_features {
 /* struct shmr_create.flags */
 #define SHMR_CREATE_EXCL	(1U << 0)	/* fail with -EEXIST if the name exists */
 #define SHMR_CREATE_PROCESS	(1U << 1)	/* unlink when the creating process exits */
-#define SHMR_CREATE_HUGE	(1U << 2)	/* back with huge pages, size rounded to 2 MiB;
-						 * -EOPNOTSUPP (and not in FEATURES) on
-						 * kernels without THP */
+/* huge pages, size rounded to 2 MiB; -EOPNOTSUPP (not in FEATURES) without THP */
+#define SHMR_CREATE_HUGE	(1U << 2)
 #define SHMR_CREATE_NOCLOEXEC	(1U << 3)	/* returned fd without O_CLOEXEC */
 #define SHMR_CREATE_ALL		(SHMR_CREATE_EXCL | SHMR_CREATE_PROCESS | \
 				 SHMR_CREATE_HUGE | SHMR_CREATE_NOCLOEXEC)
