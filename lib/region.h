@@ -66,7 +66,7 @@ SHMR_HIDDEN extern struct shmr__backend shmr__backend_kernel;	/* features set by
 
 /* The kernel backend's control fd (opened by shmr__kernel_probe). */
 SHMR_HIDDEN int shmr__kernel_probe(void);
-/* That fd, moved to this process's IPC namespace first if needed. */
+/* That fd, moved to the calling thread's IPC namespace first if needed. */
 SHMR_HIDDEN int shmr__kernel_ctl(void);
 
 /* Select the backend once; returns it, or NULL and *err. */

@@ -241,8 +241,8 @@ SHMR_API const char *shmr_backend_name(void);
 #define SHMR_FEATURE_EVENTS	(1ULL << 6)	/* shmr_region_events(), poll() */
 #define SHMR_FEATURE_EXITS	(1ULL << 7)	/* shmr_exit_list() */
 /*
- * names are per IPC namespace: the library acts in its process's current
- * one (/proc/self/ns/ipc), also after unshare(CLONE_NEWIPC) or setns()
+ * names are per IPC namespace: the library acts in the calling thread's
+ * current one, also after unshare(CLONE_NEWIPC) or setns()
  */
 #define SHMR_FEATURE_IPC_NS	(1ULL << 8)
 #define SHMR_FEATURE_LIST_ANON	(1ULL << 9)	/* shmr_region_list() shows anonymous regions */
