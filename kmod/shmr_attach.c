@@ -16,9 +16,10 @@
  * mappings, so a stale mm pointer is never compared.
  *
  * Death. A detach is a death when it happens because the process is
- * exiting: a handle released by its opener while PF_EXITING (exit_files()
- * runs the final fput() as task work of the dying task), or a mapping
- * closed while the mm is torn down (mm_users == 0) by an exiting task.
+ * exiting: a handle released by its opener while its whole process exits
+ * (exit_files() runs the final fput() as task work of the dying task; a
+ * thread that exits alone is not its process), or a mapping closed while
+ * the mm is torn down (mm_users == 0) by an exiting task.
  * The first such detach of a (region, process) writes one exit record with
  * what the process still held, and raises SHMR_EV_PEER_DIED on the region's
  * other handles; an ordinary last detach raises SHMR_EV_DETACHED.
@@ -27,8 +28,11 @@
  * pid->wait_pidfd (woken by the exit notification, as pidfd poll uses it)
  * queues work that unlinks the name once the creator is a zombie or gone.
  * The wake can precede exit_state being set, so the work re-checks a few
- * times. The watch is refcounted separately so that the work never waits
- * for itself when it drops the last region reference.
+ * times. Everything that looks at the name checks the creator first
+ * (shmr_watch_expire_locked()), so the name is gone by the time the
+ * creator can be reaped, whenever the work runs. The watch is refcounted
+ * separately so that the work never waits for itself when it drops the
+ * last region reference.
  */
 #include <linux/module.h>
 #include <linux/slab.h>
@@ -40,6 +44,8 @@
 #include <linux/timekeeping.h>
 #include <linux/wait.h>
 #include <linux/mm.h>
+#include <linux/capability.h>
+#include <linux/cred.h>
 
 #include "shmr_internal.h"
 #include "shmr_compat.h"
@@ -62,9 +68,23 @@ void shmr_attach_exit(void)
 	kmem_cache_destroy(shmr_attach_cache);
 }
 
+/*
+ * Is the calling task, a thread of the process with thread-group pid @pid,
+ * exiting with its whole process? Yes when the process exits as a group
+ * (exit_group(), a fatal signal: SIGNAL_GROUP_EXIT, set before any thread
+ * goes) or this is its last thread (do_exit() decremented signal->live
+ * before exit_files()). A thread that exits alone while its process goes
+ * on (pthread_exit(), an idle io-wq worker) is no death, even when its own
+ * file table (unshare(CLONE_FILES)) held the process's last handle.
+ */
 bool shmr_current_dying(struct pid *pid)
 {
-	return (current->flags & PF_EXITING) && task_tgid(current) == pid;
+	struct signal_struct *sig = current->signal;
+
+	if (!(current->flags & PF_EXITING) || task_tgid(current) != pid)
+		return false;
+	return (READ_ONCE(sig->flags) & SIGNAL_GROUP_EXIT) ||
+	       !atomic_read(&sig->live);
 }
 
 struct shmr_attach *shmr_attach_alloc(void)
@@ -194,6 +214,9 @@ static void shmr_log_exit(struct shmr_region *r, struct shmr_attach *a)
 	e->region_id = r->id;
 	e->when_ns = ktime_get_real_ns();
 	e->pid = get_pid(a->pid);
+	e->uid = r->uid;
+	e->gid = r->gid;
+	e->mode = r->mode;
 	shmr_exit_code(&e->signal, &e->status);
 	e->handles = a->handles;
 	e->mappings = a->mappings;
@@ -271,59 +294,70 @@ void shmr_exit_log_free(struct shmr_ns *ns)
 }
 
 /*
- * Copy up to k->cap records (oldest first) into a new array *@recs (caller
- * kvfree()s it) and fill k->count and k->total. Called with shmr_lock held;
- * @ns may be NULL.
+ * May the caller see @e? Only if it owns the region (fsuid or euid, as for
+ * UNLINK) or could open it for reading: a record tells who used a region
+ * (pid, command) and how that process ended. @all: the caller has
+ * CAP_IPC_OWNER in the namespace's user namespace.
  */
-int shmr_exited(struct shmr_ns *ns, struct shmr_exited *k,
-		struct shmr_exit_record **recs)
+static bool shmr_exit_visible(const struct shmr_exit_entry *e, bool all)
+{
+	return all || uid_eq(current_fsuid(), e->uid) ||
+	       uid_eq(current_euid(), e->uid) ||
+	       shmr_mode_permits(e->uid, e->gid, e->mode, 4);
+}
+
+/*
+ * Copy up to @cap of the records the caller may see (oldest first) into
+ * @out and fill k->count and k->total (how many it may see); with
+ * SHMR_EXITED_CLEAR, forget the records copied and keep the others in
+ * order.
+ */
+void shmr_exited(struct shmr_ns *ns, struct shmr_exited *k,
+		 struct shmr_exit_record *out, unsigned int cap)
 {
 	struct pid_namespace *pns = task_active_pid_ns(current);
-	struct shmr_exit_record *out = NULL;
-	unsigned int i, n, cap;
+	bool all = ns_capable_noaudit(ns->user_ns, CAP_IPC_OWNER);
+	bool clear = k->flags & SHMR_EXITED_CLEAR;
+	unsigned int i, n = 0, total = 0, kept = 0, count;
 
-	*recs = NULL;
-	k->count = 0;
-	k->total = 0;
-	if (!ns)
-		return 0;
-	cap = min_t(unsigned int, k->cap, ns->log_cap);
-	if (cap) {
-		out = shmr_fail() ? NULL :
-		      kvcalloc(cap, sizeof(*out), GFP_KERNEL_ACCOUNT);
-		if (!out)
-			return -ENOMEM;
-	}
 	spin_lock(&shmr_log_lock);
-	k->total = ns->log_count;
-	n = min(cap, ns->log_count);
-	for (i = 0; i < n; i++) {
+	count = ns->log_count;
+	for (i = 0; i < count; i++) {
 		struct shmr_exit_entry *e =
 			&ns->log[(ns->log_head + i) % ns->log_cap];
 
-		out[i].region_id = e->region_id;
-		out[i].when_ns = e->when_ns;
-		out[i].pid = pid_nr_ns(e->pid, pns);
-		out[i].signal = e->signal;
-		out[i].status = e->status;
-		out[i].handles = e->handles;
-		out[i].mappings = e->mappings;
-		memcpy(out[i].comm, e->comm, sizeof(out[i].comm));
-		memcpy(out[i].name, e->name, sizeof(out[i].name));
-	}
-	if (k->flags & SHMR_EXITED_CLEAR) {
-		for (i = 0; i < n; i++) {
-			put_pid(ns->log[ns->log_head].pid);
-			ns->log[ns->log_head].pid = NULL;
-			ns->log_head = (ns->log_head + 1) % ns->log_cap;
-			ns->log_count--;
+		if (shmr_exit_visible(e, all)) {
+			total++;
+			if (n < cap) {
+				out[n].region_id = e->region_id;
+				out[n].when_ns = e->when_ns;
+				out[n].pid = pid_nr_ns(e->pid, pns);
+				out[n].signal = e->signal;
+				out[n].status = e->status;
+				out[n].handles = e->handles;
+				out[n].mappings = e->mappings;
+				memcpy(out[n].comm, e->comm,
+				       sizeof(out[n].comm));
+				memcpy(out[n].name, e->name,
+				       sizeof(out[n].name));
+				n++;
+				if (clear) {
+					put_pid(e->pid);
+					e->pid = NULL;
+					continue;
+				}
+			}
 		}
-		shmr_count(SHMR_C_EXIT_RECORDS_LIVE, -(s64)n);
+		/* Kept: moved down over the cleared ones, in order. */
+		if (kept != i)
+			ns->log[(ns->log_head + kept) % ns->log_cap] = *e;
+		kept++;
 	}
+	ns->log_count = kept;
 	spin_unlock(&shmr_log_lock);
+	shmr_count(SHMR_C_EXIT_RECORDS_LIVE, -(s64)(count - kept));
 	k->count = n;
-	*recs = out;
-	return 0;
+	k->total = total;
 }
 
 static void shmr_watch_put(struct shmr_watch *w)
@@ -359,36 +393,70 @@ static bool shmr_pid_gone(struct pid *pid)
 	return gone;
 }
 
+/* Unlink @r's name if its creator is gone. Called with shmr_lock held. */
+static bool __shmr_watch_expire_locked(struct shmr_region *r)
+{
+	struct shmr_watch *w = r->watch;
+
+	lockdep_assert_held(&shmr_lock);
+	if (!w || !r->linked || !shmr_pid_gone(w->pid))
+		return false;
+	shmr_region_unlink_locked(r);
+	shmr_count(SHMR_C_PROCESS_UNLINKS, 1);
+	/* Dropping it here could free the region under shmr_lock. */
+	w->name_ref = true;
+	return true;
+}
+
+/*
+ * The name of a process-lifetime region must be gone once the creator can
+ * be reaped (waitpid()). The creator's exit wakes the watch only under
+ * tasklist_lock, where shmr_lock cannot be taken, and the work it queues
+ * runs later; so whatever looks at the name (lookups, LIST, STAT,
+ * /proc/shmr) first asks whether the creator is gone and, if so, unlinks
+ * the name itself. The watch's work drops the name's reference. Returns
+ * true if the name was unlinked here. Called with shmr_lock held, with
+ * @r's lifetime guaranteed by the caller.
+ */
+bool shmr_watch_expire_locked(struct shmr_region *r)
+{
+	struct shmr_watch *w = r->watch;
+
+	if (!__shmr_watch_expire_locked(r))
+		return false;
+	refcount_inc(&w->ref);
+	if (mod_delayed_work(shmr_wq, &w->work, 0))
+		refcount_dec(&w->ref);	/* it was queued, with its reference */
+	return true;
+}
+
 static void shmr_watch_work(struct work_struct *work)
 {
 	struct shmr_watch *w = container_of(to_delayed_work(work),
 					    struct shmr_watch, work);
 	struct shmr_region *r;
-	bool unlinked = false;
+	bool drop_name = false;
 
 	mutex_lock(&shmr_lock);
 	r = w->region;
 	if (r && !kref_get_unless_zero(&r->ref))
 		r = NULL;
-	mutex_unlock(&shmr_lock);
-	if (!r)
-		goto out_put_watch;
-
-	if (shmr_pid_gone(w->pid)) {
-		mutex_lock(&shmr_lock);
-		unlinked = !shmr_region_unlink_locked(r);
-		mutex_unlock(&shmr_lock);
-		if (unlinked) {
-			shmr_count(SHMR_C_PROCESS_UNLINKS, 1);
-			shmr_region_put(r);	/* the name's reference */
+	if (r) {
+		__shmr_watch_expire_locked(r);
+		drop_name = w->name_ref;
+		w->name_ref = false;
+		if (r->linked && w->rechecks++ < SHMR_WATCH_RECHECKS) {
+			refcount_inc(&w->ref);
+			if (!queue_delayed_work(shmr_wq, &w->work,
+						SHMR_WATCH_DELAY))
+				refcount_dec(&w->ref);
 		}
-	} else if (w->rechecks++ < SHMR_WATCH_RECHECKS) {
-		refcount_inc(&w->ref);
-		if (!queue_delayed_work(shmr_wq, &w->work, SHMR_WATCH_DELAY))
-			refcount_dec(&w->ref);
 	}
-	shmr_region_put(r);
-out_put_watch:
+	mutex_unlock(&shmr_lock);
+	if (drop_name)
+		shmr_region_put(r);	/* the name's reference */
+	if (r)
+		shmr_region_put(r);
 	shmr_watch_put(w);
 }
 

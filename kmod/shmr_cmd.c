@@ -44,6 +44,39 @@ static bool shmr_nonzero(const void *p, size_t n)
 	return !!memchr_inv(p, 0, n);
 }
 
+/*
+ * On io_uring's non-blocking issue (ctx->nowait), the commands marked
+ * SHMR_NOWAIT_* run if they can without sleeping: shmr_lock only if it is
+ * free, memory only without reclaim; else they fail with -EAGAIN and
+ * io_uring runs them again from a worker (see shmr_uring_cmd()).
+ */
+static int shmr_cmd_lock(struct shmr_ctx *ctx)
+{
+	if (!ctx->nowait) {
+		mutex_lock(&shmr_lock);
+		return 0;
+	}
+	return mutex_trylock(&shmr_lock) ? 0 : -EAGAIN;
+}
+
+/* A zeroed snapshot buffer: a failable point (fail_nth). */
+static void *shmr_cmd_buf(struct shmr_ctx *ctx, size_t n, size_t size,
+			  int *err)
+{
+	gfp_t gfp = ctx->nowait ? GFP_NOWAIT | __GFP_NOWARN | __GFP_ACCOUNT :
+		    GFP_KERNEL_ACCOUNT;
+	void *p;
+
+	if (shmr_fail()) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	p = kvcalloc(n, size, gfp);
+	if (!p)
+		*err = ctx->nowait ? -EAGAIN : -ENOMEM;
+	return p;
+}
+
 /* A name: 1..SHMR_NAME_MAX bytes, NUL-terminated, no '/'. */
 static int shmr_get_name(u64 uptr, char *buf)
 {
@@ -79,7 +112,7 @@ static int shmr_cmd_features(struct shmr_ctx *ctx, void __user *arg,
 	k.features = SHMR_FEAT_NAMED | SHMR_FEAT_ANON | SHMR_FEAT_ATTACH |
 		     SHMR_FEAT_PROCESS | SHMR_FEAT_SEAL | SHMR_FEAT_EVENTS |
 		     SHMR_FEAT_EXITED | SHMR_FEAT_IPC_NS |
-		     SHMR_FEAT_URING_CMD;
+		     SHMR_FEAT_URING_CMD | SHMR_FEAT_NSCHECK;
 	k.create_flags = SHMR_CREATE_EXCL | SHMR_CREATE_PROCESS |
 			 SHMR_CREATE_NOCLOEXEC;
 	if (shmr_huge_mnt) {
@@ -155,7 +188,7 @@ static int shmr_cmd_create(struct shmr_ctx *ctx, void __user *arg,
 	if (copy_to_user(arg, &k, min(sizeof(k), usize)))
 		return -EFAULT;
 
-	ret = shmr_region_create(name, size, k.flags, k.mode, &r);
+	ret = shmr_region_create(ctx->ns, name, size, k.flags, k.mode, &r);
 	created = !ret;
 	if (ret == -EEXIST && r) {
 		ret = 0;
@@ -213,15 +246,12 @@ out_put_region:
 	return ret;
 }
 
-static struct shmr_region *shmr_lookup_current(const char *name)
+static struct shmr_region *shmr_lookup(struct shmr_ns *ns, const char *name)
 {
-	struct shmr_region *r = NULL;
-	struct shmr_ns *ns;
+	struct shmr_region *r;
 
 	mutex_lock(&shmr_lock);
-	ns = shmr_ns_current(false);
-	if (ns)
-		r = shmr_region_lookup(ns, name);
+	r = shmr_region_lookup(ns, name);
 	mutex_unlock(&shmr_lock);
 	return r;
 }
@@ -245,7 +275,7 @@ static int shmr_cmd_open(struct shmr_ctx *ctx, void __user *arg, size_t usize)
 	ret = shmr_get_name(k.name, name);
 	if (ret)
 		return ret;
-	r = shmr_lookup_current(name);
+	r = shmr_lookup(ctx->ns, name);
 	if (!r)
 		return -ENOENT;
 	write = !(k.flags & SHMR_OPEN_RDONLY);
@@ -278,8 +308,7 @@ static int shmr_cmd_unlink(struct shmr_ctx *ctx, void __user *arg,
 {
 	char name[SHMR_NAME_MAX + 1];
 	struct shmr_unlink k;
-	struct shmr_region *r = NULL;
-	struct shmr_ns *ns;
+	struct shmr_region *r;
 	int ret;
 
 	ret = shmr_copy_in(&k, sizeof(k), arg, usize);
@@ -292,9 +321,7 @@ static int shmr_cmd_unlink(struct shmr_ctx *ctx, void __user *arg,
 	if (ret)
 		return ret;
 	mutex_lock(&shmr_lock);
-	ns = shmr_ns_current(false);
-	if (ns)
-		r = shmr_region_lookup(ns, name);
+	r = shmr_region_lookup(ctx->ns, name);
 	if (!r) {
 		mutex_unlock(&shmr_lock);
 		return -ENOENT;
@@ -314,7 +341,6 @@ static int shmr_cmd_stat(struct shmr_ctx *ctx, void __user *arg, size_t usize)
 	struct shmr_attach_info *att = NULL;
 	struct shmr_region *r = NULL;
 	struct shmr_stat k;
-	struct shmr_ns *ns;
 	unsigned int cap;
 	int ret;
 
@@ -329,23 +355,27 @@ static int shmr_cmd_stat(struct shmr_ctx *ctx, void __user *arg, size_t usize)
 			return -EINVAL;
 		r = ctx->handle->region;
 		shmr_region_get(r);
+		/* set at creation, cleared when the region is freed */
+		if (r->watch) {
+			ret = shmr_cmd_lock(ctx);
+			if (ret)
+				goto out_put_region;
+			shmr_watch_expire_locked(r);
+			mutex_unlock(&shmr_lock);
+		}
 	} else {
 		mutex_lock(&shmr_lock);
-		ns = shmr_ns_current(false);
-		if (ns && k.id)
-			r = shmr_region_find_id(ns, k.id);
+		if (k.id)
+			r = shmr_region_find_id(ctx->ns, k.id);
 		mutex_unlock(&shmr_lock);
 		if (!r)
 			return -ENOENT;
 	}
 	cap = k.attach ? min_t(unsigned int, k.attach_cap, SHMR_ATTACH_MAX) : 0;
 	if (cap) {
-		att = shmr_fail() ? NULL :
-		      kvcalloc(cap, sizeof(*att), GFP_KERNEL_ACCOUNT);
-		if (!att) {
-			ret = -ENOMEM;
+		att = shmr_cmd_buf(ctx, cap, sizeof(*att), &ret);
+		if (!att)
 			goto out_put_region;
-		}
 	}
 	shmr_fill_info(r, &k.info);
 	spin_lock(&r->lock);
@@ -368,9 +398,9 @@ out_put_region:
 static int shmr_cmd_list(struct shmr_ctx *ctx, void __user *arg, size_t usize)
 {
 	struct shmr_region_info *infos = NULL;
+	struct shmr_ns *ns = ctx->ns;
 	struct shmr_region *r;
 	struct shmr_list k;
-	struct shmr_ns *ns;
 	unsigned int cap = 0, n = 0, total = 0;
 	int ret;
 
@@ -380,26 +410,28 @@ static int shmr_cmd_list(struct shmr_ctx *ctx, void __user *arg, size_t usize)
 	if (k.flags || shmr_nonzero(k.reserved, sizeof(k.reserved)))
 		return -EINVAL;
 	if (k.regions && k.cap) {
-		mutex_lock(&shmr_lock);
-		ns = shmr_ns_current(false);
-		cap = ns ? ns->nregions : 0;
+		ret = shmr_cmd_lock(ctx);
+		if (ret)
+			return ret;
+		cap = ns->nregions;
 		mutex_unlock(&shmr_lock);
 		cap = min(k.cap, cap + 16);
-		infos = shmr_fail() ? NULL :
-			kvcalloc(cap, sizeof(*infos), GFP_KERNEL_ACCOUNT);
+		infos = shmr_cmd_buf(ctx, cap, sizeof(*infos), &ret);
 		if (!infos)
-			return -ENOMEM;
+			return ret;
 	}
-	mutex_lock(&shmr_lock);
-	ns = shmr_ns_current(false);
-	if (ns) {
-		list_for_each_entry(r, &ns->regions, ns_node) {
-			if (!kref_read(&r->ref))
-				continue;	/* being freed */
-			if (n < cap)
-				shmr_fill_info(r, &infos[n++]);
-			total++;
-		}
+	ret = shmr_cmd_lock(ctx);
+	if (ret) {
+		kvfree(infos);
+		return ret;
+	}
+	list_for_each_entry(r, &ns->regions, ns_node) {
+		if (!kref_read(&r->ref))
+			continue;	/* being freed */
+		shmr_watch_expire_locked(r);
+		if (n < cap)
+			shmr_fill_info(r, &infos[n++]);
+		total++;
 	}
 	mutex_unlock(&shmr_lock);
 	k.count = n;
@@ -465,7 +497,7 @@ static int shmr_cmd_exited(struct shmr_ctx *ctx, void __user *arg,
 {
 	struct shmr_exit_record *recs = NULL;
 	struct shmr_exited k;
-	struct shmr_ns *ns;
+	unsigned int cap;
 	int ret;
 
 	ret = shmr_copy_in(&k, sizeof(k), arg, usize);
@@ -475,16 +507,14 @@ static int shmr_cmd_exited(struct shmr_ctx *ctx, void __user *arg,
 		return -EINVAL;
 	if (shmr_nonzero(k.reserved, sizeof(k.reserved)))
 		return -EINVAL;
-	if (!k.records)
-		k.cap = 0;
-	mutex_lock(&shmr_lock);
-	ns = shmr_ns_current(false);
-	ret = shmr_exited(ns, &k, &recs);
-	if (ns && !ret && (k.flags & SHMR_EXITED_CLEAR))
-		shmr_ns_maybe_free_locked(ns);
-	mutex_unlock(&shmr_lock);
-	if (ret)
-		return ret;
+	/* The ring's size is set once, with the namespace's first region. */
+	cap = k.records ? min(k.cap, READ_ONCE(ctx->ns->log_cap)) : 0;
+	if (cap) {
+		recs = shmr_cmd_buf(ctx, cap, sizeof(*recs), &ret);
+		if (!recs)
+			return ret;
+	}
+	shmr_exited(ctx->ns, &k, recs, cap);
 	if (k.count && copy_to_user(u64_to_user_ptr(k.records), recs,
 				    k.count * sizeof(*recs)))
 		ret = -EFAULT;
@@ -494,73 +524,139 @@ static int shmr_cmd_exited(struct shmr_ctx *ctx, void __user *arg,
 	return ret;
 }
 
-enum { SHMR_ON_CTL = 1, SHMR_ON_REGION = 2 };
+/* No argument: a command number with a size is another command. */
+static int shmr_cmd_nscheck(struct shmr_ctx *ctx, void __user *arg,
+			    size_t usize)
+{
+	if (usize)
+		return -ENOTTY;
+	return shmr_ns_current(ctx->ns) ? 0 : -EXDEV;
+}
+
+enum {
+	SHMR_ON_CTL = 1,
+	SHMR_ON_REGION = 2,
+	/* runs on io_uring's non-blocking issue, on that kind of fd */
+	SHMR_NOWAIT_CTL = 4,
+	SHMR_NOWAIT_REGION = 8,
+	/* looks at the calling task: not through io_uring */
+	SHMR_IOCTL_ONLY = 16,
+};
+
+#define SHMR_NOWAIT(where)	((where) << 2)
+
+static unsigned int shmr_cmd_where(struct shmr_ctx *ctx)
+{
+	return ctx->handle ? SHMR_ON_REGION : SHMR_ON_CTL;
+}
 
 struct shmr_cmd_desc {
 	unsigned int cmd;
-	unsigned int where;
+	unsigned int flags;
 	size_t size_ver0;	/* the struct's first version: the least accepted */
 	int (*fn)(struct shmr_ctx *ctx, void __user *arg, size_t usize);
 };
 
-#define SHMR_CMD(name, where, fn)					\
-	{ SHMR_IOC_##name, where, SHMR_##name##_SIZE_VER0, fn }
+#define SHMR_CMD(name, flags, fn)					\
+	{ SHMR_IOC_##name, flags, SHMR_##name##_SIZE_VER0, fn }
 
+/* NSCHECK takes no argument: it has no struct to grow. */
+#define SHMR_NSCHECK_SIZE_VER0	0
+
+/*
+ * Which commands run on the non-blocking issue: those that take no mutex
+ * or only try it, and allocate nothing or only without reclaim. Never
+ * there: CREATE and OPEN (shmem and handle files, fd table), UNLINK and
+ * STAT by id (may drop a region's last reference, which takes shmr_lock),
+ * SEAL (may wait for pinned pages to go).
+ */
 static const struct shmr_cmd_desc shmr_cmds[] = {
-	SHMR_CMD(FEATURES, SHMR_ON_CTL | SHMR_ON_REGION, shmr_cmd_features),
+	SHMR_CMD(FEATURES, SHMR_ON_CTL | SHMR_ON_REGION | SHMR_NOWAIT_CTL |
+		 SHMR_NOWAIT_REGION, shmr_cmd_features),
 	SHMR_CMD(CREATE, SHMR_ON_CTL, shmr_cmd_create),
 	SHMR_CMD(OPEN, SHMR_ON_CTL, shmr_cmd_open),
 	SHMR_CMD(UNLINK, SHMR_ON_CTL, shmr_cmd_unlink),
-	SHMR_CMD(STAT, SHMR_ON_CTL | SHMR_ON_REGION, shmr_cmd_stat),
-	SHMR_CMD(LIST, SHMR_ON_CTL, shmr_cmd_list),
+	SHMR_CMD(STAT, SHMR_ON_CTL | SHMR_ON_REGION | SHMR_NOWAIT_REGION,
+		 shmr_cmd_stat),
+	SHMR_CMD(LIST, SHMR_ON_CTL | SHMR_NOWAIT_CTL, shmr_cmd_list),
 	SHMR_CMD(SEAL, SHMR_ON_REGION, shmr_cmd_seal),
-	SHMR_CMD(EVENTS, SHMR_ON_REGION, shmr_cmd_events),
-	SHMR_CMD(EXITED, SHMR_ON_CTL, shmr_cmd_exited),
+	SHMR_CMD(EVENTS, SHMR_ON_REGION | SHMR_NOWAIT_REGION,
+		 shmr_cmd_events),
+	SHMR_CMD(EXITED, SHMR_ON_CTL | SHMR_NOWAIT_CTL, shmr_cmd_exited),
+	SHMR_CMD(NSCHECK, SHMR_ON_CTL | SHMR_IOCTL_ONLY, shmr_cmd_nscheck),
 };
 
 /*
- * Run command @cmd: type, number and direction select the handler; the
- * size field is the caller's struct size @usize (the ioctl transport passes
- * _IOC_SIZE(cmd)). Unknown commands, or commands on the wrong kind of fd,
- * are -ENOTTY.
+ * The handler of @cmd: type, number and direction select it. Unknown
+ * commands, or commands on the wrong kind of fd, are -ENOTTY; a caller's
+ * struct (@usize bytes) smaller than the command's first version -EINVAL.
  */
-long shmr_cmd(struct shmr_ctx *ctx, unsigned int cmd, void __user *arg,
-	      size_t usize)
+static const struct shmr_cmd_desc *shmr_cmd_find(struct shmr_ctx *ctx,
+						 unsigned int cmd, size_t usize)
 {
-	unsigned int where = ctx->handle ? SHMR_ON_REGION : SHMR_ON_CTL;
 	unsigned int i;
 
 	if (_IOC_TYPE(cmd) != SHMR_IOC_MAGIC)
-		return -ENOTTY;
+		return ERR_PTR(-ENOTTY);
 	for (i = 0; i < ARRAY_SIZE(shmr_cmds); i++) {
 		const struct shmr_cmd_desc *d = &shmr_cmds[i];
 
 		if (_IOC_NR(cmd) != _IOC_NR(d->cmd) ||
 		    _IOC_DIR(cmd) != _IOC_DIR(d->cmd))
 			continue;
-		if (!(d->where & where))
-			return -ENOTTY;
+		if (!(d->flags & shmr_cmd_where(ctx)))
+			return ERR_PTR(-ENOTTY);
 		if (usize < d->size_ver0)
-			return -EINVAL;
-		return d->fn(ctx, arg, usize);
+			return ERR_PTR(-EINVAL);
+		return d;
 	}
-	return -ENOTTY;
+	return ERR_PTR(-ENOTTY);
+}
+
+/*
+ * Run command @cmd; the size field is the caller's struct size @usize (the
+ * ioctl transport passes _IOC_SIZE(cmd)).
+ */
+long shmr_cmd(struct shmr_ctx *ctx, unsigned int cmd, void __user *arg,
+	      size_t usize)
+{
+	const struct shmr_cmd_desc *d = shmr_cmd_find(ctx, cmd, usize);
+
+	if (IS_ERR(d))
+		return PTR_ERR(d);
+	return d->fn(ctx, arg, usize);
 }
 
 /*
  * io_uring transport: IORING_OP_URING_CMD with cmd_op = a SHMR_IOC_*
  * number and the first 8 bytes of the SQE's command area = the user pointer
- * to the command's struct, exactly as ioctl() would take it. Commands run
- * inline, in the submitting task, even on io_uring's non-blocking attempt:
- * they never wait for I/O or for another process, only briefly for
- * shmr_lock or an allocation (as ublk's control commands do), and a punt to
- * an io-wq worker costs far more than the command itself.
+ * to the command's struct, exactly as ioctl() would take it. io_uring first
+ * issues a request non-blocking (IO_URING_F_NONBLOCK: from the submitting
+ * task or the SQPOLL thread, which must not sleep in it). A command that
+ * may sleep returns -EAGAIN then, and io_uring punts it to an io-wq worker
+ * that runs it blocking, as ublk does for its control commands; one that
+ * can run without sleeping (shmr_cmds[]) tries, as nvme's passthrough
+ * allocates with NOWAIT, and returns -EAGAIN only where it would sleep. A
+ * fault on the command's user memory may still sleep on the non-blocking
+ * issue, as for any io_uring request that copies from userspace.
  */
 int shmr_uring_cmd(struct shmr_ctx *ctx, struct io_uring_cmd *ioucmd,
 		   unsigned int issue_flags)
 {
-	u64 uptr = READ_ONCE(*shmr_uring_payload(ioucmd));
+	size_t usize = _IOC_SIZE(ioucmd->cmd_op);
+	const struct shmr_cmd_desc *d = shmr_cmd_find(ctx, ioucmd->cmd_op,
+						      usize);
+	u64 uptr;
 
-	return shmr_cmd(ctx, ioucmd->cmd_op, u64_to_user_ptr(uptr),
-			_IOC_SIZE(ioucmd->cmd_op));
+	if (IS_ERR(d))
+		return PTR_ERR(d);
+	if (d->flags & SHMR_IOCTL_ONLY)
+		return -EOPNOTSUPP;
+	if (issue_flags & IO_URING_F_NONBLOCK) {
+		if (!(d->flags & SHMR_NOWAIT(shmr_cmd_where(ctx))))
+			return -EAGAIN;
+		ctx->nowait = true;
+	}
+	uptr = READ_ONCE(*shmr_uring_payload(ioucmd));
+	return d->fn(ctx, u64_to_user_ptr(uptr), usize);
 }

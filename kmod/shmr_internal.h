@@ -3,11 +3,13 @@
  * shmr: internal interfaces between the parts of the module.
  *
  * Objects
- *   struct shmr_ns      one per IPC namespace that has regions or exit
- *                       records; keyed by the ipc_namespace pointer, its
- *                       ns.inum and its mqueue mount, which it holds to
- *                       see the namespace die (put_ipc_ns() is not
- *                       exported, so the module cannot pin the namespace).
+ *   struct shmr_ns      one per IPC namespace in use: bound to the files
+ *                       opened in it (/dev/shmr, /proc/shmr), holding its
+ *                       regions and exit records; keyed by the
+ *                       ipc_namespace pointer, its ns.inum and its mqueue
+ *                       mount, which it holds to see the namespace die
+ *                       (put_ipc_ns() is not exported, so the module cannot
+ *                       pin the namespace). See shmr_ns.c.
  *   struct shmr_region  kref'd; a reference is held by its linked name, by
  *                       every handle, by every mapping (VMA open/close) and
  *                       transiently by commands.
@@ -25,7 +27,12 @@
  *   while holding shmr_lock or a spinlock: commands copy their struct in
  *   first, snapshot what they return into kernel memory, drop the locks,
  *   and copy out last. The pid wait-queue callback of a process-lifetime
- *   region only queues work (shmr_wq), which takes shmr_lock on its own.
+ *   region runs under tasklist_lock (write, irqs off) and only queues work
+ *   (shmr_wq), which takes shmr_lock on its own. Under shmr_lock, whatever
+ *   looks at such a region's name checks its creator (get_pid_task(),
+ *   RCU) and may unlink it and queue that work (the workqueue's raw
+ *   spinlock), which drops the name's reference: a put there could free
+ *   the region under shmr_lock.
  *   The final region reference is dropped with kref_put_mutex(shmr_lock),
  *   so a lookup under shmr_lock never sees a region whose count is zero.
  */
@@ -45,6 +52,7 @@
 #include <linux/shmr.h>
 
 struct ipc_namespace;
+struct user_namespace;
 struct pid;
 struct file;
 struct vfsmount;
@@ -110,6 +118,10 @@ struct shmr_exit_entry {
 	u64 region_id;
 	u64 when_ns;
 	struct pid *pid;
+	/* the region's, for who may see the record */
+	kuid_t uid;
+	kgid_t gid;
+	umode_t mode;
 	s32 signal;
 	s32 status;
 	u32 handles;
@@ -128,9 +140,11 @@ struct shmr_ns {
 	 * the namespace, and the pointer cannot be reused while held.
 	 */
 	struct vfsmount *mq_mnt;
+	struct user_namespace *user_ns;	/* the namespace's owner, held */
+	unsigned int nfiles;		/* files bound to it, under shmr_lock */
 	struct list_head regions;	/* creation order, under shmr_lock */
 	unsigned int nregions;
-	/* exit log ring, under shmr_log_lock */
+	/* exit log ring (from the first CREATE on), under shmr_log_lock */
 	struct shmr_exit_entry *log;
 	unsigned int log_cap, log_head, log_count;
 };
@@ -142,6 +156,8 @@ struct shmr_watch {
 	struct delayed_work work;
 	struct shmr_region *region;	/* NULL once the region is freed */
 	unsigned int rechecks;
+	/* unlinked by a lookup: the work drops the name's reference */
+	bool name_ref;			/* under shmr_lock */
 };
 
 struct shmr_region {
@@ -200,6 +216,8 @@ struct shmr_handle {
 /* The command context: which fd a command arrived on. */
 struct shmr_ctx {
 	struct shmr_handle *handle;	/* NULL on the control fd */
+	struct shmr_ns *ns;		/* the fd's: bound, or the region's */
+	bool nowait;			/* io_uring's non-blocking issue */
 };
 
 #define SHMR_SIZE_LIMIT		BIT_ULL(40)	/* max_region_size at most */
@@ -212,24 +230,34 @@ long shmr_cmd(struct shmr_ctx *ctx, unsigned int cmd, void __user *arg,
 int shmr_uring_cmd(struct shmr_ctx *ctx, struct io_uring_cmd *ioucmd,
 		   unsigned int issue_flags);
 
+/* shmr_ns.c */
+struct shmr_ns *shmr_ns_bind(void);
+void shmr_ns_unbind(struct shmr_ns *ns);
+bool shmr_ns_dead(struct shmr_ns *ns);
+bool shmr_ns_current(struct shmr_ns *ns);
+int shmr_ns_log_alloc_locked(struct shmr_ns *ns);
+void shmr_ns_maybe_free_locked(struct shmr_ns *ns);
+void shmr_ns_reap_stop(void);
+void shmr_ns_exit(void);
+bool shmr_ns_capable(struct shmr_ns *ns, int cap);
+
 /* shmr_region.c */
 int shmr_region_init(void);
 void shmr_region_exit(void);
-struct shmr_ns *shmr_ns_current(bool create);
 struct shmr_region *shmr_region_lookup(struct shmr_ns *ns, const char *name);
 struct shmr_region *shmr_region_find_id(struct shmr_ns *ns, u64 id);
 void shmr_region_get(struct shmr_region *r);
 void shmr_region_put(struct shmr_region *r);
-int shmr_region_create(const char *name, u64 size, u32 flags, umode_t mode,
-		       struct shmr_region **out);
+int shmr_region_create(struct shmr_ns *ns, const char *name, u64 size,
+		       u32 flags, umode_t mode, struct shmr_region **out);
 int shmr_region_unlink_locked(struct shmr_region *r);
+bool shmr_mode_permits(kuid_t uid, kgid_t gid, umode_t mode,
+		       unsigned int want);
 int shmr_may_open(struct shmr_region *r, bool write);
 int shmr_may_unlink(struct shmr_region *r);
 int shmr_handle_open(struct shmr_region *r, bool write, bool cloexec,
 		     u64 since_ns, struct file **filep, int *fdp);
 void shmr_fill_info(struct shmr_region *r, struct shmr_region_info *info);
-void shmr_ns_maybe_free_locked(struct shmr_ns *ns);
-void shmr_ns_reap_stop(void);
 int shmr_proc_show(struct seq_file *m, void *v);
 
 /* shmr_attach.c */
@@ -249,10 +277,11 @@ unsigned int shmr_attach_snapshot_locked(struct shmr_region *r,
 					 struct shmr_attach_info *out,
 					 unsigned int cap);
 int shmr_watch_start(struct shmr_region *r);
+bool shmr_watch_expire_locked(struct shmr_region *r);
 void shmr_watch_stop(struct shmr_region *r);
 void shmr_exit_log_free(struct shmr_ns *ns);
-int shmr_exited(struct shmr_ns *ns, struct shmr_exited *k,
-		struct shmr_exit_record **recs);
+void shmr_exited(struct shmr_ns *ns, struct shmr_exited *k,
+		 struct shmr_exit_record *out, unsigned int cap);
 bool shmr_current_dying(struct pid *pid);
 
 #endif /* _SHMR_INTERNAL_H */

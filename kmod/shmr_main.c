@@ -168,14 +168,31 @@ MODULE_PARM_DESC(max_user_regions,
 module_param_cb(exit_log_size, &shmr_exit_log_ops, &shmr_exit_log_size,
 		0644);
 MODULE_PARM_DESC(exit_log_size,
-		 "Exit records kept per IPC namespace, 1..4096 (default 64); applies to namespaces seen later");
+		 "Exit records kept per IPC namespace, 1..4096 (default 64); applies to logs made later (a namespace's first CREATE)");
 
 /* ---- control device ---- */
+
+/* The opener's IPC namespace is the control fd's for good (shmr_ns.c). */
+static int shmr_ctl_open(struct inode *inode, struct file *file)
+{
+	struct shmr_ns *ns = shmr_ns_bind();
+
+	if (IS_ERR(ns))
+		return PTR_ERR(ns);
+	file->private_data = ns;
+	return 0;
+}
+
+static int shmr_ctl_release(struct inode *inode, struct file *file)
+{
+	shmr_ns_unbind(file->private_data);
+	return 0;
+}
 
 static long shmr_ctl_ioctl(struct file *file, unsigned int cmd,
 			   unsigned long arg)
 {
-	struct shmr_ctx ctx = { .handle = NULL };
+	struct shmr_ctx ctx = { .ns = file->private_data };
 
 	return shmr_cmd(&ctx, cmd, (void __user *)arg, _IOC_SIZE(cmd));
 }
@@ -183,13 +200,15 @@ static long shmr_ctl_ioctl(struct file *file, unsigned int cmd,
 static int shmr_ctl_uring_cmd(struct io_uring_cmd *ioucmd,
 			      unsigned int issue_flags)
 {
-	struct shmr_ctx ctx = { .handle = NULL };
+	struct shmr_ctx ctx = { .ns = ioucmd->file->private_data };
 
 	return shmr_uring_cmd(&ctx, ioucmd, issue_flags);
 }
 
 static const struct file_operations shmr_ctl_fops = {
 	.owner = THIS_MODULE,
+	.open = shmr_ctl_open,
+	.release = shmr_ctl_release,
 	.unlocked_ioctl = shmr_ctl_ioctl,
 	.uring_cmd = shmr_ctl_uring_cmd,
 	.compat_ioctl = compat_ptr_ioctl,
@@ -217,6 +236,36 @@ static int shmr_counters_show(struct seq_file *m, void *v)
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(shmr_counters);
+
+/* /proc/shmr shows the opener's IPC namespace, bound like the control fd. */
+static int shmr_proc_open(struct inode *inode, struct file *file)
+{
+	struct shmr_ns *ns = shmr_ns_bind();
+	int ret;
+
+	if (IS_ERR(ns))
+		return PTR_ERR(ns);
+	ret = single_open(file, shmr_proc_show, ns);
+	if (ret)
+		shmr_ns_unbind(ns);
+	return ret;
+}
+
+static int shmr_proc_release(struct inode *inode, struct file *file)
+{
+	struct shmr_ns *ns = ((struct seq_file *)file->private_data)->private;
+	int ret = single_release(inode, file);
+
+	shmr_ns_unbind(ns);
+	return ret;
+}
+
+static const struct proc_ops shmr_proc_ops = {
+	.proc_open = shmr_proc_open,
+	.proc_read = seq_read,
+	.proc_lseek = seq_lseek,
+	.proc_release = shmr_proc_release,
+};
 
 /*
  * Fault injection (debugfs shmr/fail_nth). Writing N > 0 arms it: the Nth
@@ -365,7 +414,7 @@ static int __init shmr_init(void)
 			    &shmr_counters_fops);
 	debugfs_create_file("fail_nth", 0600, shmr_debugfs, NULL,
 			    &shmr_fail_nth_fops);
-	if (!proc_create_single("shmr", 0444, NULL, shmr_proc_show)) {
+	if (!proc_create("shmr", 0444, NULL, &shmr_proc_ops)) {
 		ret = -ENOMEM;
 		goto out_remove_debugfs;
 	}

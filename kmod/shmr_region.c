@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * shmr: regions, names, namespaces, handles, mmap.
+ * shmr: regions, names, handles, mmap (IPC namespaces: shmr_ns.c).
  *
  * A region's memory is a shmem file created on a module-private tmpfs
  * mount. Handles are further files on the same inode (alloc_file_pseudo())
@@ -29,10 +29,7 @@
 #include <linux/sched/signal.h>
 #include <linux/cred.h>
 #include <linux/capability.h>
-#include <linux/ipc_namespace.h>
 #include <linux/mount.h>
-#include <linux/proc_ns.h>
-#include <linux/nsproxy.h>
 #include <linux/pid_namespace.h>
 #include <linux/poll.h>
 #include <linux/seq_file.h>
@@ -48,7 +45,6 @@
 #include "shmr_internal.h"
 #include "shmr_compat.h"
 
-static LIST_HEAD(shmr_namespaces);
 static struct kmem_cache *shmr_region_cache;
 static struct kmem_cache *shmr_handle_cache;
 static atomic64_t shmr_next_id = ATOMIC64_INIT(0);
@@ -117,206 +113,6 @@ static struct file *shmr_shmem_tmpl(struct shmr_region *r)
 	return r->mnt == shmr_huge_mnt ? shmr_huge_mnt_file : shmr_mnt_file;
 }
 
-static struct ipc_namespace *shmr_cur_ipc(void)
-{
-	return current->nsproxy->ipc_ns;
-}
-
-/*
- * Namespace death. put_ipc_ns() is not exported, so the module cannot pin a
- * namespace; it holds the namespace's mqueue mount instead (mntget(), which
- * keeps the vfsmount and its superblock, not the namespace). When the last
- * reference to the namespace goes, put_ipc_ns() calls mq_clear_sbinfo(),
- * which sets that superblock's s_fs_info (the namespace) to NULL, before
- * the namespace is freed. A NULL s_fs_info therefore means the namespace
- * is gone: a work item polls for it (every SHMR_NS_REAP_DELAY while
- * entries of namespaces other than the initial one exist), unlinks the
- * names of a dead namespace and frees the entry once its last region is
- * gone. A held vfsmount is never reused, so it also makes the key unique.
- * Entries are freed (mntput() may tear the mount down and sleep) by the
- * work, never under shmr_lock.
- */
-#define SHMR_NS_REAP_DELAY	HZ
-
-static LIST_HEAD(shmr_ns_graveyard);	/* under shmr_lock */
-static bool shmr_ns_exiting;		/* under shmr_lock */
-static void shmr_ns_reap_work(struct work_struct *work);
-static DECLARE_DELAYED_WORK(shmr_ns_reap, shmr_ns_reap_work);
-
-static struct vfsmount *shmr_ipc_mq_mnt(struct ipc_namespace *ipc)
-{
-	return IS_ERR_OR_NULL(ipc->mq_mnt) ? NULL : ipc->mq_mnt;
-}
-
-static bool shmr_ns_dead(struct shmr_ns *ns)
-{
-	return ns->mq_mnt && !READ_ONCE(ns->mq_mnt->mnt_sb->s_fs_info);
-}
-
-/* Entries of namespaces that can die are watched by the reap work. */
-static bool shmr_ns_mortal(struct shmr_ns *ns)
-{
-	return ns->mq_mnt && ns->inum != PROC_IPC_INIT_INO;
-}
-
-/* Called with shmr_lock held. */
-struct shmr_ns *shmr_ns_current(bool create)
-{
-	struct ipc_namespace *ipc = shmr_cur_ipc();
-	struct vfsmount *mq_mnt = shmr_ipc_mq_mnt(ipc);
-	struct shmr_ns *ns;
-
-	lockdep_assert_held(&shmr_lock);
-	list_for_each_entry(ns, &shmr_namespaces, node)
-		if (ns->ipc == ipc && ns->inum == ipc->ns.inum &&
-		    ns->mq_mnt == mq_mnt && !shmr_ns_dead(ns))
-			return ns;
-	if (!create)
-		return NULL;
-	ns = shmr_fail() ? NULL : kzalloc(sizeof(*ns), GFP_KERNEL_ACCOUNT);
-	if (!ns)
-		return NULL;
-	ns->log_cap = clamp_t(unsigned int, shmr_exit_log_size, 1, 65536);
-	ns->log = shmr_fail() ? NULL :
-		  kvcalloc(ns->log_cap, sizeof(*ns->log), GFP_KERNEL_ACCOUNT);
-	if (!ns->log) {
-		kfree(ns);
-		return NULL;
-	}
-	ns->ipc = ipc;
-	ns->inum = ipc->ns.inum;
-	/* The current task's namespace is alive, and so is its mount. */
-	ns->mq_mnt = mq_mnt ? mntget(mq_mnt) : NULL;
-	INIT_LIST_HEAD(&ns->regions);
-	list_add_tail(&ns->node, &shmr_namespaces);
-	shmr_count(SHMR_C_NS_LIVE, 1);
-	if (shmr_ns_mortal(ns) && !shmr_ns_exiting)
-		queue_delayed_work(shmr_wq, &shmr_ns_reap, SHMR_NS_REAP_DELAY);
-	return ns;
-}
-
-/*
- * At most this many namespaces without regions keep their exit records;
- * beyond it the oldest such namespace forgets them. The module cannot see
- * a namespace die (put_ipc_ns() is not exported), so this bounds what dead
- * containers leave behind.
- */
-#define SHMR_IDLE_NS_MAX	64
-
-static void shmr_ns_free_locked(struct shmr_ns *ns)
-{
-	spin_lock(&shmr_log_lock);
-	shmr_exit_log_free(ns);
-	spin_unlock(&shmr_log_lock);
-	list_del(&ns->node);
-	kvfree(ns->log);
-	ns->log = NULL;
-	shmr_count(SHMR_C_NS_LIVE, -1);
-	if (!ns->mq_mnt) {
-		kfree(ns);
-		return;
-	}
-	/* mntput() outside our locks: the reap work (or module exit) does it. */
-	list_add_tail(&ns->node, &shmr_ns_graveyard);
-	if (!shmr_ns_exiting)
-		mod_delayed_work(shmr_wq, &shmr_ns_reap, 0);
-}
-
-/* Put the mounts of freed entries. Called without locks. */
-static void shmr_ns_bury(void)
-{
-	struct shmr_ns *ns, *tmp;
-	LIST_HEAD(dead);
-
-	mutex_lock(&shmr_lock);
-	list_splice_init(&shmr_ns_graveyard, &dead);
-	mutex_unlock(&shmr_lock);
-	list_for_each_entry_safe(ns, tmp, &dead, node) {
-		mntput(ns->mq_mnt);
-		kfree(ns);
-	}
-}
-
-/*
- * Unlink the names of dead namespaces; free their entries once they have
- * no regions left (their exit records can no longer be read).
- */
-static void shmr_ns_reap_work(struct work_struct *work)
-{
-	struct shmr_ns *ns, *tmp;
-	struct shmr_region *r;
-	bool again;
-
-	mutex_lock(&shmr_lock);
-restart:
-	again = false;
-	list_for_each_entry_safe(ns, tmp, &shmr_namespaces, node) {
-		if (!shmr_ns_dead(ns)) {
-			again |= shmr_ns_mortal(ns);
-			continue;
-		}
-		list_for_each_entry(r, &ns->regions, ns_node) {
-			if (shmr_region_unlink_locked(r))
-				continue;
-			/* The name's reference is ours to drop, unlocked. */
-			mutex_unlock(&shmr_lock);
-			shmr_region_put(r);
-			mutex_lock(&shmr_lock);
-			goto restart;
-		}
-		if (!ns->nregions)
-			shmr_ns_free_locked(ns);
-	}
-	if (again && !shmr_ns_exiting)
-		queue_delayed_work(shmr_wq, &shmr_ns_reap, SHMR_NS_REAP_DELAY);
-	mutex_unlock(&shmr_lock);
-	shmr_ns_bury();
-}
-
-/* Module exit: no more reaping; shmr_region_exit() frees what is left. */
-void shmr_ns_reap_stop(void)
-{
-	mutex_lock(&shmr_lock);
-	shmr_ns_exiting = true;
-	mutex_unlock(&shmr_lock);
-	cancel_delayed_work_sync(&shmr_ns_reap);
-}
-
-/*
- * A namespace entry lives while its namespace does, so the next create does
- * not pay for a new entry and exit-log ring (measured: allocating and
- * freeing them was most of a region's create+unlink cycle). The reap work
- * frees the entries of dead namespaces. At most SHMR_IDLE_NS_MAX entries
- * without regions are kept: beyond that, the oldest idle entry without exit
- * records goes first, else the oldest idle one. Called with shmr_lock held.
- */
-void shmr_ns_maybe_free_locked(struct shmr_ns *ns)
-{
-	struct shmr_ns *it, *oldest = NULL, *oldest_empty = NULL;
-	unsigned int idle = 0;
-
-	if (ns->nregions)
-		return;
-	if (shmr_ns_dead(ns)) {
-		shmr_ns_free_locked(ns);
-		return;
-	}
-	list_for_each_entry(it, &shmr_namespaces, node) {
-		if (it->nregions)
-			continue;
-		idle++;
-		if (it == ns)
-			continue;
-		if (!oldest)
-			oldest = it;
-		if (!oldest_empty && !READ_ONCE(it->log_count))
-			oldest_empty = it;
-	}
-	if (idle <= SHMR_IDLE_NS_MAX)
-		return;
-	shmr_ns_free_locked(oldest_empty ? oldest_empty : oldest);
-}
-
 static struct shmr_user *shmr_user_find(kuid_t uid, bool create)
 {
 	struct shmr_user *u;
@@ -357,20 +153,29 @@ static void shmr_user_uncharge(kuid_t uid, u64 bytes)
 		kfree(u);
 }
 
-/* Called with shmr_lock held; returns a new reference or NULL. */
+/*
+ * Called with shmr_lock held; returns a new reference or NULL. A dead
+ * namespace's names are unlinked by the reap work: none is found meanwhile.
+ */
 struct shmr_region *shmr_region_lookup(struct shmr_ns *ns, const char *name)
 {
 	struct shmr_region *r;
 
 	lockdep_assert_held(&shmr_lock);
+	if (shmr_ns_dead(ns))
+		return NULL;
 	hash_for_each_possible(shmr_name_hash, r, name_node,
-			       shmr_name_key(ns, name))
-		if (r->ns == ns && r->linked && !strcmp(r->name, name)) {
-			if (!kref_get_unless_zero(&r->ref))
-				return NULL;
-			r->found = true;
-			return r;
-		}
+			       shmr_name_key(ns, name)) {
+		if (r->ns != ns || !r->linked || strcmp(r->name, name))
+			continue;
+		/* A linked name is unique: gone with its creator, none is. */
+		if (shmr_watch_expire_locked(r))
+			return NULL;
+		if (!kref_get_unless_zero(&r->ref))
+			return NULL;
+		r->found = true;
+		return r;
+	}
 	return NULL;
 }
 
@@ -380,9 +185,12 @@ struct shmr_region *shmr_region_find_id(struct shmr_ns *ns, u64 id)
 	struct shmr_region *r;
 
 	lockdep_assert_held(&shmr_lock);
-	hash_for_each_possible(shmr_id_hash, r, id_node, id)
-		if (r->id == id && r->ns == ns)
-			return kref_get_unless_zero(&r->ref) ? r : NULL;
+	hash_for_each_possible(shmr_id_hash, r, id_node, id) {
+		if (r->id != id || r->ns != ns || !kref_get_unless_zero(&r->ref))
+			continue;
+		shmr_watch_expire_locked(r);
+		return r;
+	}
 	return NULL;
 }
 
@@ -443,20 +251,19 @@ static int shmr_check_limits(u64 size, kuid_t uid)
 }
 
 /*
- * Create a region or, if @name exists in the caller's namespace and
- * SHMR_CREATE_EXCL is not given, return the existing one (-EEXIST with
- * *out set). @size is already validated and rounded. Returns 0 with a new
- * reference in *out when created.
+ * Create a region in @ns or, if @name exists there and SHMR_CREATE_EXCL is
+ * not given, return the existing one (-EEXIST with *out set). @size is
+ * already validated and rounded. Returns 0 with a new reference in *out
+ * when created; -ENOENT if the namespace is gone.
  */
-int shmr_region_create(const char *name, u64 size, u32 flags, umode_t mode,
-		       struct shmr_region **out)
+int shmr_region_create(struct shmr_ns *ns, const char *name, u64 size,
+		       u32 flags, umode_t mode, struct shmr_region **out)
 {
 	bool huge = flags & SHMR_CREATE_HUGE;
 	struct vfsmount *mnt = huge ? shmr_huge_mnt : shmr_mnt;
 	struct shmr_region *r, *old;
 	struct shmr_user *u;
 	struct inode *inode;
-	struct shmr_ns *ns;
 	char fname[32];
 	int ret;
 
@@ -511,11 +318,10 @@ int shmr_region_create(const char *name, u64 size, u32 flags, umode_t mode,
 	r->creator = get_pid(task_tgid(current));
 
 	mutex_lock(&shmr_lock);
-	ns = shmr_ns_current(true);
-	if (!ns) {
-		ret = -ENOMEM;
+	/* Like creating a file in a removed directory. */
+	ret = shmr_ns_dead(ns) ? -ENOENT : shmr_ns_log_alloc_locked(ns);
+	if (ret)
 		goto out_unlock;
-	}
 	if (name) {
 		old = shmr_region_lookup(ns, name);
 		if (old) {
@@ -527,11 +333,11 @@ int shmr_region_create(const char *name, u64 size, u32 flags, umode_t mode,
 	}
 	ret = shmr_check_limits(size, r->charge_uid);
 	if (ret)
-		goto out_free_ns;
+		goto out_unlock;
 	u = shmr_user_find(r->charge_uid, true);
 	if (!u) {
 		ret = -ENOMEM;
-		goto out_free_ns;
+		goto out_unlock;
 	}
 	u->bytes += size;
 	u->regions++;
@@ -563,8 +369,6 @@ int shmr_region_create(const char *name, u64 size, u32 flags, umode_t mode,
 
 out_uncharge:
 	shmr_user_uncharge(r->charge_uid, size);
-out_free_ns:
-	shmr_ns_maybe_free_locked(ns);
 out_unlock:
 	mutex_unlock(&shmr_lock);
 out_put_pid:
@@ -593,24 +397,28 @@ int shmr_region_unlink_locked(struct shmr_region *r)
 	return 0;
 }
 
-static bool shmr_ns_capable(int cap)
+/*
+ * Do the owner, group or other bits of @mode (owner @uid, group @gid) give
+ * the caller @want (4 read, 6 read-write)? By fsuid and fsgid, like a file.
+ */
+bool shmr_mode_permits(kuid_t uid, kgid_t gid, umode_t mode,
+		       unsigned int want)
 {
-	return ns_capable(shmr_cur_ipc()->user_ns, cap);
+	unsigned int bits = mode;
+
+	if (uid_eq(current_fsuid(), uid))
+		bits >>= 6;
+	else if (in_group_p(gid))
+		bits >>= 3;
+	return (bits & want) == want;
 }
 
 /* File-like permission check for OPEN: -EACCES when denied. */
 int shmr_may_open(struct shmr_region *r, bool write)
 {
-	unsigned int want = write ? 6 : 4;
-	unsigned int bits = r->mode;
-
-	if (uid_eq(current_fsuid(), r->uid))
-		bits >>= 6;
-	else if (in_group_p(r->gid))
-		bits >>= 3;
-	if ((bits & want) == want)
+	if (shmr_mode_permits(r->uid, r->gid, r->mode, write ? 6 : 4))
 		return 0;
-	if (shmr_ns_capable(CAP_IPC_OWNER))
+	if (shmr_ns_capable(r->ns, CAP_IPC_OWNER))
 		return 0;
 	return -EACCES;
 }
@@ -620,7 +428,8 @@ int shmr_may_unlink(struct shmr_region *r)
 {
 	if (uid_eq(current_fsuid(), r->uid) || uid_eq(current_euid(), r->uid))
 		return 0;
-	if (shmr_ns_capable(CAP_SYS_ADMIN) || shmr_ns_capable(CAP_IPC_OWNER))
+	if (shmr_ns_capable(r->ns, CAP_SYS_ADMIN) ||
+	    shmr_ns_capable(r->ns, CAP_IPC_OWNER))
 		return 0;
 	return -EPERM;
 }
@@ -921,7 +730,8 @@ static __poll_t shmr_region_poll(struct file *file, poll_table *wait)
 static long shmr_region_ioctl(struct file *file, unsigned int cmd,
 			      unsigned long arg)
 {
-	struct shmr_ctx ctx = { .handle = file->private_data };
+	struct shmr_handle *h = file->private_data;
+	struct shmr_ctx ctx = { .handle = h, .ns = h->region->ns };
 
 	return shmr_cmd(&ctx, cmd, (void __user *)arg, _IOC_SIZE(cmd));
 }
@@ -929,7 +739,8 @@ static long shmr_region_ioctl(struct file *file, unsigned int cmd,
 static int shmr_region_uring_cmd(struct io_uring_cmd *ioucmd,
 				 unsigned int issue_flags)
 {
-	struct shmr_ctx ctx = { .handle = ioucmd->file->private_data };
+	struct shmr_handle *h = ioucmd->file->private_data;
+	struct shmr_ctx ctx = { .handle = h, .ns = h->region->ns };
 
 	return shmr_uring_cmd(&ctx, ioucmd, issue_flags);
 }
@@ -968,41 +779,43 @@ void shmr_fill_info(struct shmr_region *r, struct shmr_region_info *info)
 	spin_unlock(&r->lock);
 }
 
-/* /proc/shmr: the reader's IPC namespace, like /proc/sysvipc/shm. */
+/*
+ * /proc/shmr: the IPC namespace of the task that opened it (m->private,
+ * bound at open), like /proc/sysvipc/shm.
+ */
 int shmr_proc_show(struct seq_file *m, void *v)
 {
+	struct shmr_ns *ns = m->private;
 	struct shmr_region_info info;
 	struct shmr_region *r;
-	struct shmr_ns *ns;
 
 	seq_printf(m, "%20s %10s %16s %5s %5s %5s %6s %10s %7s %8s %7s %s\n",
 		   "id", "flags", "size", "uid", "gid", "mode", "cpid",
 		   "handles", "maps", "nattach", "state", "name");
 	mutex_lock(&shmr_lock);
-	ns = shmr_ns_current(false);
-	if (ns) {
-		list_for_each_entry(r, &ns->regions, ns_node) {
-			shmr_fill_info(r, &info);
-			seq_printf(m, "%20llu %#10x %16llu %5u %5u %5o %6d %10u %7u %8u %7s ",
-				   info.id, info.flags, info.size, info.uid,
-				   info.gid, info.mode, info.creator_pid,
-				   info.handles, info.mappings, info.nattach,
-				   (info.flags & SHMR_INFO_ANON) ? "anon" :
-				   (info.flags & SHMR_INFO_UNLINKED) ?
-				   "unlinked" : "linked");
-			/*
-			 * A name is any bytes but '/': escape (octal, like
-			 * /proc/mounts) all but printable ASCII, and space
-			 * and backslash, so one region is one line.
-			 */
-			if (info.name[0])
-				seq_escape_str(m, info.name, ESCAPE_OCTAL |
-					       ESCAPE_NAP | ESCAPE_APPEND,
-					       " \\");
-			else
-				seq_puts(m, "-");
-			seq_putc(m, '\n');
-		}
+	list_for_each_entry(r, &ns->regions, ns_node) {
+		if (kref_read(&r->ref))
+			shmr_watch_expire_locked(r);
+		shmr_fill_info(r, &info);
+		seq_printf(m, "%20llu %#10x %16llu %5u %5u %5o %6d %10u %7u %8u %7s ",
+			   info.id, info.flags, info.size, info.uid,
+			   info.gid, info.mode, info.creator_pid,
+			   info.handles, info.mappings, info.nattach,
+			   (info.flags & SHMR_INFO_ANON) ? "anon" :
+			   (info.flags & SHMR_INFO_UNLINKED) ?
+			   "unlinked" : "linked");
+		/*
+		 * A name is any bytes but '/': escape (octal, like
+		 * /proc/mounts) all but printable ASCII, and space
+		 * and backslash, so one region is one line.
+		 */
+		if (info.name[0])
+			seq_escape_str(m, info.name, ESCAPE_OCTAL |
+				       ESCAPE_NAP | ESCAPE_APPEND,
+				       " \\");
+		else
+			seq_puts(m, "-");
+		seq_putc(m, '\n');
 	}
 	mutex_unlock(&shmr_lock);
 	return 0;
@@ -1035,16 +848,12 @@ out_attach_exit:
 
 void shmr_region_exit(void)
 {
-	struct shmr_ns *ns, *tmp;
-
 	/* No regions remain (each pins the module); drop exit logs. */
+	shmr_ns_exit();
 	mutex_lock(&shmr_lock);
-	list_for_each_entry_safe(ns, tmp, &shmr_namespaces, node)
-		shmr_ns_free_locked(ns);
 	kfree(shmr_user_spare);
 	shmr_user_spare = NULL;
 	mutex_unlock(&shmr_lock);
-	shmr_ns_bury();
 	kmem_cache_destroy(shmr_handle_cache);
 	kmem_cache_destroy(shmr_region_cache);
 	shmr_attach_exit();

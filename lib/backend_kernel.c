@@ -5,13 +5,26 @@
  * over fork; region handles are the fds the module returns. The command
  * structs are filled and read by the shmr__k*_prep/done functions, which
  * batches (uring.c) use too (kernel.h).
+ *
+ * The module binds a control fd to the IPC namespace it was opened in. The
+ * library follows its process instead: before a command that works on the
+ * namespace (not on a region handle) it asks the module whether the
+ * calling thread is still in the control fd's namespace (SHMR_IOC_NSCHECK, one
+ * cheap ioctl; reading /proc/self/ns/ipc cost 40 times as much), and on
+ * -EXDEV (after unshare(CLONE_NEWIPC) or setns()) it opens /dev/shmr again
+ * and dup3()s the new fd onto the control fd's number: a call running at the same
+ * time uses one file or the other, never a closed or reused fd. Threads of
+ * one process in different IPC namespaces share that one fd, each moving
+ * it to its own namespace when it finds it elsewhere.
  */
 #include "internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <pthread.h>
 #include <pwd.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +36,36 @@
 
 int shmr__kctl = -1;
 uint64_t shmr__kfeat;
+
+static bool kfollow;	/* the module has SHMR_IOC_NSCHECK */
+static char ctl_path[256];	/* what the probe opened, opened again to move */
+static pthread_mutex_t ctl_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Is the calling thread in shmr__kctl's IPC namespace? */
+static bool ctl_here(void)
+{
+	return ioctl(shmr__kctl, SHMR_IOC_NSCHECK) == 0 || errno != EXDEV;
+}
+
+/* The control fd, moved to the calling thread's IPC namespace if needed. */
+int shmr__kernel_ctl(void)
+{
+	int fd;
+
+	if (!kfollow || ctl_here())
+		return shmr__kctl;
+	pthread_mutex_lock(&ctl_lock);
+	if (!ctl_here()) {
+		fd = open(ctl_path, O_RDWR | O_CLOEXEC);
+		/* no fd: the old one goes on working in its namespace */
+		if (fd >= 0) {
+			dup3(fd, shmr__kctl, O_CLOEXEC);
+			close(fd);
+		}
+	}
+	pthread_mutex_unlock(&ctl_lock);
+	return shmr__kctl;
+}
 
 int shmr__kioctl(int fd, unsigned long cmd, void *arg)
 {
@@ -128,6 +171,9 @@ int shmr__kernel_probe(bool *absent, char *msg, size_t len)
 		return err;
 	}
 	shmr__kfeat = f.features;
+	/* without it, a module that resolves names in the caller's namespace */
+	kfollow = f.features & SHMR_FEAT_NSCHECK &&
+		  (size_t)snprintf(ctl_path, sizeof(ctl_path), "%s", path) < sizeof(ctl_path);
 	shmr__kctl = fd;
 	shmr__backend_kernel.features = shmr__kfeatures(f.features);
 	return 0;
@@ -249,7 +295,7 @@ static int k_create(struct shmr_region *r, uint64_t size, uint32_t mode, uint32_
 	struct shmr_create c;
 
 	shmr__kcreate_prep(&c, r, size, mode, flags);
-	return shmr__kcreate_done(r, &c, shmr__kioctl(shmr__kctl, SHMR_IOC_CREATE, &c));
+	return shmr__kcreate_done(r, &c, shmr__kioctl(shmr__kernel_ctl(), SHMR_IOC_CREATE, &c));
 }
 
 static int k_open(struct shmr_region *r, uint32_t flags)
@@ -257,7 +303,7 @@ static int k_open(struct shmr_region *r, uint32_t flags)
 	struct shmr_open o;
 
 	shmr__kopen_prep(&o, r, flags);
-	return shmr__kopen_done(r, &o, shmr__kioctl(shmr__kctl, SHMR_IOC_OPEN, &o));
+	return shmr__kopen_done(r, &o, shmr__kioctl(shmr__kernel_ctl(), SHMR_IOC_OPEN, &o));
 }
 
 static int k_unlink(const char *name)
@@ -265,7 +311,7 @@ static int k_unlink(const char *name)
 	struct shmr_unlink u;
 
 	shmr__kunlink_prep(&u, name);
-	return shmr__kioctl(shmr__kctl, SHMR_IOC_UNLINK, &u);
+	return shmr__kioctl(shmr__kernel_ctl(), SHMR_IOC_UNLINK, &u);
 }
 
 /* STAT on fd (a region fd, or the control fd with an id), optionally who */
@@ -297,7 +343,7 @@ static int k_stat(const struct shmr_region *r, struct shmr_region_stat *st)
 
 static int k_stat_id(uint64_t id, struct shmr_region_stat *st)
 {
-	return k_stat_fd(shmr__kctl, id, st, NULL, 0, NULL);
+	return k_stat_fd(shmr__kernel_ctl(), id, st, NULL, 0, NULL);
 }
 
 static int k_list(struct shmr_region_stat *out, size_t cap)
@@ -315,7 +361,7 @@ static int k_list(struct shmr_region_stat *out, size_t cap)
 				return -ENOMEM;
 		}
 		shmr__klist_prep(&l, buf, want);
-		err = shmr__kioctl(shmr__kctl, SHMR_IOC_LIST, &l);
+		err = shmr__kioctl(shmr__kernel_ctl(), SHMR_IOC_LIST, &l);
 		if (err) {
 			free(buf);
 			return err;
@@ -362,7 +408,7 @@ static int k_who(const struct shmr_region *r, uint64_t id, struct shmr_attacher 
 		if (!att)
 			return -ENOMEM;
 	}
-	err = k_stat_fd(r ? r->fd : shmr__kctl, r ? 0 : id, NULL, att, kcap, &total);
+	err = k_stat_fd(r ? r->fd : shmr__kernel_ctl(), r ? 0 : id, NULL, att, kcap, &total);
 	if (!err) {
 		for (i = 0; i < kcap && i < total; i++) {
 			memset(&out[i], 0, sizeof(out[i]));
@@ -418,7 +464,7 @@ static int k_exits(struct shmr_exit *out, size_t cap, uint32_t flags)
 	x.records = (uint64_t)(uintptr_t)rec;
 	x.cap = kcap;
 	x.flags = (flags & SHMR_EXITS_CLEAR) ? SHMR_EXITED_CLEAR : 0;
-	err = shmr__kioctl(shmr__kctl, SHMR_IOC_EXITED, &x);
+	err = shmr__kioctl(shmr__kernel_ctl(), SHMR_IOC_EXITED, &x);
 	if (!err) {
 		for (i = 0; i < x.count && i < kcap; i++) {
 			memset(&out[i], 0, sizeof(out[i]));

@@ -15,6 +15,11 @@
 /* The control fd, and the module's SHMR_FEAT_* bits (set by the probe). */
 SHMR_HIDDEN extern int shmr__kctl;
 SHMR_HIDDEN extern uint64_t shmr__kfeat;
+/*
+ * The control fd for a command on the namespace: shmr__kctl, moved first
+ * to the calling thread's IPC namespace if it left it (same fd number).
+ */
+SHMR_HIDDEN int shmr__kernel_ctl(void);
 
 /* ioctl() retried on EINTR: the result or -errno. */
 SHMR_HIDDEN int shmr__kioctl(int fd, unsigned long cmd, void *arg);

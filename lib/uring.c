@@ -686,6 +686,9 @@ SHMR_API int shmr_batch_submit(struct shmr_batch *b)
 		return 0;
 	if (b->pid != getpid())
 		return -ECHILD;
+	/* Follow unshare()/setns(): same fd number, maybe another file. */
+	if (b->transport != SHMR_BATCH_POSIX)
+		shmr__kernel_ctl();
 	switch (b->transport) {
 	case SHMR_BATCH_RING:
 		ret = run_ring(b);

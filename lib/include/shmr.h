@@ -272,7 +272,11 @@ SHMR_API const char *shmr_backend_error(void);
 #define SHMR_FEATURE_SEAL	(1ULL << 5)	/* shmr_region_seal() */
 #define SHMR_FEATURE_EVENTS	(1ULL << 6)	/* shmr_region_events(), poll() */
 #define SHMR_FEATURE_EXITS	(1ULL << 7)	/* shmr_exit_list() */
-#define SHMR_FEATURE_IPC_NS	(1ULL << 8)	/* names are per IPC namespace */
+/*
+ * names are per IPC namespace: the library acts in the calling thread's
+ * current one, also after unshare(CLONE_NEWIPC) or setns()
+ */
+#define SHMR_FEATURE_IPC_NS	(1ULL << 8)
 #define SHMR_FEATURE_LIST_ANON	(1ULL << 9)	/* shmr_region_list() shows anonymous regions */
 
 /*
@@ -301,7 +305,9 @@ struct shmr_exit {
 
 /*
  * The module's exit records of this IPC namespace, oldest first: writes up
- * to cap, returns how many it holds. -EOPNOTSUPP on the posix backend.
+ * to cap, returns how many it holds. Only records of regions the caller
+ * owns or could open for reading (all with CAP_IPC_OWNER). SHMR_EXITS_CLEAR
+ * forgets the records written. -EOPNOTSUPP on the posix backend.
  */
 SHMR_API int shmr_exit_list(struct shmr_exit *out, size_t cap, unsigned int flags);
 

@@ -43,7 +43,7 @@ FIXTURE_TEARDOWN(misc)
 static void check_features(struct __test_metadata *_metadata,
 			   const struct shmr_features *f)
 {
-	const uint64_t known = (SHMR_FEAT_URING_CMD << 1) - 1;
+	const uint64_t known = (SHMR_FEAT_NSCHECK << 1) - 1;
 
 	EXPECT_EQ(0U, f->flags);
 	EXPECT_EQ((uint32_t)SHMR_ABI_VERSION, f->abi_version);
@@ -64,7 +64,8 @@ static void check_features(struct __test_metadata *_metadata,
 	/* what this module is specified to have (issue 3) */
 	EXPECT_EQ((uint64_t)(SHMR_FEAT_NAMED | SHMR_FEAT_ANON | SHMR_FEAT_ATTACH |
 			     SHMR_FEAT_PROCESS | SHMR_FEAT_SEAL |
-			     SHMR_FEAT_EVENTS | SHMR_FEAT_EXITED | SHMR_FEAT_IPC_NS),
+			     SHMR_FEAT_EVENTS | SHMR_FEAT_EXITED | SHMR_FEAT_IPC_NS |
+			     SHMR_FEAT_NSCHECK),
 		  f->features & ~(uint64_t)(SHMR_FEAT_URING_CMD | SHMR_FEAT_HUGE));
 	EXPECT_NE(0ULL, (unsigned long long)f->max_region_size);
 	EXPECT_NE(0xA5A5A5A5A5A5A5A5ULL, (unsigned long long)f->max_region_size);

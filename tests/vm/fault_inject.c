@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Fault injection through debugfs shmr/fail_nth: for each operation (named
- * create, named process-lifetime create, anonymous create, named create in
- * a new IPC namespace, create-or-open, open by name, mmap + touch, UNLINK,
+ * create, named process-lifetime create, anonymous create, the control
+ * fd's open and a named create in a new IPC namespace, create-or-open, open by name, mmap + touch, UNLINK,
  * LIST, STAT by fd and by id, EXITED) walk N = 1, 2, ...: arm fail_nth = N
  * and run the operation once. While it fails, the errno is the injected
  * one (ENOMEM, EMFILE for the fd reservation), the countdown is consumed,
@@ -505,6 +505,13 @@ static void undo_nothing(struct op_ctx *c)
 {
 }
 
+/* Open the control device (binds this process's IPC namespace). */
+static int run_ctl_open(struct op_ctx *c)
+{
+	c->fd = shmr_ctl_open();
+	return c->fd < 0 ? c->fd : 0;
+}
+
 static const struct op op_create_named = {
 	"create named", run_create_named, check_no_name, undo_create_named,
 	true,
@@ -536,6 +543,9 @@ static const struct op op_stat_fd = {
 };
 static const struct op op_stat_id = {
 	"stat by id", run_stat_id, NULL, undo_nothing, false,
+};
+static const struct op op_ctl_open = {
+	"open /dev/shmr", run_ctl_open, NULL, undo_close, false,
 };
 
 /* ---- tests ------------------------------------------------------------- */
@@ -624,7 +634,10 @@ TEST_F_TIMEOUT(fault, create_anonymous, 300)
 	WALK(op_create_anon, 6);
 }
 
-/* In a new IPC namespace the namespace entry is allocated too. */
+/*
+ * In a new IPC namespace the namespace entry is allocated when the control
+ * fd is opened, its exit log at the first CREATE.
+ */
 TEST_F_TIMEOUT(fault, create_named_new_ipcns, 300)
 {
 	struct walk_result res;
@@ -640,7 +653,13 @@ TEST_F_TIMEOUT(fault, create_named_new_ipcns, 300)
 
 		if (unshare(CLONE_NEWIPC))
 			_exit(100);
-		/* A control fd opened in the new namespace, for clarity. */
+		/* the namespace entry */
+		if (walk(&op_ctl_open, &self->c, &res))
+			_exit(107);
+		fprintf(stderr, "# new ipcns, open: %u failure(s), succeeded at N=%u\n",
+			res.failed, res.nth_ok);
+		if (res.failed < 1)
+			_exit(108);
 		ctl = shmr_ctl_open();
 		if (ctl < 0)
 			_exit(101);
@@ -650,8 +669,8 @@ TEST_F_TIMEOUT(fault, create_named_new_ipcns, 300)
 		fprintf(stderr, "# new ipcns: %u failure(s) (%u EMFILE), succeeded at N=%u\n",
 			res.failed, res.emfile, res.nth_ok);
 		/*
-		 * region, shmem, ns entry, ns log, then the handle's points
-		 * until the first attempt that got the entry kept it.
+		 * region, shmem, exit log, then the handle's points from the
+		 * first attempt that got the log kept it.
 		 */
 		if (res.failed < 5)
 			_exit(103);

@@ -5,6 +5,7 @@
  */
 #include "shmr_test.h"
 #include <poll.h>
+#include <pthread.h>
 #include <sched.h>
 
 FIXTURE(attach) {
@@ -371,6 +372,244 @@ TEST_F(attach, process_lifetime_region_freed_first)
 	EXPECT_EQ(self->live0, shmr_counter("regions_live"));
 }
 
+/* ---- a thread with its own file table ------------------------------------ */
+
+struct files_thread {
+	int ctl;
+	const char *name;
+	int go[2];		/* hold: read a byte before returning */
+	int ret;
+};
+
+/*
+ * unshare(CLONE_FILES), open the region and return with the handle open:
+ * its last reference goes when this thread's file table does, in the
+ * thread's own exit, with PF_EXITING set.
+ */
+static void *files_thread_fn(void *arg)
+{
+	struct files_thread *t = arg;
+	char c;
+
+	if (unshare(CLONE_FILES)) {
+		t->ret = -errno;
+		return NULL;
+	}
+	t->ret = shmr_open(t->ctl, t->name, SHMR_OPEN_RDONLY, NULL);
+	if (t->go[0] >= 0 && read(t->go[0], &c, 1) != 1)
+		t->ret = -EIO;
+	return NULL;
+}
+
+static int nattach(int fd)
+{
+	struct shmr_region_info info;
+
+	return shmr_stat_fd(fd, &info) ? -1 : (int)info.nattach;
+}
+
+TEST_F(attach, thread_with_own_files_exits_process_lives)
+{
+	struct shmr_exit_record recs[8];
+	int fd, rdy[2], go[2], status, n, i;
+	struct shmr_create c;
+	uint32_t ev;
+	pid_t pid;
+	char x;
+
+	fd = shmr_create(self->ctl, shmr_track(self->name), self->pg,
+			 SHMR_CREATE_EXCL, 0600, &c);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, pipe(rdy));
+	ASSERT_EQ(0, pipe(go));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		struct files_thread t = { self->ctl, self->name, { -1, -1 }, 0 };
+		pthread_t th;
+
+		close(rdy[0]);
+		close(go[1]);
+		if (pthread_create(&th, NULL, files_thread_fn, &t) ||
+		    pthread_join(th, NULL))
+			_exit(2);
+		if (t.ret < 0)
+			_exit(3);
+		/* the thread is gone, the process lives on */
+		if (write(rdy[1], "r", 1) != 1)
+			_exit(4);
+		if (read(go[0], &x, 1) != 1)
+			_exit(5);
+		_exit(0);
+	}
+	close(rdy[1]);
+	close(go[0]);
+	ASSERT_EQ(1, read(rdy[0], &x, 1));
+	/* pthread_join() returns before the thread's files are released */
+	EXPECT_TRUE(shmr_wait_until(nattach(fd) == 1));
+	ev = take_events(fd);
+	EXPECT_EQ(0U, ev & SHMR_EV_PEER_DIED) TH_LOG("events %#x", ev);
+	EXPECT_EQ(SHMR_EV_DETACHED, ev & SHMR_EV_DETACHED);
+	n = exit_records(self->ctl, c.id, recs, 8);
+	EXPECT_EQ(0, n);
+	for (i = 0; i < n; i++)
+		TH_LOG("exit record: pid %d comm %s signal %d", recs[i].pid,
+		       recs[i].comm, recs[i].signal);
+	ASSERT_EQ(1, write(go[1], "g", 1));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	close(rdy[0]);
+	close(go[1]);
+	EXPECT_EQ(0, shmr_unlink(self->ctl, self->name));
+	close(fd);
+}
+
+/* The same thread's handle when its whole process is killed: a death. */
+TEST_F(attach, thread_with_own_files_killed_with_process)
+{
+	struct shmr_exit_record recs[8];
+	int fd, rdy[2], status, n;
+	struct shmr_create c;
+	uint32_t ev;
+	pid_t pid;
+	char x;
+
+	fd = shmr_create(self->ctl, shmr_track(self->name), self->pg,
+			 SHMR_CREATE_EXCL, 0600, &c);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, pipe(rdy));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		struct files_thread t = { self->ctl, self->name, { -1, -1 }, 0 };
+		pthread_t th;
+
+		close(rdy[0]);
+		if (pipe(t.go) || pthread_create(&th, NULL, files_thread_fn, &t))
+			_exit(2);
+		/* the thread holds its handle, blocked in read() */
+		if (!shmr_wait_until(nattach(fd) == 2))
+			_exit(3);
+		if (write(rdy[1], "r", 1) != 1)
+			_exit(4);
+		for (;;)
+			pause();
+	}
+	close(rdy[1]);
+	ASSERT_EQ(1, read(rdy[0], &x, 1));
+	close(rdy[0]);
+	ASSERT_EQ(0, kill(pid, SIGKILL));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(shmr_wait_until(nattach(fd) == 1));
+	ev = take_events(fd);
+	EXPECT_EQ(SHMR_EV_PEER_DIED, ev & SHMR_EV_PEER_DIED) TH_LOG("events %#x", ev);
+	n = exit_records(self->ctl, c.id, recs, 8);
+	ASSERT_EQ(1, n);
+	EXPECT_EQ(pid, recs[0].pid);
+	EXPECT_EQ(SIGKILL, recs[0].signal);
+	EXPECT_EQ(1U, recs[0].handles);
+	EXPECT_EQ(0, shmr_unlink(self->ctl, self->name));
+	close(fd);
+}
+
+/* ---- a process-lifetime name is gone when its creator can be reaped ------ */
+
+#define REAP_ROUNDS	20
+#define REAP_THREADS	3
+
+static void *idle_thread(void *arg)
+{
+	for (;;)
+		pause();
+	return arg;
+}
+
+/*
+ * A creator with REAP_THREADS more threads: creates @name with
+ * SHMR_CREATE_PROCESS (keeping its handle if @keep), reports ready, and
+ * exits (exit(), every thread still running) when told to, unless it is
+ * killed first.
+ */
+static void reap_creator(int ctl, const char *name, bool keep, int rdy, int go)
+{
+	pthread_t th;
+	char x;
+	int fd, i;
+
+	fd = shmr_create(ctl, name, 4096, SHMR_CREATE_EXCL | SHMR_CREATE_PROCESS,
+			 0600, NULL);
+	if (fd < 0)
+		_exit(2);
+	if (!keep)
+		close(fd);
+	for (i = 0; i < REAP_THREADS; i++)
+		if (pthread_create(&th, NULL, idle_thread, NULL))
+			_exit(3);
+	if (write(rdy, "r", 1) != 1)
+		_exit(4);
+	if (read(go, &x, 1) != 1)
+		_exit(5);
+	exit(7);
+}
+
+TEST_F(attach, process_lifetime_name_gone_when_creator_reaped)
+{
+	int round, rdy[2], go[2], status, fd, left = 0, kept = 0;
+	char name[96];
+	pid_t pid;
+	char x;
+
+	for (round = 0; round < 2 * REAP_ROUNDS; round++) {
+		bool kill_it = round % 2, keep = (round / 2) % 2;
+		struct shmr_create c;
+
+		snprintf(name, sizeof(name), "%s.%d", self->name, round);
+		shmr_track(name);
+		ASSERT_EQ(0, pipe(rdy));
+		ASSERT_EQ(0, pipe(go));
+		fflush(stdout);
+		fflush(stderr);
+		pid = fork();
+		ASSERT_LE(0, pid);
+		if (pid == 0) {
+			close(rdy[0]);
+			close(go[1]);
+			reap_creator(self->ctl, name, keep, rdy[1], go[0]);
+		}
+		close(rdy[1]);
+		close(go[0]);
+		ASSERT_EQ(1, read(rdy[0], &x, 1));
+		close(rdy[0]);
+		if (kill_it) {
+			ASSERT_EQ(0, kill(pid, SIGKILL));
+		} else {
+			ASSERT_EQ(1, write(go[1], "g", 1));
+		}
+		ASSERT_EQ(pid, waitpid(pid, &status, 0));
+		/* at once: no name, and the name is free for a new creator */
+		fd = shmr_open(self->ctl, name, SHMR_OPEN_RDONLY, NULL);
+		if (fd >= 0) {
+			left++;
+			close(fd);
+		}
+		fd = shmr_create(self->ctl, name, 4096, SHMR_CREATE_EXCL, 0600, &c);
+		if (fd >= 0) {
+			close(fd);
+			ASSERT_EQ(0, shmr_unlink(self->ctl, name));
+		} else {
+			kept++;
+		}
+		close(go[1]);
+		EXPECT_TRUE(kill_it ? WIFSIGNALED(status) : WEXITSTATUS(status) == 7);
+	}
+	EXPECT_EQ(0, left) TH_LOG("%d of %d names still opened after waitpid()",
+				  left, 2 * REAP_ROUNDS);
+	EXPECT_EQ(0, kept) TH_LOG("%d of %d names not free for CREATE_EXCL",
+				  kept, 2 * REAP_ROUNDS);
+	/* every region goes (the module drops the name's reference later) */
+	EXPECT_TRUE(shmr_wait_until(shmr_counter("regions_live") == self->live0));
+}
+
 static int exited(int ctl, struct shmr_exit_record *r, unsigned int cap,
 		  uint32_t flags, unsigned int *total)
 {
@@ -387,16 +626,19 @@ static int exited(int ctl, struct shmr_exit_record *r, unsigned int cap,
 }
 
 /* In a new IPC namespace: three deaths, a log of two, then CLEAR. */
-static int exit_log_child(int ctl, long pg, uint64_t *id)
+static int exit_log_child(long pg, uint64_t *id)
 {
 	struct shmr_exit_record r[8];
 	struct shmr_create c;
 	unsigned int total;
-	int fd, i, st;
+	int ctl, fd, i, st;
 	pid_t pid;
 
 	if (unshare(CLONE_NEWIPC))
 		return 1;
+	ctl = shmr_ctl_open();
+	if (ctl < 0)
+		return 10;
 	if (exited(ctl, r, 8, 0, &total) != 0 || total != 0)
 		return 2;
 	fd = shmr_create(ctl, NULL, pg, 0, 0600, &c);
@@ -450,7 +692,7 @@ TEST_F(attach, exit_log_bounded_cleared_per_namespace)
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0)
-		_exit(exit_log_child(self->ctl, self->pg, id));
+		_exit(exit_log_child(self->pg, id));
 	ASSERT_EQ(pid, waitpid(pid, &st, 0));
 	pwrite(pfd, old, strlen(old), 0);
 	close(pfd);

@@ -97,13 +97,21 @@ TEST(id_of_another_ipc_namespace_is_not_found)
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
+		int ctl2;
+
 		if (unshare(CLONE_NEWIPC))
 			_exit(10);
+		ctl2 = shmr_ctl_open();
+		if (ctl2 < 0)
+			_exit(11);
 		/* Same name and id, other namespace: neither is visible. */
-		if (shmr_stat_id(ctl, c.id, NULL) != -ENOENT)
+		if (shmr_stat_id(ctl2, c.id, NULL) != -ENOENT)
 			_exit(1);
-		if (shmr_open(ctl, name, SHMR_OPEN_RDONLY, NULL) != -ENOENT)
+		if (shmr_open(ctl2, name, SHMR_OPEN_RDONLY, NULL) != -ENOENT)
 			_exit(2);
+		/* Through the fd opened before unshare(), both are. */
+		if (shmr_stat_id(ctl, c.id, NULL) != 0)
+			_exit(3);
 		_exit(0);
 	}
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));

@@ -89,17 +89,21 @@ TEST_F(misc, ipc_namespace_isolation)
 		struct shmr_list l;
 		char line[512];
 		bool seen = false;
-		int f2;
+		int f2, ctl;
 		FILE *f;
 
 		if (unshare(CLONE_NEWIPC))
 			_exit(1);
-		if (shmr_open(self->ctl, self->name, 0, NULL) != -ENOENT)
+		/* a control fd opened here acts here */
+		ctl = shmr_ctl_open();
+		if (ctl < 0)
+			_exit(11);
+		if (shmr_open(ctl, self->name, 0, NULL) != -ENOENT)
 			_exit(2);
 		memset(&l, 0, sizeof(l));
-		if (shmr_ioctl(self->ctl, SHMR_IOC_LIST, &l) || l.total != 0)
+		if (shmr_ioctl(ctl, SHMR_IOC_LIST, &l) || l.total != 0)
 			_exit(3);
-		if (shmr_stat_id(self->ctl, c.id, &info) != -ENOENT)
+		if (shmr_stat_id(ctl, c.id, &info) != -ENOENT)
 			_exit(4);
 		/* the fd still works: handles are not names */
 		if (shmr_stat_fd(fd, &info) || info.id != c.id)
@@ -113,13 +117,19 @@ TEST_F(misc, ipc_namespace_isolation)
 		if (seen)
 			_exit(7);
 		/* the same name is free here */
-		f2 = shmr_create(self->ctl, self->name, self->pg,
+		f2 = shmr_create(ctl, self->name, self->pg,
 				 SHMR_CREATE_EXCL, 0600, NULL);
 		if (f2 < 0)
 			_exit(8);
-		if (shmr_unlink(self->ctl, self->name))
+		if (shmr_unlink(ctl, self->name))
 			_exit(9);
 		close(f2);
+		/* the control fd opened before unshare() stays in its namespace */
+		f2 = shmr_open(self->ctl, self->name, SHMR_OPEN_RDONLY, NULL);
+		if (f2 < 0)
+			_exit(12);
+		close(f2);
+		close(ctl);
 		r = 'y';
 		if (write(pfd[1], &r, 1) != 1)
 			_exit(10);

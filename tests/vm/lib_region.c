@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <poll.h>
+#include <sched.h>
 #include <sys/prctl.h>
 #include <unistd.h>
 
@@ -21,6 +22,63 @@ __attribute__((constructor)) static void need_module(void)
 }
 
 #include "region_tests.h"
+
+/*
+ * The library acts in the caller's IPC namespace, also after it changes:
+ * unshare(CLONE_NEWIPC), then setns() back. The module binds each control
+ * fd to the namespace it was opened in; the library reopens its own.
+ */
+TEST(follows_ipc_namespace)
+{
+	const char *name = tname("follow");
+	struct shmr_region_stat st, list[8];
+	struct shmr_region *r, *r2, *o = NULL;
+	struct shmr_batch *b;
+	uint64_t id, id2;
+	int old_ns;
+
+	ASSERT_EQ(0, create_named(name, 4096, SHMR_REGION_EXCL, &r));
+	ASSERT_EQ(0, shmr_region_stat(r, &st));
+	id = st.id;
+	ASSERT_EQ(0, shmr_batch_new(4, SHMR_BATCH_FALLBACK, &b));
+	old_ns = open("/proc/self/ns/ipc", O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, old_ns);
+	ASSERT_EQ(0, unshare(CLONE_NEWIPC));
+
+	EXPECT_EQ(-ENOENT, shmr_region_open(name, SHMR_REGION_RDONLY, &r2));
+	EXPECT_EQ(-ENOENT, shmr_region_stat_id(id, &st));
+	EXPECT_EQ(0, shmr_region_list(list, 8));
+	ASSERT_EQ(0, shmr_batch_open(b, name, SHMR_REGION_RDONLY, &o));
+	ASSERT_EQ(1, shmr_batch_submit(b));
+	EXPECT_EQ(-ENOENT, shmr_batch_result(b, 0));
+	/* the name is free here */
+	ASSERT_EQ(0, create_named(name, 4096, SHMR_REGION_EXCL, &r2));
+	ASSERT_EQ(0, shmr_region_stat(r2, &st));
+	id2 = st.id;
+	EXPECT_NE(id, id2);
+	EXPECT_EQ(1, shmr_region_list(list, 8));
+	EXPECT_EQ(id2, list[0].id);
+	EXPECT_EQ(0, shmr_region_close(r2));
+	EXPECT_EQ(0, shmr_region_unlink(name));
+
+	/* back: the first region again, by name and by id */
+	ASSERT_EQ(0, setns(old_ns, CLONE_NEWIPC));
+	close(old_ns);
+	ASSERT_EQ(0, shmr_region_open(name, SHMR_REGION_RDONLY, &r2));
+	ASSERT_EQ(0, shmr_region_stat(r2, &st));
+	EXPECT_EQ(id, st.id);
+	EXPECT_EQ(0, shmr_region_close(r2));
+	EXPECT_EQ(0, shmr_region_stat_id(id, &st));
+	ASSERT_EQ(0, shmr_batch_open(b, name, SHMR_REGION_RDONLY, &o));
+	ASSERT_EQ(1, shmr_batch_submit(b));
+	ASSERT_EQ(0, shmr_batch_result(b, 0));
+	EXPECT_EQ(0, shmr_region_stat(o, &st));
+	EXPECT_EQ(id, st.id);
+	EXPECT_EQ(0, shmr_region_close(o));
+	shmr_batch_free(b);
+	EXPECT_EQ(0, shmr_region_unlink(name));
+	EXPECT_EQ(0, shmr_region_close(r));
+}
 
 TEST(kernel_who)
 {

@@ -46,10 +46,30 @@
  *    -EPERM; ftruncate() on a region fd -EPERM (read-write) or -EINVAL;
  *  - a region fd cannot be reopened through /proc/PID/fd (-EACCES).
  *
+ * IPC namespaces (SHMR_FEAT_IPC_NS): names, LIST, STAT by id and EXITED
+ * are per IPC namespace. A control fd belongs for good to the IPC
+ * namespace of the task that opened /dev/shmr, as an mqueue fd belongs to
+ * its namespace's mount: every command on it acts there, whoever runs it
+ * (the opener after unshare() or setns(), a process the fd was passed to,
+ * an io_uring worker or SQPOLL thread). To act in another namespace, open
+ * /dev/shmr there. The fd does not keep its namespace alive: once the
+ * namespace is gone (its last process exited), names are not found on it
+ * (-ENOENT) and CREATE fails with -ENOENT. CAP_IPC_OWNER and CAP_SYS_ADMIN
+ * count in the user namespace that owns the fd's IPC namespace (with the
+ * caller's credentials). /proc/shmr shows the namespace it was opened in.
+ * A region fd acts on its region, wherever it is used. SHMR_IOC_NSCHECK
+ * tells a process whether it is still in its control fd's namespace.
+ *
  * io_uring (SHMR_FEAT_URING_CMD): IORING_OP_URING_CMD on either fd with
  * sqe->cmd_op = a SHMR_IOC_* number and the first 8 bytes of sqe->cmd = a
  * __u64 user pointer to that command's struct; cqe->res is what ioctl()
- * would return (0 or -errno). Same validation, same fd rules.
+ * would return (0 or -errno). Same validation, same fd rules. On
+ * io_uring's non-blocking issue (IO_URING_F_NONBLOCK) a command that would
+ * sleep is handed to an io-wq worker (the module returns -EAGAIN to
+ * io_uring, which the caller never sees): CREATE, OPEN, UNLINK, SEAL and
+ * STAT by id always, LIST and EXITED when shmr's lock is taken or memory
+ * is short; FEATURES, EVENTS and STAT on a region fd run at once. So the
+ * commands of one submission may complete in any order.
  */
 #ifndef _UAPI_LINUX_SHMR_H
 #define _UAPI_LINUX_SHMR_H
@@ -74,6 +94,7 @@
 #define SHMR_FEAT_EXITED	(1ULL << 7)	/* SHMR_IOC_EXITED */
 #define SHMR_FEAT_IPC_NS	(1ULL << 8)	/* names are per IPC namespace */
 #define SHMR_FEAT_URING_CMD	(1ULL << 9)	/* commands via io_uring uring_cmd */
+#define SHMR_FEAT_NSCHECK	(1ULL << 10)	/* SHMR_IOC_NSCHECK */
 
 struct shmr_features {
 	__u32 flags;		/* in: must be 0 */
@@ -109,6 +130,8 @@ struct shmr_features {
  * given (the open is then checked like SHMR_IOC_OPEN for read-write, and
  * size must not exceed the existing region's: -EINVAL).
  * name == 0 creates an anonymous region (EXCL and PROCESS are then -EINVAL).
+ * With SHMR_CREATE_PROCESS the name is gone by the time the creating
+ * process (all its threads) has exited and can be reaped.
  * mode is the permission bits (0777 at most; umask is not applied).
  * The returned fd is read-write.
  */
@@ -183,7 +206,7 @@ struct shmr_attach_info {
 /*
  * On a region fd: describe that region; id must be 0.
  * On the control fd: describe the region with this id, if it is visible in
- * the caller's IPC namespace (else -ENOENT).
+ * the control fd's IPC namespace (else -ENOENT).
  * If attach is non-zero, up to attach_cap entries are written there;
  * info.nattach tells how many there are.
  */
@@ -199,8 +222,9 @@ struct shmr_stat {
 };
 
 /*
- * Every region of the caller's IPC namespace, named, unlinked-but-alive and
- * anonymous, in creation order. A short buffer is not an error: count < total.
+ * Every region of the control fd's IPC namespace, named, unlinked-but-alive
+ * and anonymous, in creation order. A short buffer is not an error:
+ * count < total.
  */
 struct shmr_list {
 	__u64 regions;		/* in: user pointer to struct shmr_region_info[] */
@@ -247,7 +271,11 @@ struct shmr_events {
 /*
  * A process that exited or was killed while attached to a region. The
  * module keeps the most recent ones (module parameter exit_log_size) per
- * IPC namespace.
+ * IPC namespace. EXITED shows a caller only the records of regions it owns
+ * (fsuid or euid, as for UNLINK) or could open for reading (the region's
+ * owner, group or other bits), or every record with CAP_IPC_OWNER in the
+ * user namespace that owns the IPC namespace; SHMR_EXITED_CLEAR forgets
+ * only records it returned.
  */
 struct shmr_exit_record {
 	__u64 region_id;
@@ -269,7 +297,7 @@ struct shmr_exited {
 	__u64 records;		/* in: user pointer to struct shmr_exit_record[] */
 	__u32 cap;		/* in: entries at records */
 	__u32 count;		/* out: entries written, oldest first */
-	__u32 total;		/* out: records held */
+	__u32 total;		/* out: records held that the caller may see */
 	__u32 flags;		/* in: SHMR_EXITED_* */
 	__u64 reserved[2];	/* in: must be 0 */
 };
@@ -300,5 +328,16 @@ struct shmr_exited {
 #define SHMR_IOC_SEAL		_IOW(SHMR_IOC_MAGIC, 0x06, struct shmr_seal)
 #define SHMR_IOC_EVENTS		_IOWR(SHMR_IOC_MAGIC, 0x07, struct shmr_events)
 #define SHMR_IOC_EXITED		_IOWR(SHMR_IOC_MAGIC, 0x08, struct shmr_exited)
+/*
+ * No argument; on the control fd, through ioctl(): 0 if the calling task
+ * is in the fd's IPC namespace, -EXDEV if not (it called unshare() or
+ * setns() since it opened the fd, or was passed the fd, or the namespace
+ * is gone). It looks at the task that runs it, so through io_uring, which
+ * may run it in another task, it is -EOPNOTSUPP. A process that wants to
+ * act in its current namespace opens /dev/shmr again on -EXDEV; libshmr
+ * checks before each command on its control fd. Reading /proc/self/ns/ipc
+ * tells the same for about 40 times the cost.
+ */
+#define SHMR_IOC_NSCHECK	_IO(SHMR_IOC_MAGIC, 0x09)
 
 #endif /* _UAPI_LINUX_SHMR_H */
