@@ -477,8 +477,13 @@ int shmr_region_create(const char *name, u64 size, u32 flags, umode_t mode,
 		r->info_flags |= SHMR_INFO_PROCESS;
 
 	snprintf(fname, sizeof(fname), "shmr");
+	/*
+	 * Like memfd + ftruncate(), creation reserves no memory
+	 * (VM_NORESERVE): shmem accounts each page as it is allocated, and
+	 * the memory cgroup is charged then; max_user_bytes counts the size.
+	 */
 	r->shmem = shmr_fail() ? ERR_PTR(-ENOMEM) :
-		   shmr_shmem_setup(mnt, fname, size, false);
+		   shmr_shmem_setup(mnt, fname, size, true);
 	if (IS_ERR(r->shmem)) {
 		ret = PTR_ERR(r->shmem);
 		goto out_free_region;

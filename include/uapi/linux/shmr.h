@@ -99,7 +99,10 @@ struct shmr_features {
  * size must not exceed the existing region's: -EINVAL).
  * name == 0 creates an anonymous region (EXCL and PROCESS are then -EINVAL).
  * mode is the permission bits (0777 at most; umask is not applied).
- * The returned fd is read-write.
+ * The returned fd is read-write. Like memfd_create() + ftruncate(),
+ * creation reserves no memory: pages are allocated (and charged to the
+ * memory cgroup of the task that faults them in) as they are touched; the
+ * max_user_bytes limit counts the whole size.
  */
 struct shmr_create {
 	__u64 name;		/* in: user pointer to a NUL-terminated name, or 0 */
