@@ -13,6 +13,8 @@
  *                       transiently by commands.
  *   struct shmr_handle  private data of a region fd (a file sharing the
  *                       region's shmem inode, with our fops).
+ *   struct shmr_map     private data of a region's map file, the vm_file of
+ *                       its mappings (made at the first mmap).
  *   struct shmr_attach  one per (region, process): handles and mappings.
  *   struct shmr_watch   the creator-exit watch of a SHMR_CREATE_PROCESS
  *                       region, refcounted on its own (work may outlive it).
@@ -101,9 +103,6 @@ extern spinlock_t shmr_log_lock;
 extern struct workqueue_struct *shmr_wq;
 extern struct vfsmount *shmr_mnt;	/* tmpfs, huge=never */
 extern struct vfsmount *shmr_huge_mnt;	/* tmpfs, huge=within_size, or NULL */
-/* An empty shmem file on each mount, for shmem's own f_op. */
-extern struct file *shmr_mnt_file;
-extern struct file *shmr_huge_mnt_file;	/* NULL without shmr_huge_mnt */
 
 struct shmr_exit_entry {
 	u64 region_id;
@@ -150,9 +149,9 @@ struct shmr_region {
 	struct hlist_node id_node;	/* shmr_id_hash, under shmr_lock */
 	struct hlist_node name_node;	/* shmr_name_hash while linked */
 	bool linked;			/* name visible, under shmr_lock */
-	struct file *shmem;		/* backing file, vm_file of every mapping */
+	struct file *shmem;		/* the shmem file, as shmem made it */
+	struct file *map;		/* vm_file of its mappings, or NULL */
 	struct vfsmount *mnt;
-	const struct vm_operations_struct *shmem_vm_ops;
 	u64 id;
 	u64 size;
 	u64 ctime_ns;
@@ -193,6 +192,18 @@ struct shmr_handle {
 	struct shmr_attach *attach;	/* the opener's entry */
 	bool writable;
 	u32 events;			/* pending SHMR_EV_*, under region->lock */
+};
+
+/*
+ * A region's map file (the vm_file of its mappings) forwards to shmem's
+ * file operations; it holds the shmem file, since some of them run after
+ * the mapping, and the region, may be gone (MADV_REMOVE and msync() drop
+ * mmap_lock before they call the file). The region is only for vm_ops,
+ * which run while a mapping holds it.
+ */
+struct shmr_map {
+	struct file *shmem;		/* held */
+	struct shmr_region *region;	/* while a VMA of the file exists */
 };
 
 /* The command context: which fd a command arrived on. */

@@ -37,7 +37,19 @@
  *  - mmap: MAP_PRIVATE -EINVAL; offset or length past the end -ENXIO;
  *    PROT_WRITE through a read-only handle -EACCES, on a sealed region
  *    -EPERM; ftruncate() on a region fd -EPERM (read-write) or -EINVAL;
- *  - a region fd cannot be reopened through /proc/PID/fd (-EACCES).
+ *  - a region fd cannot be reopened through /proc/PID/fd, nor a mapping
+ *    through /proc/PID/map_files: the module refuses the open (-EACCES);
+ *
+ * A mapping behaves as a mapping of a memfd (shmem): fsync() of a region
+ * fd and msync() of a mapping return 0; NUMA policy set with mbind() is
+ * the region's (shmem's shared policy: every mapping sees it); madvise()
+ * as on shmem (MADV_REMOVE punches a hole through a writable mapping,
+ * -EACCES through a read-only one, -EPERM once sealed); GUP, io_uring
+ * fixed buffers (where the kernel's io_uring takes shmem mappings by more
+ * than their vm_ops: not 6.1's, which refuses them as it refuses SysV shm
+ * mappings, -EOPNOTSUPP) and, from 7.2, userfaultfd work on it;
+ * /proc/PID/maps shows "/shmr:NAME (deleted)", "/shmr (deleted)" for an
+ * anonymous region.
  *
  * io_uring (SHMR_FEAT_URING_CMD): IORING_OP_URING_CMD on either fd with
  * sqe->cmd_op = a SHMR_IOC_* number and the first 8 bytes of sqe->cmd = a
