@@ -16,8 +16,6 @@
 #include <linux/uaccess.h>
 #include <linux/sizes.h>
 #include <linux/mm.h>
-#include <linux/shmem_fs.h>
-#include <uapi/linux/fcntl.h>
 
 #include "shmr_internal.h"
 #include "shmr_compat.h"
@@ -398,8 +396,6 @@ static int shmr_cmd_list(struct shmr_ctx *ctx, void __user *arg, size_t usize)
 static int shmr_cmd_seal(struct shmr_ctx *ctx, void __user *arg, size_t usize)
 {
 	struct shmr_handle *h = ctx->handle;
-	struct shmr_region *r = h->region;
-	struct inode *inode = file_inode(r->shmem);
 	struct shmr_seal k;
 	int ret;
 
@@ -412,22 +408,7 @@ static int shmr_cmd_seal(struct shmr_ctx *ctx, void __user *arg, size_t usize)
 		return -EINVAL;
 	if (!h->writable)
 		return -EPERM;
-	/*
-	 * shmem enforces it too where it looks: a writable mmap() (6.12 and
-	 * later check the seals of the handle's shmem inode before our mmap
-	 * runs), hole punching (MADV_REMOVE through an older mapping).
-	 */
-	inode_lock(inode);
-	SHMEM_I(inode)->seals |= F_SEAL_FUTURE_WRITE;
-	inode_unlock(inode);
-	spin_lock(&r->lock);
-	if (k.seals & ~r->seals) {
-		r->seals |= k.seals;
-		r->info_flags |= SHMR_INFO_SEALED;
-		shmr_raise_locked(r, SHMR_EV_SEALED, h->attach);
-	}
-	spin_unlock(&r->lock);
-	return 0;
+	return shmr_region_seal(h, k.seals);
 }
 
 static int shmr_cmd_events(struct shmr_ctx *ctx, void __user *arg,

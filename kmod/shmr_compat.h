@@ -72,6 +72,13 @@ static inline struct file *shmr_shmem_setup(struct vfsmount *mnt,
 #endif
 }
 
+/* struct folio_batch moved from linux/pagevec.h (6.x) to its own header. */
+#ifdef SHMR_HAVE_FOLIO_BATCH_H
+#include <linux/folio_batch.h>
+#else
+#include <linux/pagevec.h>
+#endif
+
 /*
  * Let shmem set up @vma, whose mmap() is in progress, as a mapping of its
  * file @file: the caller's file stays vm_file, as in ipc/shm.c. 6.16 gave

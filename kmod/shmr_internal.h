@@ -232,6 +232,7 @@ void shmr_region_put(struct shmr_region *r);
 int shmr_region_create(const char *name, u64 size, u32 flags, umode_t mode,
 		       struct shmr_region **out);
 int shmr_region_unlink_locked(struct shmr_region *r);
+int shmr_region_seal(struct shmr_handle *h, u32 seals);
 int shmr_may_open(struct shmr_region *r, bool write);
 int shmr_may_unlink(struct shmr_region *r);
 int shmr_handle_open(struct shmr_region *r, bool write, bool cloexec,

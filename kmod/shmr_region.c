@@ -29,6 +29,7 @@
 #include <linux/file.h>
 #include <linux/mm.h>
 #include <linux/mman.h>
+#include <linux/pagemap.h>
 #include <linux/falloc.h>
 #include <linux/shmem_fs.h>
 #include <linux/slab.h>
@@ -676,6 +677,93 @@ int shmr_region_unlink_locked(struct shmr_region *r)
 	spin_lock(&r->lock);
 	r->info_flags |= SHMR_INFO_UNLINKED;
 	shmr_raise_locked(r, SHMR_EV_UNLINKED, NULL);
+	spin_unlock(&r->lock);
+	return 0;
+}
+
+/*
+ * Pinned pages (pin_user_pages(): an io_uring fixed buffer, an AF_XDP
+ * umem, O_DIRECT in flight) are written through the pin whatever happens
+ * to the mapping and handle they were pinned through, so SEAL refuses
+ * them, as F_SEAL_WRITE does on a memfd. Only pins are seen, not plain
+ * page references: a page just faulted in holds one more from a per-CPU
+ * LRU cache, which memfd drains first (lru_add_drain_all()); a module
+ * cannot (it is not exported).
+ */
+static bool shmr_region_pinned(struct shmr_region *r)
+{
+	struct address_space *mapping = r->shmem->f_mapping;
+	struct folio_batch fbatch;
+	bool pinned = false;
+	pgoff_t index = 0;
+	unsigned int i;
+
+	folio_batch_init(&fbatch);
+	while (!pinned &&
+	       filemap_get_folios(mapping, &index, (pgoff_t)-1, &fbatch)) {
+		for (i = 0; i < folio_batch_count(&fbatch); i++)
+			pinned |= folio_maybe_dma_pinned(fbatch.folios[i]);
+		folio_batch_release(&fbatch);
+		cond_resched();
+	}
+	return pinned;
+}
+
+/* Short-term pins get as long as memfd gives them: 10+20+40+80 ms. */
+#define SHMR_PIN_WAITS	4
+
+static int shmr_region_wait_pins(struct shmr_region *r)
+{
+	unsigned int i;
+
+	for (i = 0; shmr_region_pinned(r); i++) {
+		if (i == SHMR_PIN_WAITS || fatal_signal_pending(current))
+			return -EBUSY;
+		schedule_timeout_killable(msecs_to_jiffies(10 << i));
+	}
+	return 0;
+}
+
+/*
+ * SEAL through the read-write handle @h: -EBUSY while pages are pinned.
+ * Mappings made before keep their access (F_SEAL_FUTURE_WRITE semantics),
+ * so a pin taken through one of them after this check is theirs to take.
+ */
+int shmr_region_seal(struct shmr_handle *h, u32 seals)
+{
+	struct shmr_region *r = h->region;
+	struct inode *inode = file_inode(r->shmem);
+	bool more;
+	int ret;
+
+	spin_lock(&r->lock);
+	more = seals & ~r->seals;
+	spin_unlock(&r->lock);
+	if (!more)
+		return 0;
+	ret = shmr_region_wait_pins(r);
+	if (ret)
+		return ret;
+	/*
+	 * shmem enforces it too where it looks: a writable mmap() (6.12 and
+	 * later check the seals of the handle's shmem inode before our mmap
+	 * runs), hole punching (MADV_REMOVE through an older mapping).
+	 */
+	inode_lock(inode);
+	SHMEM_I(inode)->seals |= F_SEAL_FUTURE_WRITE;
+	inode_unlock(inode);
+
+	spin_lock(&r->lock);
+	if (seals & ~r->seals) {
+		r->seals |= seals;
+		r->info_flags |= SHMR_INFO_SEALED;
+		/*
+		 * Every handle but the sealing one, in this process too. It
+		 * has no SEALED pending: the region is sealed once.
+		 */
+		shmr_raise_locked(r, SHMR_EV_SEALED, NULL);
+		h->events &= ~SHMR_EV_SEALED;
+	}
 	spin_unlock(&r->lock);
 	return 0;
 }

@@ -39,6 +39,7 @@
  *    -EPERM; ftruncate() on a region fd -EPERM (read-write) or -EINVAL;
  *  - a region fd cannot be reopened through /proc/PID/fd, nor a mapping
  *    through /proc/PID/map_files: the module refuses the open (-EACCES);
+ *  - SEAL while pages of the region are pinned -EBUSY (see SHMR_IOC_SEAL).
  *
  * A mapping behaves as a mapping of a memfd (shmem): fsync() of a region
  * fd and msync() of a mapping return 0; NUMA policy set with mbind() is
@@ -223,6 +224,14 @@ struct shmr_list {
  * On a read-write region fd. Like memfd's F_SEAL_FUTURE_WRITE: mappings that
  * exist keep their access; from now on OPEN for writing and writable mmap()
  * fail with -EPERM, and new mappings cannot be mprotect()ed to writable.
+ * Pinned pages (pin_user_pages(): an io_uring fixed buffer, an AF_XDP umem,
+ * O_DIRECT in flight) can be written whatever happens to the mapping they
+ * were pinned through, so SEAL fails with -EBUSY while any page is pinned,
+ * after waiting up to about 150 ms for pins to go, as F_SEAL_WRITE does on
+ * a memfd (plain page references, as vmsplice() takes, do not count). A
+ * refused SEAL changes nothing. SHMR_EV_SEALED reaches every other handle
+ * of the region, in the sealing process too; sealing an already sealed
+ * region returns 0 and raises nothing.
  */
 struct shmr_seal {
 	__u32 seals;		/* in: SHMR_SEAL_* */
@@ -234,7 +243,7 @@ struct shmr_seal {
 #define SHMR_EV_UNLINKED	(1U << 0)	/* the name was removed */
 #define SHMR_EV_DETACHED	(1U << 1)	/* another process detached */
 #define SHMR_EV_PEER_DIED	(1U << 2)	/* another process exited or was killed attached */
-#define SHMR_EV_SEALED		(1U << 3)	/* the region was sealed */
+#define SHMR_EV_SEALED		(1U << 3)	/* sealed, through another handle */
 #define SHMR_EV_ALL		(SHMR_EV_UNLINKED | SHMR_EV_DETACHED | \
 				 SHMR_EV_PEER_DIED | SHMR_EV_SEALED)
 
