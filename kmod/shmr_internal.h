@@ -30,6 +30,8 @@
  *   region only queues work (shmr_wq), which takes shmr_lock on its own.
  *   The final region reference is dropped with kref_put_mutex(shmr_lock),
  *   so a lookup under shmr_lock never sees a region whose count is zero.
+ *   SEAL waits for pinned pages and takes the shmem inode's lock holding
+ *   none of these.
  */
 #ifndef _SHMR_INTERNAL_H
 #define _SHMR_INTERNAL_H
