@@ -1048,10 +1048,12 @@ static const struct vm_operations_struct shmr_vm_ops = {
 };
 
 /*
- * mmap on a handle: MAP_SHARED only (-EINVAL), within the region (-ENXIO),
- * writable only through a read-write handle (-EACCES, checked by the VFS
- * from the file mode) of an unsealed region (-EPERM); a mapping that may
- * not write loses VM_MAYWRITE so mprotect() cannot add PROT_WRITE.
+ * mmap on a handle: MAP_SHARED only (-EINVAL), writable only through a
+ * read-write handle (-EACCES, checked by the VFS from the file mode) of an
+ * unsealed region (-EPERM), within the region (-ENXIO); a mapping that may
+ * not write loses VM_MAYWRITE so mprotect() cannot add PROT_WRITE. The
+ * seal comes before the bounds because 6.12 and later check shmem's seals
+ * of the handle's inode in the VFS, before this runs.
  */
 static int shmr_region_mmap(struct file *file, struct vm_area_struct *vma)
 {
@@ -1065,8 +1067,6 @@ static int shmr_region_mmap(struct file *file, struct vm_area_struct *vma)
 
 	if (!(vma->vm_flags & VM_MAYSHARE))
 		return -EINVAL;
-	if (vma->vm_pgoff >= pages || vma_pages(vma) > pages - vma->vm_pgoff)
-		return -ENXIO;
 	if ((vma->vm_flags & VM_WRITE) && !h->writable)
 		return -EACCES;
 	spin_lock(&r->lock);
@@ -1074,6 +1074,8 @@ static int shmr_region_mmap(struct file *file, struct vm_area_struct *vma)
 	spin_unlock(&r->lock);
 	if (sealed && (vma->vm_flags & VM_WRITE))
 		return -EPERM;
+	if (vma->vm_pgoff >= pages || vma_pages(vma) > pages - vma->vm_pgoff)
+		return -ENXIO;
 	if (sealed || !h->writable)
 		shmr_vm_flags_clear(vma, VM_MAYWRITE);
 

@@ -34,9 +34,9 @@
  *  - OPEN (and create-or-open) denied by the mode -EACCES; writable OPEN of
  *    a sealed region -EPERM; UNLINK by other than the owner (or
  *    CAP_SYS_ADMIN / CAP_IPC_OWNER in the namespace's user ns) -EPERM;
- *  - mmap: MAP_PRIVATE -EINVAL; offset or length past the end -ENXIO;
- *    PROT_WRITE through a read-only handle -EACCES, on a sealed region
- *    -EPERM; ftruncate() on a region fd -EPERM (read-write) or -EINVAL;
+ *  - mmap: MAP_PRIVATE -EINVAL; PROT_WRITE through a read-only handle
+ *    -EACCES, on a sealed region -EPERM; then offset or length past the
+ *    end -ENXIO; ftruncate() on a region fd -EPERM (read-write) or -EINVAL;
  *  - a region fd cannot be reopened through /proc/PID/fd, nor a mapping
  *    through /proc/PID/map_files: the module refuses the open (-EACCES);
  *  - SEAL while pages of the region are pinned -EBUSY (see SHMR_IOC_SEAL).
