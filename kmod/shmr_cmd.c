@@ -448,7 +448,6 @@ static int shmr_cmd_list(struct shmr_ctx *ctx, void __user *arg, size_t usize)
 static int shmr_cmd_seal(struct shmr_ctx *ctx, void __user *arg, size_t usize)
 {
 	struct shmr_handle *h = ctx->handle;
-	struct shmr_region *r = h->region;
 	struct shmr_seal k;
 	int ret;
 
@@ -461,14 +460,7 @@ static int shmr_cmd_seal(struct shmr_ctx *ctx, void __user *arg, size_t usize)
 		return -EINVAL;
 	if (!h->writable)
 		return -EPERM;
-	spin_lock(&r->lock);
-	if (k.seals & ~r->seals) {
-		r->seals |= k.seals;
-		r->info_flags |= SHMR_INFO_SEALED;
-		shmr_raise_locked(r, SHMR_EV_SEALED, h->attach);
-	}
-	spin_unlock(&r->lock);
-	return 0;
+	return shmr_region_seal(h, k.seals);
 }
 
 static int shmr_cmd_events(struct shmr_ctx *ctx, void __user *arg,

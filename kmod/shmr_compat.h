@@ -72,30 +72,112 @@ static inline struct file *shmr_shmem_setup(struct vfsmount *mnt,
 #endif
 }
 
-/*
- * Set up @vma, whose mmap() is in progress, as a shmem mapping of @file
- * using the file operations of @fops_file (a shmem file: @file's own f_op
- * is the module's). Up to 6.15 shmem has ->mmap(); from 6.16 it has only
- * ->mmap_prepare(), which a driver's ->mmap() reaches through a descriptor
- * built from the VMA and applied back to it (the kernel's helpers for
- * drivers that map another file).
- */
-static inline int shmr_shmem_mmap(struct file *fops_file, struct file *file,
-				  struct vm_area_struct *vma)
-{
-#ifdef SHMR_HAVE_COMPAT_VMA_DESC
-	struct vm_area_desc desc;
-	int ret;
-
-	compat_set_desc_from_vma(&desc, file, vma);
-	ret = fops_file->f_op->mmap_prepare(&desc);
-	if (ret)
-		return ret;
-	return __compat_vma_mmap(&desc, vma);
+/* struct folio_batch moved from linux/pagevec.h (6.x) to its own header. */
+#ifdef SHMR_HAVE_FOLIO_BATCH_H
+#include <linux/folio_batch.h>
 #else
-	return fops_file->f_op->mmap(file, vma);
+#include <linux/pagevec.h>
+#endif
+
+/*
+ * Let shmem set up @vma, whose mmap() is in progress, as a mapping of its
+ * file @file: the caller's file stays vm_file, as in ipc/shm.c. 6.16 gave
+ * shmem ->mmap_prepare() instead of ->mmap(); vfs_mmap() (6.16) calls
+ * either, call_mmap() before it only ->mmap().
+ */
+static inline int shmr_vfs_mmap(struct file *file, struct vm_area_struct *vma)
+{
+#ifdef SHMR_HAVE_VFS_MMAP
+	return vfs_mmap(file, vma);
+#else
+	return call_mmap(file, vma);
 #endif
 }
+
+/*
+ * Region mappings forward to shmem's vm_operations (shmr_region.c), which
+ * the module's mmap records in shmr_shmem_vm_ops before any VMA has the
+ * module's own. What differs between kernels is here: get_policy() took
+ * the interleave index in 6.7 (SHMR_HAVE_GET_POLICY_ILX), and 7.2 gave
+ * shmem uffd_ops (SHMR_HAVE_VM_UFFD_OPS), through which userfaultfd works
+ * on any VMA that has them.
+ */
+extern const struct vm_operations_struct *shmr_shmem_vm_ops;
+
+static inline const struct vm_operations_struct *shmr_shmem_ops(void)
+{
+	return READ_ONCE(shmr_shmem_vm_ops);
+}
+
+#ifdef CONFIG_NUMA
+#ifdef SHMR_HAVE_GET_POLICY_ILX
+static inline struct mempolicy *shmr_vm_get_policy(struct vm_area_struct *vma,
+						   unsigned long addr,
+						   pgoff_t *ilx)
+{
+	const struct vm_operations_struct *ops = shmr_shmem_ops();
+
+	return ops->get_policy ? ops->get_policy(vma, addr, ilx) :
+				 vma->vm_policy;
+}
+#else
+static inline struct mempolicy *shmr_vm_get_policy(struct vm_area_struct *vma,
+						   unsigned long addr)
+{
+	const struct vm_operations_struct *ops = shmr_shmem_ops();
+
+	return ops->get_policy ? ops->get_policy(vma, addr) : vma->vm_policy;
+}
+#endif
+#endif /* CONFIG_NUMA */
+
+#if defined(CONFIG_USERFAULTFD) && defined(SHMR_HAVE_VM_UFFD_OPS)
+#include <linux/userfaultfd_k.h>
+
+static inline bool shmr_uffd_can_userfault(struct vm_area_struct *vma,
+					   vm_flags_t vm_flags)
+{
+	return shmr_shmem_ops()->uffd_ops->can_userfault(vma, vm_flags);
+}
+
+static inline struct folio *shmr_uffd_get_folio_noalloc(struct inode *inode,
+							pgoff_t pgoff)
+{
+	return shmr_shmem_ops()->uffd_ops->get_folio_noalloc(inode, pgoff);
+}
+
+static inline struct folio *shmr_uffd_alloc_folio(struct vm_area_struct *vma,
+						  unsigned long addr)
+{
+	return shmr_shmem_ops()->uffd_ops->alloc_folio(vma, addr);
+}
+
+static inline int shmr_uffd_filemap_add(struct folio *folio,
+					struct vm_area_struct *vma,
+					unsigned long addr)
+{
+	return shmr_shmem_ops()->uffd_ops->filemap_add(folio, vma, addr);
+}
+
+static inline void shmr_uffd_filemap_remove(struct folio *folio,
+					    struct vm_area_struct *vma)
+{
+	shmr_shmem_ops()->uffd_ops->filemap_remove(folio, vma);
+}
+
+/* shmem's callbacks work on vm_file's inode, which is shmem's. */
+static const struct vm_uffd_ops shmr_uffd_ops __maybe_unused = {
+	.can_userfault = shmr_uffd_can_userfault,
+	.get_folio_noalloc = shmr_uffd_get_folio_noalloc,
+	.alloc_folio = shmr_uffd_alloc_folio,
+	.filemap_add = shmr_uffd_filemap_add,
+	.filemap_remove = shmr_uffd_filemap_remove,
+};
+
+#define SHMR_VM_OPS_UFFD	.uffd_ops = &shmr_uffd_ops,
+#else
+#define SHMR_VM_OPS_UFFD
+#endif
 
 /*
  * uring_cmd: 6.1 points io_uring_cmd->cmd at the SQE's command area; from

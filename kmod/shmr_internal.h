@@ -15,6 +15,8 @@
  *                       transiently by commands.
  *   struct shmr_handle  private data of a region fd (a file sharing the
  *                       region's shmem inode, with our fops).
+ *   struct shmr_map     private data of a region's map file, the vm_file of
+ *                       its mappings (made at the first mmap).
  *   struct shmr_attach  one per (region, process): handles and mappings.
  *   struct shmr_watch   the creator-exit watch of a SHMR_CREATE_PROCESS
  *                       region, refcounted on its own (work may outlive it).
@@ -35,6 +37,8 @@
  *   the region under shmr_lock.
  *   The final region reference is dropped with kref_put_mutex(shmr_lock),
  *   so a lookup under shmr_lock never sees a region whose count is zero.
+ *   SEAL waits for pinned pages and takes the shmem inode's lock holding
+ *   none of these.
  */
 #ifndef _SHMR_INTERNAL_H
 #define _SHMR_INTERNAL_H
@@ -110,9 +114,6 @@ extern spinlock_t shmr_log_lock;
 extern struct workqueue_struct *shmr_wq;
 extern struct vfsmount *shmr_mnt;	/* tmpfs, huge=never */
 extern struct vfsmount *shmr_huge_mnt;	/* tmpfs, huge=within_size, or NULL */
-/* An empty shmem file on each mount, for shmem's own f_op. */
-extern struct file *shmr_mnt_file;
-extern struct file *shmr_huge_mnt_file;	/* NULL without shmr_huge_mnt */
 
 struct shmr_exit_entry {
 	u64 region_id;
@@ -168,9 +169,9 @@ struct shmr_region {
 	struct hlist_node name_node;	/* shmr_name_hash while linked */
 	bool linked;			/* name visible, under shmr_lock */
 	bool found;			/* looked up by name, under shmr_lock */
-	struct file *shmem;		/* backing file, vm_file of every mapping */
+	struct file *shmem;		/* the shmem file, as shmem made it */
+	struct file *map;		/* vm_file of its mappings, or NULL */
 	struct vfsmount *mnt;
-	const struct vm_operations_struct *shmem_vm_ops;
 	u64 id;
 	u64 size;
 	u64 ctime_ns;
@@ -213,6 +214,18 @@ struct shmr_handle {
 	u32 events;			/* pending SHMR_EV_*, under region->lock */
 };
 
+/*
+ * A region's map file (the vm_file of its mappings) forwards to shmem's
+ * file operations; it holds the shmem file, since some of them run after
+ * the mapping, and the region, may be gone (MADV_REMOVE and msync() drop
+ * mmap_lock before they call the file). The region is only for vm_ops,
+ * which run while a mapping holds it.
+ */
+struct shmr_map {
+	struct file *shmem;		/* held */
+	struct shmr_region *region;	/* while a VMA of the file exists */
+};
+
 /* The command context: which fd a command arrived on. */
 struct shmr_ctx {
 	struct shmr_handle *handle;	/* NULL on the control fd */
@@ -253,6 +266,7 @@ int shmr_region_create(struct shmr_ns *ns, const char *name, u64 size,
 int shmr_region_unlink_locked(struct shmr_region *r);
 bool shmr_mode_permits(kuid_t uid, kgid_t gid, umode_t mode,
 		       unsigned int want);
+int shmr_region_seal(struct shmr_handle *h, u32 seals);
 int shmr_may_open(struct shmr_region *r, bool write);
 int shmr_may_unlink(struct shmr_region *r);
 int shmr_handle_open(struct shmr_region *r, bool write, bool cloexec,

@@ -33,8 +33,6 @@ DEFINE_SPINLOCK(shmr_log_lock);
 struct workqueue_struct *shmr_wq;
 struct vfsmount *shmr_mnt;
 struct vfsmount *shmr_huge_mnt;
-struct file *shmr_mnt_file;
-struct file *shmr_huge_mnt_file;
 
 /*
  * debugfs counters. Every *_live counter is zero when nothing is in use;
@@ -369,12 +367,6 @@ static struct vfsmount *shmr_mount_tmpfs(const char *opts)
 	return mnt;
 }
 
-/* The empty shmem file of a mount (shmr_mnt_file); an ERR_PTR on failure. */
-static struct file *shmr_mount_file(struct vfsmount *mnt)
-{
-	return shmr_shmem_setup(mnt, "shmr", 0, true);
-}
-
 static int __init shmr_init(void)
 {
 	int ret;
@@ -390,24 +382,11 @@ static int __init shmr_init(void)
 		ret = PTR_ERR(shmr_mnt);
 		goto out_region_exit;
 	}
-	shmr_mnt_file = shmr_mount_file(shmr_mnt);
-	if (IS_ERR(shmr_mnt_file)) {
-		ret = PTR_ERR(shmr_mnt_file);
-		goto out_unmount;
-	}
 	shmr_huge_mnt = shmr_mount_tmpfs("huge=within_size");
-	if (!IS_ERR(shmr_huge_mnt)) {
-		shmr_huge_mnt_file = shmr_mount_file(shmr_huge_mnt);
-		if (IS_ERR(shmr_huge_mnt_file)) {
-			kern_unmount(shmr_huge_mnt);
-			shmr_huge_mnt = ERR_CAST(shmr_huge_mnt_file);
-		}
-	}
 	if (IS_ERR(shmr_huge_mnt)) {
 		pr_info("no huge page tmpfs (%ld): SHMR_CREATE_HUGE unsupported\n",
 			PTR_ERR(shmr_huge_mnt));
 		shmr_huge_mnt = NULL;
-		shmr_huge_mnt_file = NULL;
 	}
 	shmr_debugfs = debugfs_create_dir("shmr", NULL);
 	debugfs_create_file("counters", 0444, shmr_debugfs, NULL,
@@ -428,12 +407,8 @@ out_remove_proc:
 out_remove_debugfs:
 	debugfs_remove_recursive(shmr_debugfs);
 	shmr_fail_set(0, NULL);
-	if (shmr_huge_mnt) {
-		fput(shmr_huge_mnt_file);
+	if (shmr_huge_mnt)
 		kern_unmount(shmr_huge_mnt);
-	}
-	fput(shmr_mnt_file);
-out_unmount:
 	kern_unmount(shmr_mnt);
 out_region_exit:
 	shmr_region_exit();
@@ -452,11 +427,8 @@ static void __exit shmr_exit(void)
 	/* Watches pin the module: no process-lifetime work is left. */
 	destroy_workqueue(shmr_wq);
 	shmr_region_exit();
-	if (shmr_huge_mnt) {
-		fput(shmr_huge_mnt_file);
+	if (shmr_huge_mnt)
 		kern_unmount(shmr_huge_mnt);
-	}
-	fput(shmr_mnt_file);
 	kern_unmount(shmr_mnt);
 }
 

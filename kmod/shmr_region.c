@@ -3,26 +3,34 @@
  * shmr: regions, names, handles, mmap (IPC namespaces: shmr_ns.c).
  *
  * A region's memory is a shmem file created on a module-private tmpfs
- * mount. Handles are further files on the same inode (alloc_file_pseudo())
- * with our file_operations, so the raw shmem file never reaches userspace.
- * Mappings do not keep a handle open: mmap() swaps vm_file for the region's
- * shmem file (same inode, so shmem's fault path, which looks at vm_file's
- * inode, works unchanged), and each VMA holds a region reference through
- * vm_operations open/close, like the SysV shm attach count of ipc/shm.c.
- * That file's f_op is replaced by shmr_map_fops at creation: through
- * vm_file nothing can map the region again or write to it, and the file
- * pins the module until __fput() releases it after the last VMA (shmem's
- * own f_op is reached through an empty file per mount, shmr_shmem_tmpl()).
- * So closing a handle after mmap() releases the handle at once while the
- * memory stays mapped. The inode's i_fop refuses any reopen (through
- * /proc/PID/fd or /proc/PID/map_files), and F_SEAL_GROW/F_SEAL_SHRINK stop
- * ftruncate() (-EPERM).
+ * mount, left as shmem made it; it never reaches userspace. Handles are
+ * further files on the same inode (alloc_file_pseudo()) with our
+ * file_operations. Mappings follow ipc/shm.c: the VMA's vm_file is the
+ * module's own file, the region's map file (made at its first mmap, also
+ * on the shmem inode, since shmem's fault and NUMA policy code look at
+ * vm_file's inode), shmem sets the VMA up as a mapping of its file, and
+ * the module's vm_operations forward to shmem's every operation shmem has,
+ * adding open/close, through which each VMA holds a region reference and
+ * is counted like the SysV shm attach count. So closing a handle after
+ * mmap() releases the handle at once while the memory stays mapped, and
+ * the map file pins the module until __fput() releases it after the last
+ * VMA. The map file has no mmap (remap_file_pages(): -ENODEV) and no
+ * read or write; it punches holes for MADV_REMOVE of a writable mapping
+ * as shmem does.
+ *
+ * Two things are set on the shmem inode, with shmem's own means where it
+ * has them: its i_fop refuses any open (reopening a handle through
+ * /proc/PID/fd or a mapping through /proc/PID/map_files opens the inode),
+ * and its seals: F_SEAL_GROW|F_SEAL_SHRINK always (ftruncate() -EPERM),
+ * F_SEAL_FUTURE_WRITE with SHMR_SEAL_WRITE.
  */
 #include <linux/module.h>
 #include <linux/fs.h>
 #include <linux/file.h>
 #include <linux/mm.h>
 #include <linux/mman.h>
+#include <linux/pagemap.h>
+#include <linux/falloc.h>
 #include <linux/shmem_fs.h>
 #include <linux/slab.h>
 #include <linux/sched.h>
@@ -94,23 +102,117 @@ static const struct file_operations shmr_inode_fops = {
 };
 
 /*
- * The f_op of a region's shmem file, the vm_file of every mapping: it
- * offers nothing (remap_file_pages() -ENODEV, MADV_REMOVE -EOPNOTSUPP), and
+ * The dentry name of the files userspace sees through /proc/PID/fd and
+ * /proc/PID/maps: "shmr:NAME" ("shmr" when anonymous), as memfd names its
+ * files "memfd:NAME".
+ */
+#define SHMR_FILE_NAME_MAX	(sizeof("shmr:") + SHMR_NAME_MAX)
+
+static const char *shmr_file_name(struct shmr_region *r, char *buf)
+{
+	if (!r->name[0])
+		return "shmr";
+	snprintf(buf, SHMR_FILE_NAME_MAX, "shmr:%s", r->name);
+	return buf;
+}
+
+/*
+ * shmem's vm_operations, recorded by mmap. They are the same for every
+ * file of ours: shmem chooses them by whether the file is linked (6.12 and
+ * later give unlinked ones shmem_anon_vm_ops, with the same functions),
+ * and ours never are.
+ */
+const struct vm_operations_struct *shmr_shmem_vm_ops;
+
+static int shmr_map_release(struct inode *inode, struct file *file)
+{
+	struct shmr_map *m = file->private_data;
+
+	fput(m->shmem);
+	kfree(m);
+	return 0;
+}
+
+/*
+ * MADV_REMOVE of a writable mapping is the only caller: punch the hole as
+ * shmem does for a memfd (-EPERM once sealed: F_SEAL_FUTURE_WRITE).
+ */
+static long shmr_map_fallocate(struct file *file, int mode, loff_t offset,
+			       loff_t len)
+{
+	struct shmr_map *m = file->private_data;
+
+	if (mode != (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE) ||
+	    !m->shmem->f_op->fallocate)
+		return -EOPNOTSUPP;
+	return m->shmem->f_op->fallocate(m->shmem, mode, offset, len);
+}
+
+/* shmem aligns to huge pages where the mount allows them (mremap()). */
+static unsigned long shmr_map_get_unmapped_area(struct file *file,
+						unsigned long addr,
+						unsigned long len,
+						unsigned long pgoff,
+						unsigned long flags)
+{
+	struct shmr_map *m = file->private_data;
+
+	return m->shmem->f_op->get_unmapped_area(m->shmem, addr, len, pgoff,
+						 flags);
+}
+
+/*
+ * The map file's f_op: no mmap, read or write; msync() is shmem's no-op;
  * its owner keeps the module loaded until __fput() has released the file.
  */
 static const struct file_operations shmr_map_fops = {
 	.owner = THIS_MODULE,
+	.release = shmr_map_release,
+	.fsync = noop_fsync,
+	.fallocate = shmr_map_fallocate,
+	.get_unmapped_area = shmr_map_get_unmapped_area,
 	.llseek = noop_llseek,
 };
 
 /*
- * An empty shmem file on @r's mount, with shmem's f_op: for shmem's mmap
- * and get_unmapped_area (which wants its own f_op and looks at the file's
- * superblock only), since the region's file carries shmr_map_fops.
+ * @r's map file, made at its first mmap (most regions are created and
+ * unlinked without one, and a third file per region was a measurable part
+ * of CREATE); the region holds it until it is freed.
  */
-static struct file *shmr_shmem_tmpl(struct shmr_region *r)
+static struct file *shmr_region_map_file(struct shmr_region *r)
 {
-	return r->mnt == shmr_huge_mnt ? shmr_huge_mnt_file : shmr_mnt_file;
+	struct inode *inode = file_inode(r->shmem);
+	char buf[SHMR_FILE_NAME_MAX];
+	struct shmr_map *m;
+	struct file *file, *old;
+
+	/* Pairs with the cmpxchg() below: a file seen is set up. */
+	file = smp_load_acquire(&r->map);
+	if (file)
+		return file;
+	m = shmr_fail() ? NULL : kmalloc(sizeof(*m), GFP_KERNEL_ACCOUNT);
+	if (!m)
+		return ERR_PTR(-ENOMEM);
+	ihold(inode);
+	file = shmr_fail() ? ERR_PTR(-ENOMEM) :
+	       alloc_file_pseudo(inode, r->mnt, shmr_file_name(r, buf),
+				 O_RDWR, &shmr_map_fops);
+	if (IS_ERR(file)) {
+		iput(inode);
+		kfree(m);
+		return file;
+	}
+	/* __fput() does fops_put(); alloc_file_pseudo() took no module ref. */
+	__module_get(THIS_MODULE);
+	m->shmem = get_file(r->shmem);
+	m->region = r;
+	file->private_data = m;
+	old = cmpxchg(&r->map, NULL, file);
+	if (old) {
+		fput(file);	/* another mmap made one first */
+		return old;
+	}
+	return file;
 }
 
 static struct shmr_user *shmr_user_find(kuid_t uid, bool create)
@@ -218,6 +320,8 @@ static void shmr_region_release(struct kref *ref)
 	mutex_unlock(&shmr_lock);
 
 	shmr_watch_stop(r);
+	if (r->map)
+		fput(r->map);
 	fput(r->shmem);
 	put_pid(r->creator);
 	shmr_count(SHMR_C_BYTES_LIVE, -(s64)r->size);
@@ -264,7 +368,6 @@ int shmr_region_create(struct shmr_ns *ns, const char *name, u64 size,
 	struct shmr_region *r, *old;
 	struct shmr_user *u;
 	struct inode *inode;
-	char fname[32];
 	int ret;
 
 	*out = NULL;
@@ -295,26 +398,24 @@ int shmr_region_create(struct shmr_ns *ns, const char *name, u64 size,
 	if (flags & SHMR_CREATE_PROCESS)
 		r->info_flags |= SHMR_INFO_PROCESS;
 
-	snprintf(fname, sizeof(fname), "shmr");
+	/*
+	 * Like memfd + ftruncate(), creation reserves no memory
+	 * (VM_NORESERVE): shmem accounts each page as it is allocated, and
+	 * the memory cgroup is charged then; max_user_bytes counts the size.
+	 */
 	r->shmem = shmr_fail() ? ERR_PTR(-ENOMEM) :
-		   shmr_shmem_setup(mnt, fname, size, false);
+		   shmr_shmem_setup(mnt, "shmr", size, true);
 	if (IS_ERR(r->shmem)) {
 		ret = PTR_ERR(r->shmem);
 		goto out_free_region;
 	}
 	inode = file_inode(r->shmem);
-	/* No reopening through /proc/PID/fd, no resizing through a handle. */
-	inode->i_mode = S_IFREG;
+	/*
+	 * Not yet published. No opening the inode (a handle through
+	 * /proc/PID/fd, a mapping through /proc/PID/map_files), no resizing.
+	 */
 	inode->i_fop = &shmr_inode_fops;
 	SHMEM_I(inode)->seals |= F_SEAL_SEAL | F_SEAL_GROW | F_SEAL_SHRINK;
-	/*
-	 * The file becomes the vm_file of every mapping (not yet published):
-	 * our f_op, which offers nothing; no read or write either.
-	 */
-	r->shmem->f_op = &shmr_map_fops;
-	r->shmem->f_mode &= ~(FMODE_CAN_READ | FMODE_CAN_WRITE);
-	__module_get(THIS_MODULE);	/* dropped by __fput() */
-	r->shmem->private_data = r;
 	r->creator = get_pid(task_tgid(current));
 
 	mutex_lock(&shmr_lock);
@@ -398,6 +499,93 @@ int shmr_region_unlink_locked(struct shmr_region *r)
 }
 
 /*
+ * Pinned pages (pin_user_pages(): an io_uring fixed buffer, an AF_XDP
+ * umem, O_DIRECT in flight) are written through the pin whatever happens
+ * to the mapping and handle they were pinned through, so SEAL refuses
+ * them, as F_SEAL_WRITE does on a memfd. Only pins are seen, not plain
+ * page references: a page just faulted in holds one more from a per-CPU
+ * LRU cache, which memfd drains first (lru_add_drain_all()); a module
+ * cannot (it is not exported).
+ */
+static bool shmr_region_pinned(struct shmr_region *r)
+{
+	struct address_space *mapping = r->shmem->f_mapping;
+	struct folio_batch fbatch;
+	bool pinned = false;
+	pgoff_t index = 0;
+	unsigned int i;
+
+	folio_batch_init(&fbatch);
+	while (!pinned &&
+	       filemap_get_folios(mapping, &index, (pgoff_t)-1, &fbatch)) {
+		for (i = 0; i < folio_batch_count(&fbatch); i++)
+			pinned |= folio_maybe_dma_pinned(fbatch.folios[i]);
+		folio_batch_release(&fbatch);
+		cond_resched();
+	}
+	return pinned;
+}
+
+/* Short-term pins get as long as memfd gives them: 10+20+40+80 ms. */
+#define SHMR_PIN_WAITS	4
+
+static int shmr_region_wait_pins(struct shmr_region *r)
+{
+	unsigned int i;
+
+	for (i = 0; shmr_region_pinned(r); i++) {
+		if (i == SHMR_PIN_WAITS || fatal_signal_pending(current))
+			return -EBUSY;
+		schedule_timeout_killable(msecs_to_jiffies(10 << i));
+	}
+	return 0;
+}
+
+/*
+ * SEAL through the read-write handle @h: -EBUSY while pages are pinned.
+ * Mappings made before keep their access (F_SEAL_FUTURE_WRITE semantics),
+ * so a pin taken through one of them after this check is theirs to take.
+ */
+int shmr_region_seal(struct shmr_handle *h, u32 seals)
+{
+	struct shmr_region *r = h->region;
+	struct inode *inode = file_inode(r->shmem);
+	bool more;
+	int ret;
+
+	spin_lock(&r->lock);
+	more = seals & ~r->seals;
+	spin_unlock(&r->lock);
+	if (!more)
+		return 0;
+	ret = shmr_region_wait_pins(r);
+	if (ret)
+		return ret;
+	/*
+	 * shmem enforces it too where it looks: a writable mmap() (6.12 and
+	 * later check the seals of the handle's shmem inode before our mmap
+	 * runs), hole punching (MADV_REMOVE through an older mapping).
+	 */
+	inode_lock(inode);
+	SHMEM_I(inode)->seals |= F_SEAL_FUTURE_WRITE;
+	inode_unlock(inode);
+
+	spin_lock(&r->lock);
+	if (seals & ~r->seals) {
+		r->seals |= seals;
+		r->info_flags |= SHMR_INFO_SEALED;
+		/*
+		 * Every handle but the sealing one, in this process too. It
+		 * has no SEALED pending: the region is sealed once.
+		 */
+		shmr_raise_locked(r, SHMR_EV_SEALED, NULL);
+		h->events &= ~SHMR_EV_SEALED;
+	}
+	spin_unlock(&r->lock);
+	return 0;
+}
+
+/*
  * Do the owner, group or other bits of @mode (owner @uid, group @gid) give
  * the caller @want (4 read, 6 read-write)? By fsuid and fsgid, like a file.
  */
@@ -445,6 +633,7 @@ int shmr_handle_open(struct shmr_region *r, bool write, bool cloexec,
 		     u64 since_ns, struct file **filep, int *fdp)
 {
 	struct inode *inode = file_inode(r->shmem);
+	char name[SHMR_FILE_NAME_MAX];
 	struct shmr_attach *spare, *a;
 	struct shmr_handle *h;
 	struct file *file;
@@ -468,7 +657,7 @@ int shmr_handle_open(struct shmr_region *r, bool write, bool cloexec,
 	}
 	ihold(inode);
 	file = shmr_fail() ? ERR_PTR(-ENOMEM) :
-	       alloc_file_pseudo(inode, r->mnt, r->name[0] ? r->name : "anon",
+	       alloc_file_pseudo(inode, r->mnt, shmr_file_name(r, name),
 				 write ? O_RDWR : O_RDONLY, &shmr_region_fops);
 	if (IS_ERR(file)) {
 		iput(inode);
@@ -578,7 +767,9 @@ static void shmr_vma_attach(struct shmr_region *r, struct vm_area_struct *vma,
 
 static struct shmr_region *shmr_vma_region(struct vm_area_struct *vma)
 {
-	return vma->vm_file->private_data;
+	struct shmr_map *m = vma->vm_file->private_data;
+
+	return m->region;
 }
 
 /* A VMA copied by fork(), split, or moved by mremap(). */
@@ -621,33 +812,70 @@ static void shmr_vm_close(struct vm_area_struct *vma)
 	shmr_region_put(r);
 }
 
+/*
+ * The rest forwards to shmem, as ipc/shm.c does, so that a region mapping
+ * behaves as a memfd mapping: faults, fault-around, NUMA policy (shmem
+ * keeps it per file: mbind() on one mapping applies to all), and from 7.2
+ * userfaultfd (shmr_compat.h). An operation shmem lacks gets the default.
+ */
 static vm_fault_t shmr_vm_fault(struct vm_fault *vmf)
 {
-	return shmr_vma_region(vmf->vma)->shmem_vm_ops->fault(vmf);
+	return shmr_shmem_ops()->fault(vmf);
 }
 
 static vm_fault_t shmr_vm_map_pages(struct vm_fault *vmf, pgoff_t start,
 				    pgoff_t end)
 {
-	struct shmr_region *r = shmr_vma_region(vmf->vma);
+	const struct vm_operations_struct *ops = shmr_shmem_ops();
 
-	if (!r->shmem_vm_ops->map_pages)
-		return 0;
-	return r->shmem_vm_ops->map_pages(vmf, start, end);
+	return ops->map_pages ? ops->map_pages(vmf, start, end) : 0;
 }
+
+static int shmr_vm_may_split(struct vm_area_struct *vma, unsigned long addr)
+{
+	const struct vm_operations_struct *ops = shmr_shmem_ops();
+
+	return ops->may_split ? ops->may_split(vma, addr) : 0;
+}
+
+static unsigned long shmr_vm_pagesize(struct vm_area_struct *vma)
+{
+	const struct vm_operations_struct *ops = shmr_shmem_ops();
+
+	return ops->pagesize ? ops->pagesize(vma) : PAGE_SIZE;
+}
+
+#ifdef CONFIG_NUMA
+static int shmr_vm_set_policy(struct vm_area_struct *vma,
+			      struct mempolicy *new)
+{
+	const struct vm_operations_struct *ops = shmr_shmem_ops();
+
+	return ops->set_policy ? ops->set_policy(vma, new) : 0;
+}
+#endif
 
 static const struct vm_operations_struct shmr_vm_ops = {
 	.open = shmr_vm_open,
 	.close = shmr_vm_close,
 	.fault = shmr_vm_fault,
 	.map_pages = shmr_vm_map_pages,
+	.may_split = shmr_vm_may_split,
+	.pagesize = shmr_vm_pagesize,
+#ifdef CONFIG_NUMA
+	.set_policy = shmr_vm_set_policy,
+	.get_policy = shmr_vm_get_policy,
+#endif
+	SHMR_VM_OPS_UFFD
 };
 
 /*
- * mmap on a handle: MAP_SHARED only (-EINVAL), within the region (-ENXIO),
- * writable only through a read-write handle (-EACCES, checked by the VFS
- * from the file mode) of an unsealed region (-EPERM); a mapping that may
- * not write loses VM_MAYWRITE so mprotect() cannot add PROT_WRITE.
+ * mmap on a handle: MAP_SHARED only (-EINVAL), writable only through a
+ * read-write handle (-EACCES, checked by the VFS from the file mode) of an
+ * unsealed region (-EPERM), within the region (-ENXIO); a mapping that may
+ * not write loses VM_MAYWRITE so mprotect() cannot add PROT_WRITE. The
+ * seal comes before the bounds because 6.12 and later check shmem's seals
+ * of the handle's inode in the VFS, before this runs.
  */
 static int shmr_region_mmap(struct file *file, struct vm_area_struct *vma)
 {
@@ -655,13 +883,12 @@ static int shmr_region_mmap(struct file *file, struct vm_area_struct *vma)
 	struct shmr_region *r = h->region;
 	unsigned long pages = r->size >> PAGE_SHIFT;
 	struct shmr_attach *spare;
+	struct file *map;
 	bool sealed;
 	int ret;
 
 	if (!(vma->vm_flags & VM_MAYSHARE))
 		return -EINVAL;
-	if (vma->vm_pgoff >= pages || vma_pages(vma) > pages - vma->vm_pgoff)
-		return -ENXIO;
 	if ((vma->vm_flags & VM_WRITE) && !h->writable)
 		return -EACCES;
 	spin_lock(&r->lock);
@@ -669,6 +896,8 @@ static int shmr_region_mmap(struct file *file, struct vm_area_struct *vma)
 	spin_unlock(&r->lock);
 	if (sealed && (vma->vm_flags & VM_WRITE))
 		return -EPERM;
+	if (vma->vm_pgoff >= pages || vma_pages(vma) > pages - vma->vm_pgoff)
+		return -ENXIO;
 	if (sealed || !h->writable)
 		shmr_vm_flags_clear(vma, VM_MAYWRITE);
 
@@ -682,20 +911,34 @@ static int shmr_region_mmap(struct file *file, struct vm_area_struct *vma)
 		if (!spare)
 			return -ENOMEM;
 	}
-	ret = shmr_shmem_mmap(shmr_shmem_tmpl(r), r->shmem, vma);
-	if (ret) {
-		shmr_attach_free(spare);
-		return ret;
+	map = shmr_region_map_file(r);
+	if (IS_ERR(map)) {
+		ret = PTR_ERR(map);
+		goto out_free_spare;
 	}
-	/* Every VMA of a region gets the same shmem vm_ops; remember them. */
-	WRITE_ONCE(r->shmem_vm_ops, vma->vm_ops);
+	/*
+	 * vm_file is the map file, so the handle is not held; shmem sets the
+	 * VMA up as a mapping of its own file. On error the caller puts
+	 * whatever vm_file is.
+	 */
+	vma_set_file(vma, map);
+	ret = shmr_vfs_mmap(r->shmem, vma);
+	if (ret)
+		goto out_free_spare;
+	if (READ_ONCE(shmr_shmem_vm_ops) != vma->vm_ops)
+		WRITE_ONCE(shmr_shmem_vm_ops, vma->vm_ops);
 	vma->vm_ops = &shmr_vm_ops;
-	vma_set_file(vma, r->shmem);
 	shmr_region_get(r);
 	shmr_vma_attach(r, vma, spare);
 	return 0;
+
+out_free_spare:
+	if (spare)
+		shmr_attach_free(spare);
+	return ret;
 }
 
+/* shmem aligns to huge pages where the mount allows them. */
 static unsigned long shmr_region_get_unmapped_area(struct file *file,
 						   unsigned long addr,
 						   unsigned long len,
@@ -703,13 +946,8 @@ static unsigned long shmr_region_get_unmapped_area(struct file *file,
 						   unsigned long flags)
 {
 	struct shmr_handle *h = file->private_data;
-	struct file *shmem = shmr_shmem_tmpl(h->region);
+	struct file *shmem = h->region->shmem;
 
-	/*
-	 * shmem aligns to huge pages where the mount allows them; it expects
-	 * its own file (VM_BUG_ON(f_op != &shmem_file_operations)) and looks
-	 * only at its superblock: the mount's empty file stands in.
-	 */
 	return shmem->f_op->get_unmapped_area(shmem, addr, len, pgoff, flags);
 }
 
@@ -752,6 +990,7 @@ static const struct file_operations shmr_region_fops = {
 	.mmap = shmr_region_mmap,
 	.get_unmapped_area = shmr_region_get_unmapped_area,
 	.poll = shmr_region_poll,
+	.fsync = noop_fsync,	/* shmem's: nothing to write back */
 	.unlocked_ioctl = shmr_region_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
 	.llseek = noop_llseek,

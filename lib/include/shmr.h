@@ -194,7 +194,10 @@ SHMR_API int shmr_region_who_id(uint64_t id, struct shmr_attacher *out, size_t c
 /*
  * Seal against writing (like F_SEAL_FUTURE_WRITE): existing mappings keep
  * their access, new writable opens and mappings fail with -EPERM.
- * Read-write handle only. -EOPNOTSUPP on the posix backend.
+ * -EBUSY while pages are pinned (an io_uring fixed buffer, O_DIRECT in
+ * flight), as F_SEAL_WRITE on a memfd. Every other handle of the region
+ * gets SHMR_EVENT_SEALED. Read-write handle only. -EOPNOTSUPP on the posix
+ * backend.
  */
 SHMR_API int shmr_region_seal(struct shmr_region *r);
 
@@ -202,7 +205,7 @@ SHMR_API int shmr_region_seal(struct shmr_region *r);
 #define SHMR_EVENT_UNLINKED	(1U << 0)	/* the name was removed */
 #define SHMR_EVENT_DETACHED	(1U << 1)	/* another process detached */
 #define SHMR_EVENT_PEER_DIED	(1U << 2)	/* another process died attached */
-#define SHMR_EVENT_SEALED	(1U << 3)	/* the region was sealed */
+#define SHMR_EVENT_SEALED	(1U << 3)	/* sealed, through another handle */
 
 /* Fetch and clear this handle's pending events. -EOPNOTSUPP on posix. */
 SHMR_API int shmr_region_events(struct shmr_region *r, uint32_t *events);

@@ -436,9 +436,48 @@ static int run_mmap(struct op_ctx *c)
 	return 0;
 }
 
+/*
+ * A fresh anonymous region and its first mmap, which makes the region's
+ * map file (the vm_file of its mappings): the map file holds a module
+ * reference until the region is freed, so the walk needs the region to go
+ * with its result.
+ */
+static int run_create_mmap(struct op_ctx *c)
+{
+	int ret = run_create_anon(c);
+
+	if (ret)
+		return ret;
+	c->target = c->fd;
+	ret = run_mmap(c);
+	if (ret)
+		close(c->fd);
+	c->target = -1;
+	return ret;
+}
+
 static void undo_munmap(struct op_ctx *c)
 {
 	munmap(c->map, 2 * c->pg);
+}
+
+static void undo_munmap_close(struct op_ctx *c)
+{
+	munmap(c->map, 2 * c->pg);
+	close(c->fd);
+}
+
+/*
+ * Map the target once, so that its map file exists: later mmaps of an
+ * attached process allocate nothing.
+ */
+static int prime_target(struct op_ctx *c)
+{
+	int ret = run_mmap(c);
+
+	if (!ret)
+		undo_munmap(c);
+	return ret;
 }
 
 static int run_list(struct op_ctx *c)
@@ -528,6 +567,10 @@ static const struct op op_open = {
 };
 static const struct op op_mmap = {
 	"mmap+touch", run_mmap, NULL, undo_munmap, false,
+};
+static const struct op op_create_mmap = {
+	"create anonymous + first mmap+touch", run_create_mmap, NULL,
+	undo_munmap_close, true,
 };
 static const struct op op_unlink = {
 	"unlink", run_unlink, check_target, undo_nothing, false,
@@ -700,11 +743,24 @@ TEST_F_TIMEOUT(fault, open_by_name, 300)
 	WALK(op_open, 4);
 }
 
-/* A process already attached (it holds a handle) maps without allocating. */
+/*
+ * A process already attached (it holds a handle) maps a region mapped
+ * before without allocating.
+ */
 TEST_F_TIMEOUT(fault, mmap_touch, 300)
 {
 	ASSERT_EQ(0, make_target(&self->c));
+	ASSERT_EQ(0, prime_target(&self->c));
 	WALK(op_mmap, -1);
+}
+
+/*
+ * The first mmap of a region makes its map file: the create's points, then
+ * the map file's two (its private data, the file).
+ */
+TEST_F_TIMEOUT(fault, mmap_touch_first, 300)
+{
+	WALK(op_create_mmap, 8);
 }
 
 /*
@@ -718,6 +774,7 @@ TEST_F_TIMEOUT(fault, mmap_touch_new_attach, 300)
 	pid_t pid;
 
 	ASSERT_EQ(0, make_target(&self->c));
+	ASSERT_EQ(0, prime_target(&self->c));
 	fflush(stdout);
 	fflush(stderr);
 	pid = fork();

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * kmod_vmfile: a mapping's vm_file (the region's shmem file) cannot be
- * used to map the region again or to write: remap_file_pages() and
- * MADV_REMOVE fail, the mapping stays counted and keeps its data.
+ * kmod_vmfile: a mapping's vm_file (the region's map file) cannot be used
+ * to map the region again: remap_file_pages() fails, the mapping stays
+ * counted and keeps its data. Through a read-only mapping it cannot write
+ * either: mprotect() to writable and MADV_REMOVE are refused. (MADV_REMOVE
+ * through a writable mapping punches a hole, as on a memfd: review_shmem.)
  */
 #include "shmr_test.h"
 #include <sys/mman.h>
@@ -42,12 +44,11 @@ static void check_vmfile(struct __test_metadata *_metadata, bool rdonly)
 	ASSERT_EQ(0, shmr_stat_fd(fd, &info));
 	EXPECT_EQ(1u, info.mappings);
 	if (rdonly) {
-		/* Still not writable. */
+		/* Still not writable, no hole punched. */
 		EXPECT_EQ(-1, mprotect(p, pg, PROT_READ | PROT_WRITE));
 		EXPECT_EQ(EACCES, errno);
-	} else {
-		/* No hole punched through vm_file. */
 		EXPECT_EQ(-1, madvise(p, pg, MADV_REMOVE));
+		EXPECT_EQ(EACCES, errno);
 	}
 	EXPECT_EQ(0x5a, p[0]);
 	EXPECT_EQ(0x5a, p[pg]);

@@ -911,14 +911,16 @@ static void step_mmap(int w)
 	c.len = (uint64_t)np * pg;
 	c.prot = d->rdonly ? PROT_READ : PROT_READ | PROT_WRITE;
 	want = 0;
-	if (mode == 1) {		/* past the end */
+	if (mode == 1)			/* past the end */
 		c.len = (uint64_t)(R[d->reg].pages - off + 1) * pg;
-		want = -ENXIO;
-	} else if (mode == 2 && d->rdonly) {
+	if (mode == 2 && d->rdonly) {
 		c.prot = PROT_READ | PROT_WRITE;
 		want = -EACCES;
 	} else if (c.prot & PROT_WRITE && R[d->reg].sealed) {
+		/* the seal before the bounds, as the VFS checks it (6.12+) */
 		want = -EPERM;
+	} else if (mode == 1) {
+		want = -ENXIO;
 	}
 	if (talk(w, &c, -1, &rp, NULL))
 		{ CHECK(0, "mmap: worker lost"); return; }

@@ -41,10 +41,23 @@
  *  - OPEN (and create-or-open) denied by the mode -EACCES; writable OPEN of
  *    a sealed region -EPERM; UNLINK by other than the owner (or
  *    CAP_SYS_ADMIN / CAP_IPC_OWNER in the namespace's user ns) -EPERM;
- *  - mmap: MAP_PRIVATE -EINVAL; offset or length past the end -ENXIO;
- *    PROT_WRITE through a read-only handle -EACCES, on a sealed region
- *    -EPERM; ftruncate() on a region fd -EPERM (read-write) or -EINVAL;
- *  - a region fd cannot be reopened through /proc/PID/fd (-EACCES).
+ *  - mmap: MAP_PRIVATE -EINVAL; PROT_WRITE through a read-only handle
+ *    -EACCES, on a sealed region -EPERM; then offset or length past the
+ *    end -ENXIO; ftruncate() on a region fd -EPERM (read-write) or -EINVAL;
+ *  - a region fd cannot be reopened through /proc/PID/fd, nor a mapping
+ *    through /proc/PID/map_files: the module refuses the open (-EACCES);
+ *  - SEAL while pages of the region are pinned -EBUSY (see SHMR_IOC_SEAL).
+ *
+ * A mapping behaves as a mapping of a memfd (shmem): fsync() of a region
+ * fd and msync() of a mapping return 0; NUMA policy set with mbind() is
+ * the region's (shmem's shared policy: every mapping sees it); madvise()
+ * as on shmem (MADV_REMOVE punches a hole through a writable mapping,
+ * -EACCES through a read-only one, -EPERM once sealed); GUP, io_uring
+ * fixed buffers (where the kernel's io_uring takes shmem mappings by more
+ * than their vm_ops: not 6.1's, which refuses them as it refuses SysV shm
+ * mappings, -EOPNOTSUPP) and, from 7.2, userfaultfd work on it;
+ * /proc/PID/maps shows "/shmr:NAME (deleted)", "/shmr (deleted)" for an
+ * anonymous region.
  *
  * IPC namespaces (SHMR_FEAT_IPC_NS): names, LIST, STAT by id and EXITED
  * are per IPC namespace. A control fd belongs for good to the IPC
@@ -133,7 +146,10 @@ struct shmr_features {
  * With SHMR_CREATE_PROCESS the name is gone by the time the creating
  * process (all its threads) has exited and can be reaped.
  * mode is the permission bits (0777 at most; umask is not applied).
- * The returned fd is read-write.
+ * The returned fd is read-write. Like memfd_create() + ftruncate(),
+ * creation reserves no memory: pages are allocated (and charged to the
+ * memory cgroup of the task that faults them in) as they are touched; the
+ * max_user_bytes limit counts the whole size.
  */
 struct shmr_create {
 	__u64 name;		/* in: user pointer to a NUL-terminated name, or 0 */
@@ -243,6 +259,14 @@ struct shmr_list {
  * On a read-write region fd. Like memfd's F_SEAL_FUTURE_WRITE: mappings that
  * exist keep their access; from now on OPEN for writing and writable mmap()
  * fail with -EPERM, and new mappings cannot be mprotect()ed to writable.
+ * Pinned pages (pin_user_pages(): an io_uring fixed buffer, an AF_XDP umem,
+ * O_DIRECT in flight) can be written whatever happens to the mapping they
+ * were pinned through, so SEAL fails with -EBUSY while any page is pinned,
+ * after waiting up to about 150 ms for pins to go, as F_SEAL_WRITE does on
+ * a memfd (plain page references, as vmsplice() takes, do not count). A
+ * refused SEAL changes nothing. SHMR_EV_SEALED reaches every other handle
+ * of the region, in the sealing process too; sealing an already sealed
+ * region returns 0 and raises nothing.
  */
 struct shmr_seal {
 	__u32 seals;		/* in: SHMR_SEAL_* */
@@ -254,7 +278,7 @@ struct shmr_seal {
 #define SHMR_EV_UNLINKED	(1U << 0)	/* the name was removed */
 #define SHMR_EV_DETACHED	(1U << 1)	/* another process detached */
 #define SHMR_EV_PEER_DIED	(1U << 2)	/* another process exited or was killed attached */
-#define SHMR_EV_SEALED		(1U << 3)	/* the region was sealed */
+#define SHMR_EV_SEALED		(1U << 3)	/* sealed, through another handle */
 #define SHMR_EV_ALL		(SHMR_EV_UNLINKED | SHMR_EV_DETACHED | \
 				 SHMR_EV_PEER_DIED | SHMR_EV_SEALED)
 
