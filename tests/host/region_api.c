@@ -3,12 +3,14 @@
 #include <stdlib.h>
 
 #include "shmr.h"
+#include "tracker_env.h"
 
 #define EXPECT_BACKEND SHMR_BACKEND_POSIX
 
 __attribute__((constructor)) static void force_posix(void)
 {
 	setenv("SHMR_BACKEND", "posix", 1);
+	shmr_test_tracker_env();
 }
 
 #include "region_tests.h"
