@@ -105,6 +105,31 @@ static int link_tmpfile(int fd, const char *file)
 }
 
 /*
+ * An O_TMPFILE fd keeps the name it was made with ("/dev/shm/#INODE
+ * (deleted)") in /proc/PID/fd and /proc/PID/maps after linkat(): open the
+ * file again by its new name, so that those, lsof and shmrctl's users see
+ * the region's name. If the name no longer leads to this file (unlinked
+ * and made again in between), keep the fd we have.
+ */
+static int reopen_named(int fd, const char *file)
+{
+	char path[sizeof(POSIX_DIR) + POSIX_PATH_MAX];
+	struct stat a, b;
+	int fd2;
+
+	snprintf(path, sizeof(path), POSIX_DIR "/%s", file);
+	fd2 = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+	if (fd2 < 0)
+		return fd;
+	if (fstat(fd, &a) || fstat(fd2, &b) || a.st_dev != b.st_dev || a.st_ino != b.st_ino) {
+		close(fd2);
+		return fd;
+	}
+	close(fd);
+	return fd2;
+}
+
+/*
  * A PROCESS region: the file is made without a name (O_TMPFILE), sized,
  * registered with the tracker by its fd, and only then linked under its
  * name, which fails if the name exists (EXCL for free). A creator killed at
@@ -136,7 +161,7 @@ static int create_process(const char *file, uint64_t size, uint32_t mode)
 		close(fd);
 		return err;
 	}
-	return fd;
+	return reopen_named(fd, file);
 }
 
 static int posix_create(struct shmr_region *r, uint64_t size, uint32_t mode, uint32_t flags)

@@ -81,6 +81,16 @@ TEST(kernel_list_shows_anonymous)
 
 /* process-lifetime regions: tests/region_tests.h, on both backends */
 
+/* "/NAME" (a raw POSIX shm name) is the posix backend's: -EINVAL here. */
+TEST(kernel_no_raw_posix_names)
+{
+	struct shmr_region *r;
+
+	EXPECT_EQ(-EINVAL, create_named("/shmr-raw", 4096, 0, &r));
+	EXPECT_EQ(-EINVAL, shmr_region_open("/shmr-raw", 0, &r));
+	EXPECT_EQ(-EINVAL, shmr_region_unlink("/shmr-raw"));
+}
+
 TEST(kernel_seal)
 {
 	const char *name = tname("seal");
