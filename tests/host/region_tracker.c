@@ -228,7 +228,7 @@ TEST_F_TIMEOUT(trk, holds_nothing_of_its_creator, 90)
 	struct dirent *de;
 	pid_t t = 0;
 	ssize_t n;
-	int fd, sock = 0, dir = 0, other = 0, nul = 0;
+	int fd, sock = 0, dir = 0, other = 0, nul = 0, pidfds = 0, tries;
 	DIR *d;
 
 	/* a pipe and a region fd without close-on-exec, inherited by the creator */
@@ -241,29 +241,36 @@ TEST_F_TIMEOUT(trk, holds_nothing_of_its_creator, 90)
 	ASSERT_EQ(0, creator(&c, names, 1, false));
 	ASSERT_EQ(1, trackers(&t));
 
-	snprintf(path, sizeof(path), "/proc/%d/fd", (int)t);
-	d = opendir(path);
-	ASSERT_NE(NULL, d);
-	while ((de = readdir(d))) {
-		if (de->d_name[0] == '.')
-			continue;
-		fd = atoi(de->d_name);
-		snprintf(path, sizeof(path), "/proc/%d/fd/%s", (int)t, de->d_name);
-		n = readlink(path, link, sizeof(link) - 1);
-		ASSERT_GT(n, 0);
-		link[n] = '\0';
-		if (fd <= 2 && !strcmp(link, "/dev/null"))
-			nul++;
-		else if (fd == SHMR_TRK_FD && !strncmp(link, "socket:", 7))
-			sock++;
-		else if (!strcmp(link, "/dev/shm"))
-			dir++;
-		else if (!strstr(link, "pidfd"))
-			other++;
-		if (other)
-			TH_LOG("tracker fd %d -> %s", fd, link);
+	/* once it has read the registration (a pidfd shows up), its fds */
+	for (tries = 0; tries < 1000 && !pidfds; tries++) {
+		if (tries)
+			usleep(10000);
+		sock = dir = other = nul = pidfds = 0;
+		snprintf(path, sizeof(path), "/proc/%d/fd", (int)t);
+		d = opendir(path);
+		ASSERT_NE(NULL, d);
+		while ((de = readdir(d))) {
+			if (de->d_name[0] == '.')
+				continue;
+			fd = atoi(de->d_name);
+			snprintf(path, sizeof(path), "/proc/%d/fd/%s", (int)t, de->d_name);
+			n = readlink(path, link, sizeof(link) - 1);
+			ASSERT_GT(n, 0);
+			link[n] = '\0';
+			if (fd <= 2 && !strcmp(link, "/dev/null"))
+				nul++;
+			else if (fd == SHMR_TRK_FD && !strncmp(link, "socket:", 7))
+				sock++;
+			else if (!strcmp(link, "/dev/shm"))
+				dir++;
+			else if (strstr(link, "pidfd"))
+				pidfds++;
+			else if (++other)
+				TH_LOG("tracker fd %d -> %s", fd, link);
+		}
+		closedir(d);
 	}
-	closedir(d);
+	EXPECT_EQ(1, pidfds);
 	EXPECT_EQ(3, nul);
 	EXPECT_EQ(1, sock);
 	EXPECT_EQ(1, dir);
