@@ -27,6 +27,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -43,6 +44,16 @@
 
 __attribute__((constructor)) static void force_posix(void)
 {
+	uint64_t f = 0;
+
+	/* a copy of this program run by setuid_ignores_shmr_tracker */
+	if (getenv("SHMR_TRK_PROBE")) {
+		shmr_features(&f);
+		printf("%s %s\n", shmr_backend_name(),
+		       (f & SHMR_FEATURE_PROCESS) ? "process" : "no-process");
+		fflush(stdout);
+		_exit(0);
+	}
 	setenv("SHMR_BACKEND", "posix", 1);
 	shmr_test_tracker_env();
 }
@@ -725,6 +736,107 @@ TEST_F_TIMEOUT(trk, missing_or_broken_helper, 90)
 	unlink(plain);
 	unlink(fails);
 	unlink(drops);
+	rmdir(dir);
+}
+
+static int copy_file(const char *src, const char *dst, mode_t mode)
+{
+	char buf[65536];
+	int in, out, ret = 0;
+	ssize_t n;
+
+	in = open(src, O_RDONLY | O_CLOEXEC);
+	if (in < 0)
+		return -1;
+	out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+	if (out < 0) {
+		close(in);
+		return -1;
+	}
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		if (write(out, buf, (size_t)n) != n)
+			ret = -1;
+	close(in);
+	close(out);
+	return n < 0 ? -1 : ret;
+}
+
+/* prog's answer to SHMR_TRK_PROBE with SHMR_TRACKER=tracker, in out */
+static int probe(const char *prog, const char *tracker, char *out, size_t len)
+{
+	int p[2], st;
+	ssize_t n;
+	pid_t pid;
+
+	if (pipe(p))
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		dup2(p[1], 1);
+		setenv("SHMR_TRK_PROBE", "1", 1);
+		setenv("SHMR_TRACKER", tracker, 1);
+		setenv("SHMR_BACKEND", "posix", 1);
+		execl(prog, prog, (char *)NULL);
+		_exit(127);
+	}
+	close(p[1]);
+	n = read(p[0], out, len - 1);
+	out[n > 0 ? n : 0] = '\0';
+	close(p[0]);
+	if (pid < 0 || waitpid(pid, &st, 0) != pid)
+		return -1;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/*
+ * A set-user-ID program ignores SHMR_TRACKER (secure_getenv) and the
+ * helper beside the object it was loaded from: a caller cannot make it
+ * start a program of the caller's choosing with its privileges. A copy of
+ * this test made set-user-ID nobody, run by root with SHMR_TRACKER set to
+ * the real helper, finds none (the installed path does not exist here); a
+ * plain copy finds it.
+ */
+TEST(setuid_ignores_shmr_tracker)
+{
+	char exe[PATH_MAX], dir[] = "/tmp/shmr-trk-suid-XXXXXX", plain[PATH_MAX], suid[PATH_MAX];
+	char out[128];
+	const char *tracker = getenv("SHMR_TRACKER");
+	struct statvfs vfs;
+	ssize_t n;
+
+	if (geteuid() != 0)
+		SKIP(return, "needs root to make a set-user-ID copy owned by nobody");
+	if (!access("/usr/local/lib/shmr/shmr-tracker", F_OK) ||
+	    !access("/usr/lib/shmr/shmr-tracker", F_OK))
+		SKIP(return, "a tracker helper is installed: the set-user-ID copy would find it");
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	ASSERT_GT(n, 0);
+	exe[n] = '\0';
+	ASSERT_NE(NULL, mkdtemp(dir));
+	ASSERT_EQ(0, statvfs(dir, &vfs));
+	if (vfs.f_flag & ST_NOSUID) {
+		rmdir(dir);
+		SKIP(return, "/tmp is mounted nosuid");
+	}
+	ASSERT_EQ(0, chmod(dir, 0755));
+	snprintf(plain, sizeof(plain), "%s/plain", dir);
+	snprintf(suid, sizeof(suid), "%s/suid", dir);
+	ASSERT_EQ(0, copy_file(exe, plain, 0755));
+	ASSERT_EQ(0, copy_file(exe, suid, 0755));
+	ASSERT_EQ(0, chown(suid, 65534, 65534));
+	ASSERT_EQ(0, chmod(suid, 04755));
+
+	EXPECT_EQ(0, probe(plain, tracker, out, sizeof(out)));
+	EXPECT_STREQ("posix process\n", out);
+	EXPECT_EQ(0, probe(suid, tracker, out, sizeof(out)));
+	/* SHMR_BACKEND is not read there either: the module, if loaded, decides */
+	if (strncmp(out, "posix", 5)) {
+		TH_LOG("set-user-ID copy: %s", out);
+	} else {
+		EXPECT_STREQ("posix no-process\n", out);
+	}
+	unlink(plain);
+	unlink(suid);
 	rmdir(dir);
 }
 
