@@ -14,6 +14,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +42,8 @@
  */
 static pthread_mutex_t trk_lock = PTHREAD_MUTEX_INITIALIZER;
 static int trk_fd = -1;
+static dev_t trk_dev;		/* trk_fd's socket, to notice that the program */
+static ino_t trk_ino;		/* closed the fd and the number was reused */
 static char trk_path[PATH_MAX];	/* the helper; "" when there is none */
 
 static void trk_prepare(void)
@@ -150,6 +153,7 @@ static int spawn_tracker(void)
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t at;
 	sigset_t none, all;
+	struct stat sb;
 	int sv[2], on = 1, err, st;
 	pid_t pid;
 
@@ -205,7 +209,13 @@ out_fa:
 		err = -ECHILD;
 		goto out_close;
 	}
+	if (fstat(sv[0], &sb)) {
+		err = -errno;
+		goto out_close;
+	}
 	trk_fd = sv[0];
+	trk_dev = sb.st_dev;
+	trk_ino = sb.st_ino;
 	return 0;
 
 out_close:
@@ -213,6 +223,24 @@ out_close:
 	if (sv[1] >= 0)
 		close(sv[1]);
 	return err;
+}
+
+/*
+ * Is trk_fd still our socket? A program that closes every fd it does not
+ * know (daemon code does) may have closed it, and the number may now be
+ * another file: never write a message there. Called with trk_lock held.
+ */
+static bool trk_fd_valid(void)
+{
+	struct stat sb;
+
+	if (trk_fd < 0)
+		return false;
+	if (!fstat(trk_fd, &sb) && S_ISSOCK(sb.st_mode) && sb.st_dev == trk_dev &&
+	    sb.st_ino == trk_ino)
+		return true;
+	trk_fd = -1;	/* not ours any more: not ours to close either */
+	return false;
 }
 
 static void msg_init(struct shmr__trk_msg *m, int op, const char *fname)
@@ -279,7 +307,7 @@ int shmr__tracker_register(int fd, const char *fname)
 		return fds[1];
 	pthread_mutex_lock(&trk_lock);
 	for (tries = 0; tries < 2; tries++) {
-		if (trk_fd < 0) {
+		if (!trk_fd_valid()) {
 			err = spawn_tracker();
 			if (err)
 				break;
@@ -306,7 +334,7 @@ void shmr__tracker_unregister(const char *fname)
 	msg_init(&m, SHMR_TRK_UNREGISTER, fname);
 	pthread_mutex_lock(&trk_lock);
 	/* only to the tracker this process already talks to: nothing to forget otherwise */
-	if (trk_fd >= 0 && send_msg(trk_fd, &m, NULL, 0) == -EPIPE) {
+	if (trk_fd_valid() && send_msg(trk_fd, &m, NULL, 0) == -EPIPE) {
 		close(trk_fd);
 		trk_fd = -1;
 	}

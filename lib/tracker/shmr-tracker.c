@@ -302,7 +302,7 @@ static int handle_one(int sock)
 	struct shmr__trk_msg m;
 	struct iovec iov = { &m, sizeof(m) };
 	const struct ucred *cred = NULL;
-	int fds[2], nfds = 0;
+	int fds[2], nfds = 0, rights = 0;
 	struct msghdr mh;
 	struct cmsghdr *c;
 	ssize_t n;
@@ -320,7 +320,8 @@ static int handle_one(int sock)
 	for (c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
 		if (c->cmsg_level != SOL_SOCKET)
 			continue;
-		if (c->cmsg_type == SCM_RIGHTS && c->cmsg_len == CMSG_LEN(2 * sizeof(int)) && !nfds) {
+		if (c->cmsg_type == SCM_RIGHTS && rights++ == 0 &&
+		    c->cmsg_len == CMSG_LEN(2 * sizeof(int))) {
 			memcpy(fds, CMSG_DATA(c), sizeof(fds));
 			nfds = 2;
 		} else if (c->cmsg_type == SCM_CREDENTIALS &&
@@ -334,7 +335,8 @@ static int handle_one(int sock)
 		close_fds(&mh);
 		return 1;
 	}
-	if (m.op == SHMR_TRK_REGISTER && nfds == 2 && cred) {
+	/* exactly two fds in one SCM_RIGHTS: else every fd received is closed below */
+	if (m.op == SHMR_TRK_REGISTER && nfds == 2 && rights == 1 && cred) {
 		do_register(&m, fds[0], fds[1], cred);	/* takes fds[1] */
 		close(fds[0]);	/* the region: never kept, it would keep its memory */
 		return 1;

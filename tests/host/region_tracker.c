@@ -655,6 +655,75 @@ TEST_F_TIMEOUT(trk, proc_shows_the_name, 90)
 	EXPECT_EQ(0, shmr_region_unlink(name));
 }
 
+/* The one socket among this process's fds (the tracker's), or -1. */
+static int tracker_socket_fd(void)
+{
+	char path[64], link[PATH_MAX];
+	struct dirent *de;
+	int fd = -1, n = 0;
+	DIR *d = opendir("/proc/self/fd");
+	ssize_t len;
+
+	while (d && (de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/fd/%s", de->d_name);
+		len = readlink(path, link, sizeof(link) - 1);
+		if (len > 0 && !strncmp(link, "socket:", 7) && atoi(de->d_name) != dirfd(d)) {
+			fd = atoi(de->d_name);
+			n++;
+		}
+	}
+	if (d)
+		closedir(d);
+	return n == 1 ? fd : -1;
+}
+
+/*
+ * A program that closes every fd it does not know (daemon code does) takes
+ * the library's socket away, and the number may then be another file: the
+ * library notices, writes nothing there, and starts another tracker.
+ */
+TEST_F_TIMEOUT(trk, library_fd_closed_and_reused, 90)
+{
+	const char *first = tname("before"), *second = tname("after");
+	int ready[2];
+	pid_t c;
+	char b;
+
+	ASSERT_EQ(0, pipe(ready));
+	c = fork();
+	ASSERT_GE(c, 0);
+	if (c == 0) {
+		struct shmr_region *r;
+		int sock, p[2];
+
+		if (create_process_region(first, &r))
+			_exit(10);
+		sock = tracker_socket_fd();
+		if (sock < 0 || pipe2(p, O_NONBLOCK))
+			_exit(11);
+		/* the library's fd number now names our pipe */
+		if (dup2(p[1], sock) != sock)
+			_exit(12);
+		if (create_process_region(second, &r))
+			_exit(13);
+		if (read(p[0], &b, 1) != -1 || errno != EAGAIN)
+			_exit(14);	/* something was written into the pipe */
+		if (write(ready[1], "r", 1) != 1)
+			_exit(15);
+		for (;;)
+			pause();
+	}
+	ASSERT_EQ(1, read(ready[0], &b, 1)) TH_LOG("creator status %d", reap(c));
+	EXPECT_EQ(2, trackers(NULL));
+	ASSERT_EQ(0, kill(c, SIGKILL));
+	EXPECT_EQ(1000 + SIGKILL, reap(c));
+	/* each tracker cleans up what it was told */
+	EXPECT_TRUE(gone(first));
+	EXPECT_TRUE(gone(second));
+}
+
 /* ---- no helper, a broken helper ------------------------------------------ */
 
 /* PROCESS in a fresh child with SHMR_TRACKER=value: create's result, or 100+ */
