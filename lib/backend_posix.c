@@ -44,11 +44,8 @@ static int shm_file(const char *name, char *buf, size_t len)
 /* The name for shm_open(): "/" and the file name. */
 static int shm_path(const char *name, char *buf, size_t len)
 {
-	int err;
-
 	buf[0] = '/';
-	err = shm_file(name, buf + 1, len - 1);
-	return err;
+	return shm_file(name, buf + 1, len - 1);
 }
 
 void shmr__posix_probe(void)
