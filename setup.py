@@ -20,7 +20,22 @@ os.makedirs(BUILD_BASE, exist_ok=True)
 
 class BuildExt(build_ext):
     """Exports PyInit__shmr only: the library's functions inside _shmr stay
-    its own, whatever else the process loads (as lib/python/python.mk)."""
+    its own, whatever else the process loads (as lib/python/python.mk).
+    Also builds the tracker helper of process=True on the posix backend,
+    which the library inside _shmr looks for as shmr/shmr-tracker beside
+    the extension (lib/tracker.c), so it goes into the package."""
+
+    def run(self):
+        super().run()
+        objs = self.compiler.compile(
+            ["lib/tracker/shmr-tracker.c"],
+            output_dir=self.build_temp,
+            macros=[("_GNU_SOURCE", None)],
+            extra_postargs=["-std=gnu11", "-Wall", "-Wextra"],
+        )
+        outdir = os.path.join(os.path.dirname(self.get_ext_fullpath("_shmr")), "shmr")
+        os.makedirs(outdir, exist_ok=True)
+        self.compiler.link_executable(objs, "shmr-tracker", output_dir=outdir)
 
     def build_extension(self, ext):
         os.makedirs(self.build_temp, exist_ok=True)

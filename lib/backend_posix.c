@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * The posix backend: named regions are POSIX shm objects "/shmr.NAME"
- * (files /dev/shm/shmr.NAME), anonymous ones memfds. It cannot know who is
- * attached, and has no process-lifetime regions, huge pages, seals, events
- * or exit records.
+ * (files /dev/shm/shmr.NAME), or "/NAME" for a name given as "/NAME" (the
+ * raw POSIX name, to share with shm_open() and Python's SharedMemory);
+ * anonymous ones are memfds. It cannot know who is attached, and has no
+ * huge pages, seals, events or exit records. Process-lifetime regions go
+ * through the tracker helper (lib/tracker.c).
  */
 #include "internal.h"
 
@@ -18,18 +20,40 @@
 #include <unistd.h>
 
 #include "region.h"
+#include "tracker.h"
 
 #define POSIX_PREFIX "shmr."
-#define POSIX_DIR "/dev/shm"
+#define POSIX_DIR SHMR_SHM_DIR
 /* NAME_MAX (255) minus the prefix */
 #define POSIX_NAME_MAX (255 - (int)(sizeof(POSIX_PREFIX) - 1))
+#define POSIX_PATH_MAX (sizeof(POSIX_DIR "/") + 255)
 
-static int shm_path(const char *name, char *buf, size_t len)
+/* The file name in /dev/shm: "shmr.NAME", or NAME for a raw "/NAME". */
+static int shm_file(const char *name, char *buf, size_t len)
 {
+	if (name[0] == '/') {
+		snprintf(buf, len, "%s", name + 1);
+		return 0;
+	}
 	if (strlen(name) > POSIX_NAME_MAX)
 		return -ENAMETOOLONG;
-	snprintf(buf, len, "/" POSIX_PREFIX "%s", name);
+	snprintf(buf, len, POSIX_PREFIX "%s", name);
 	return 0;
+}
+
+/* The name for shm_open(): "/" and the file name. */
+static int shm_path(const char *name, char *buf, size_t len)
+{
+	buf[0] = '/';
+	return shm_file(name, buf + 1, len - 1);
+}
+
+void shmr__posix_probe(void)
+{
+	if (shmr__tracker_probe())
+		shmr__backend_posix.features &= ~SHMR_FEATURE_PROCESS;
+	else
+		shmr__backend_posix.features |= SHMR_FEATURE_PROCESS;
 }
 
 static uint64_t page_round(uint64_t size)
@@ -41,10 +65,107 @@ static uint64_t page_round(uint64_t size)
 	return (size + pg - 1) & ~(pg - 1);
 }
 
+/* Open an existing named region for create-or-open: at least size bytes. */
+static int open_existing(const char *path, uint64_t size)
+{
+	struct stat st;
+	int fd, err;
+
+	fd = shm_open(path, O_RDWR, 0);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st)) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	if ((uint64_t)st.st_size < size) {
+		close(fd);
+		return -EINVAL;
+	}
+	return fd;
+}
+
+/* Give an unnamed O_TMPFILE file its name; -EEXIST if the name exists. */
+static int link_tmpfile(int fd, const char *file)
+{
+	char proc[64], path[sizeof(POSIX_DIR) + POSIX_PATH_MAX];
+
+	snprintf(path, sizeof(path), POSIX_DIR "/%s", file);
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	if (!linkat(AT_FDCWD, proc, AT_FDCWD, path, AT_SYMLINK_FOLLOW))
+		return 0;
+	if (errno != ENOENT)
+		return -errno;
+	/* no /proc: this way needs CAP_DAC_READ_SEARCH */
+	return linkat(fd, "", AT_FDCWD, path, AT_EMPTY_PATH) ? -errno : 0;
+}
+
+/*
+ * An O_TMPFILE fd keeps the name it was made with ("/dev/shm/#INODE
+ * (deleted)") in /proc/PID/fd and /proc/PID/maps after linkat(): open the
+ * file again by its new name, so that those, lsof and shmrctl's users see
+ * the region's name. If the name no longer leads to this file (unlinked
+ * and made again in between), keep the fd we have.
+ */
+static int reopen_named(int fd, const char *file)
+{
+	char path[sizeof(POSIX_DIR) + POSIX_PATH_MAX];
+	struct stat a, b;
+	int fd2;
+
+	snprintf(path, sizeof(path), POSIX_DIR "/%s", file);
+	fd2 = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+	if (fd2 < 0)
+		return fd;
+	if (fstat(fd, &a) || fstat(fd2, &b) || a.st_dev != b.st_dev || a.st_ino != b.st_ino) {
+		close(fd2);
+		return fd;
+	}
+	close(fd);
+	return fd2;
+}
+
+/*
+ * A PROCESS region: the file is made without a name (O_TMPFILE), sized,
+ * registered with the tracker by its fd, and only then linked under its
+ * name, which fails if the name exists (EXCL for free). A creator killed at
+ * any point leaves either no name or a name the tracker knows: there is no
+ * moment where the file is visible but not registered. Returns the fd, or
+ * -EEXIST (the caller may open the existing region), or -errno.
+ */
+static int create_process(const char *file, uint64_t size, uint32_t mode)
+{
+	int fd, err;
+
+	fd = open(POSIX_DIR, O_TMPFILE | O_RDWR | O_CLOEXEC, mode);
+	if (fd < 0)
+		return errno == EISDIR ? -EOPNOTSUPP : -errno;	/* EISDIR: no O_TMPFILE */
+	if (fchmod(fd, mode) || ftruncate(fd, (off_t)size)) {
+		err = -errno;
+		close(fd);
+		return err == -EFBIG ? -EINVAL : err;
+	}
+	err = shmr__tracker_register(fd, file);
+	if (err) {
+		close(fd);
+		return err;
+	}
+	err = link_tmpfile(fd, file);
+	if (err) {
+		/* registered but never named: let the tracker forget it */
+		shmr__tracker_unregister(file);
+		close(fd);
+		return err;
+	}
+	return reopen_named(fd, file);
+}
+
 static int posix_create(struct shmr_region *r, uint64_t size, uint32_t mode, uint32_t flags)
 {
 	int cloexec = (flags & SHMR_REGION_NOCLOEXEC) ? 0 : O_CLOEXEC;
-	char path[300];
+	char path[POSIX_PATH_MAX];
+	bool created = true;
 	struct stat st;
 	int fd, err;
 
@@ -69,31 +190,28 @@ static int posix_create(struct shmr_region *r, uint64_t size, uint32_t mode, uin
 	err = shm_path(r->name, path, sizeof(path));
 	if (err)
 		return err;
-	/* shm_open() always sets FD_CLOEXEC; clear it below if asked */
-	fd = shm_open(path, O_RDWR | O_CREAT | O_EXCL, mode);
-	if (fd >= 0) {
-		if (fchmod(fd, mode) || ftruncate(fd, (off_t)size)) {
+	if (flags & SHMR_REGION_PROCESS) {
+		fd = create_process(path + 1, size, mode);
+	} else {
+		/* shm_open() always sets FD_CLOEXEC; cleared below if asked */
+		fd = shm_open(path, O_RDWR | O_CREAT | O_EXCL, mode);
+		if (fd >= 0 && (fchmod(fd, mode) || ftruncate(fd, (off_t)size))) {
 			err = -errno;
 			shm_unlink(path);
 			close(fd);
 			return err == -EFBIG ? -EINVAL : err;
 		}
-	} else {
-		err = -errno;
-		if (err != -EEXIST || (flags & SHMR_REGION_EXCL))
-			return err;
-		fd = shm_open(path, O_RDWR, 0);
 		if (fd < 0)
-			return -errno;
-		if (fstat(fd, &st)) {
-			err = -errno;
-			close(fd);
-			return err;
-		}
-		if ((uint64_t)st.st_size < size) {
-			close(fd);
-			return -EINVAL;
-		}
+			fd = -errno;
+	}
+	if (fd < 0) {
+		/* an existing region of that name is opened, as it is, PROCESS or not */
+		if (fd != -EEXIST || (flags & SHMR_REGION_EXCL))
+			return fd;
+		fd = open_existing(path, size);
+		if (fd < 0)
+			return fd;
+		created = false;
 	}
 	if (!cloexec && fcntl(fd, F_SETFD, 0)) {
 		err = -errno;
@@ -108,12 +226,14 @@ static int posix_create(struct shmr_region *r, uint64_t size, uint32_t mode, uin
 	r->fd = fd;
 	r->size = (uint64_t)st.st_size;
 	r->id = (uint64_t)st.st_ino;
+	if (created && (flags & SHMR_REGION_PROCESS))
+		r->flags |= SHMR__PROCESS;
 	return 0;
 }
 
 static int posix_open(struct shmr_region *r, uint32_t flags)
 {
-	char path[300];
+	char path[POSIX_PATH_MAX];
 	struct stat st;
 	int fd, err;
 
@@ -136,12 +256,16 @@ static int posix_open(struct shmr_region *r, uint32_t flags)
 
 static int posix_unlink(const char *name)
 {
-	char path[300];
+	char path[POSIX_PATH_MAX];
 	int err = shm_path(name, path, sizeof(path));
 
 	if (err)
 		return err;
-	return shm_unlink(path) ? -errno : 0;
+	if (shm_unlink(path))
+		return -errno;
+	/* a PROCESS region unlinked in time is no longer the tracker's business */
+	shmr__tracker_unregister(path + 1);
+	return 0;
 }
 
 static void fill_stat(const struct stat *s, struct shmr_region_stat *st)
@@ -160,7 +284,7 @@ static void fill_stat(const struct stat *s, struct shmr_region_stat *st)
 
 static int posix_stat(const struct shmr_region *r, struct shmr_region_stat *st)
 {
-	char path[300];
+	char path[POSIX_PATH_MAX];
 	struct stat s, s2;
 
 	if (fstat(r->fd, &s))
@@ -171,9 +295,13 @@ static int posix_stat(const struct shmr_region *r, struct shmr_region_stat *st)
 		st->flags |= SHMR_STAT_ANON;
 		return 0;
 	}
+	/* only the creator's handle knows: the file carries no such mark */
+	if (r->flags & SHMR__PROCESS)
+		st->flags |= SHMR_STAT_PROCESS;
 	/* unlinked: the name is gone or names another object */
-	snprintf(path, sizeof(path), POSIX_DIR "/" POSIX_PREFIX "%s", r->name);
-	if (stat(path, &s2) || s2.st_ino != s.st_ino || s2.st_dev != s.st_dev)
+	memcpy(path, POSIX_DIR "/", sizeof(POSIX_DIR "/"));
+	if (shm_file(r->name, path + sizeof(POSIX_DIR), sizeof(path) - sizeof(POSIX_DIR)) ||
+	    stat(path, &s2) || s2.st_ino != s.st_ino || s2.st_dev != s.st_dev)
 		st->flags |= SHMR_STAT_UNLINKED;
 	return 0;
 }
@@ -255,10 +383,10 @@ static int posix_adopt(struct shmr_region *r)
 	return 0;
 }
 
-const struct shmr__backend shmr__backend_posix = {
+struct shmr__backend shmr__backend_posix = {
 	.kind = SHMR_BACKEND_POSIX,
 	.name = "posix",
-	.features = SHMR_FEATURE_NAMED | SHMR_FEATURE_ANON,
+	.features = SHMR_FEATURE_NAMED | SHMR_FEATURE_ANON,	/* | PROCESS: shmr__posix_probe() */
 	.create = posix_create,
 	.open = posix_open,
 	.unlink = posix_unlink,

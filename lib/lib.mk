@@ -50,6 +50,23 @@ $(LIB_TEST_A): $(LIB_TEST_OBJS)
 	rm -f $@
 	$(AR) rcs $@ $^
 
+# The tracker helper of SHMR_REGION_PROCESS on the posix backend
+# (lib/tracker.c, docs/library.md): built beside libshmr.so, where the
+# library looks first, and installed as $(LIBDIR)/shmr/shmr-tracker, the
+# path compiled in (the stamp rebuilds tracker.o when LIBDIR changes).
+TRACKER := $(BUILD)/lib/shmr/shmr-tracker
+TRACKER_INSTALLED := $(LIBDIR)/shmr/shmr-tracker
+lib: $(TRACKER)
+$(TRACKER): lib/tracker/shmr-tracker.c lib/tracker.h
+	@mkdir -p $(@D)
+	$(CC) $(SHMR_CPPFLAGS) $(SHMR_CFLAGS) $(CFLAGS) -o $@ $<
+$(BUILD)/lib/tracker.o: SHMR_CPPFLAGS += -DSHMR_TRACKER_INSTALLED='"$(TRACKER_INSTALLED)"'
+$(BUILD)/lib/tracker.o: $(BUILD)/lib/tracker-path.stamp
+.PHONY: tracker-path-check
+$(BUILD)/lib/tracker-path.stamp: tracker-path-check
+	@mkdir -p $(@D)
+	@echo '$(TRACKER_INSTALLED)' | cmp -s - $@ || echo '$(TRACKER_INSTALLED)' > $@
+
 # ---- install -----------------------------------------------------------------
 # make install [DESTDIR=...] [PREFIX=/usr/local] [LIBDIR=...] [INCLUDEDIR=...]
 #              [BINDIR=...] [MANDIR=...] [PKGCONFIGDIR=...]
@@ -99,6 +116,12 @@ install-headers:
 install-tools: $(BUILD)/bin/shmrctl
 	install -d $(DESTDIR)$(BINDIR)
 	install -m 755 $(BUILD)/bin/shmrctl $(DESTDIR)$(BINDIR)/shmrctl
+
+install: install-tracker
+.PHONY: install-tracker
+install-tracker: $(TRACKER)
+	install -d $(DESTDIR)$(LIBDIR)/shmr
+	install -m 755 $(TRACKER) $(DESTDIR)$(TRACKER_INSTALLED)
 
 install-man:
 	install -d $(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(MANDIR)/man8

@@ -71,6 +71,7 @@ static bool backend_select(void)
 		return true;
 	}
 	if (env && !strcmp(env, "posix")) {
+		shmr__posix_probe();
 		backend = &shmr__backend_posix;
 		return true;
 	}
@@ -81,6 +82,7 @@ static bool backend_select(void)
 	}
 	if (absent && !(env && !strcmp(env, "kernel"))) {
 		backend_msg[0] = '\0';
+		shmr__posix_probe();
 		backend = &shmr__backend_posix;
 		return true;
 	}
@@ -168,6 +170,22 @@ SHMR_API int shmr_features(uint64_t *features)
 
 /* ---- checks -------------------------------------------------------------- */
 
+/*
+ * "/NAME" is the POSIX shm object NAME itself, what shm_open("/NAME") and
+ * Python's SharedMemory("NAME") use (posix backend only; docs/library.md).
+ */
+static bool raw_posix_name(const char *name, size_t len)
+{
+	const struct shmr__backend *b;
+	int err = 0;
+
+	if (name[0] != '/' || len < 2 || memchr(name + 1, '/', len - 1) ||
+	    !strcmp(name, "/.") || !strcmp(name, "/.."))
+		return false;
+	b = shmr__backend_get(&err);
+	return b && b->kind == SHMR_BACKEND_POSIX;
+}
+
 int shmr__check_name(const char *name)
 {
 	size_t len;
@@ -175,7 +193,7 @@ int shmr__check_name(const char *name)
 	if (!name)
 		return -EINVAL;
 	len = strnlen(name, SHMR_REGION_NAME_MAX + 1);
-	if (len == 0 || memchr(name, '/', len))
+	if (len == 0 || (memchr(name, '/', len) && !raw_posix_name(name, len)))
 		return -EINVAL;
 	if (len > SHMR_REGION_NAME_MAX)
 		return -ENAMETOOLONG;

@@ -13,6 +13,7 @@
 /* struct shmr_region.flags (internal) */
 #define SHMR__RDONLY	(1U << 0)
 #define SHMR__ANON	(1U << 1)
+#define SHMR__PROCESS	(1U << 2)	/* posix: this handle created a PROCESS region */
 
 /* One registry entry: a handle or a mapping held by this process. */
 struct shmr__node {
@@ -61,7 +62,7 @@ struct shmr__backend {
 	int (*exits)(struct shmr_exit *out, size_t cap, uint32_t flags);
 };
 
-SHMR_HIDDEN extern const struct shmr__backend shmr__backend_posix;
+SHMR_HIDDEN extern struct shmr__backend shmr__backend_posix;	/* PROCESS set by the probe */
 SHMR_HIDDEN extern struct shmr__backend shmr__backend_kernel;	/* features set by the probe */
 
 /*
@@ -71,6 +72,22 @@ SHMR_HIDDEN extern struct shmr__backend shmr__backend_kernel;	/* features set by
  * without the driver), and msg saying what is wrong.
  */
 SHMR_HIDDEN int shmr__kernel_probe(bool *absent, char *msg, size_t len);
+
+/*
+ * Before the posix backend is chosen: find the tracker helper that gives it
+ * SHMR_FEATURE_PROCESS (lib/tracker.c).
+ */
+SHMR_HIDDEN void shmr__posix_probe(void);
+
+/*
+ * The tracker of PROCESS regions on the posix backend (lib/tracker.c):
+ * probe for the helper (0 or -errno); register a file of SHMR_SHM_DIR that
+ * this process created, by an fd of it, before its name is linked (starts
+ * the tracker if needed; 0 or -errno); say that a name was unlinked.
+ */
+SHMR_HIDDEN int shmr__tracker_probe(void);
+SHMR_HIDDEN int shmr__tracker_register(int fd, const char *fname);
+SHMR_HIDDEN void shmr__tracker_unregister(const char *fname);
 
 /* Select the backend once; returns it, or NULL and *err. */
 SHMR_HIDDEN const struct shmr__backend *shmr__backend_get(int *err);

@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,7 +77,8 @@ TEST(backend_and_features)
 		EXPECT_TRUE(f & SHMR_FEATURE_ATTACH);
 		EXPECT_TRUE(f & SHMR_FEATURE_EXITS);
 	} else {
-		EXPECT_EQ(SHMR_FEATURE_NAMED | SHMR_FEATURE_ANON, f);
+		/* PROCESS through the tracker helper (SHMR_TRACKER, set by the test) */
+		EXPECT_EQ(SHMR_FEATURE_NAMED | SHMR_FEATURE_ANON | SHMR_FEATURE_PROCESS, f);
 	}
 	EXPECT_EQ(-EINVAL, shmr_features(NULL));
 }
@@ -254,8 +256,6 @@ TEST(create_errors)
 
 	if (!IS_KERNEL) {
 		o.name = tname("unsup");
-		o.flags = SHMR_REGION_PROCESS;
-		EXPECT_EQ(-EOPNOTSUPP, shmr_region_create(&o, &r));
 		o.flags = SHMR_REGION_HUGE;
 		EXPECT_EQ(-EOPNOTSUPP, shmr_region_create(&o, &r));
 	}
@@ -758,4 +758,297 @@ TEST(threads)
 	}
 	EXPECT_EQ(0, shmr_registry_list(NULL, 0));
 	EXPECT_EQ(0, shmr_leak_count());
+}
+
+/* ---- process-lifetime regions (SHMR_REGION_PROCESS) ---------------------- */
+
+/*
+ * The kernel backend unlinks from a work item, the posix backend from the
+ * tracker process, once the creator is gone. Allow 60 s: a TCG guest on a
+ * loaded host can stall for seconds.
+ */
+static int name_gone(const char *name, int seconds)
+{
+	struct shmr_region *r;
+	int i, err = 0;
+
+	for (i = 0; i < seconds * 100; i++) {
+		err = shmr_region_open(name, 0, &r);
+		if (err)
+			return err;
+		shmr_region_close(r);
+		usleep(10000);
+	}
+	return 0;
+}
+
+static bool name_exists(const char *name)
+{
+	struct shmr_region *r;
+
+	if (shmr_region_open(name, 0, &r))
+		return false;
+	shmr_region_close(r);
+	return true;
+}
+
+/* what a creator does once its PROCESS regions exist */
+enum { CREATOR_EXIT, CREATOR_WAIT, CREATOR_EXEC, CREATOR_FORK_AND_WAIT };
+
+struct creator {
+	pid_t pid;
+	int ctl;		/* write end: closing it ends CREATOR_EXEC's cat */
+	int result;		/* CREATOR_FORK_AND_WAIT: its child's verdict, read end */
+};
+
+/*
+ * Fork a process that creates a PROCESS region of each name (EXCL, mapped,
+ * "creator" written in it), then, as how says: exits; waits to be killed;
+ * execs cat reading ctl (so it lives, another program, until ctl is
+ * closed); or forks a child that keeps the mapping and waits for ctl to
+ * close, then reports whether its mapping still reads "creator". Returns
+ * once the regions exist (and after the exec, for CREATOR_EXEC).
+ */
+static int start_creator(struct creator *c, int how, const char *const *names, int n)
+{
+	int ready[2], ctl[2], res[2] = { -1, -1 };
+	char b;
+
+	if (pipe2(ready, O_CLOEXEC) || pipe(ctl) || pipe(res))
+		return -1;
+	c->pid = fork();
+	if (c->pid < 0)
+		return -1;
+	if (c->pid == 0) {
+		struct shmr_region *r;
+		char *p = NULL;
+		int i;
+
+		close(ready[0]);
+		close(ctl[1]);
+		close(res[0]);
+		for (i = 0; i < n; i++) {
+			if (create_named(names[i], 4096, SHMR_REGION_PROCESS | SHMR_REGION_EXCL, &r) ||
+			    shmr_region_map(r, (void **)&p))
+				_exit(10);
+			strcpy(p, "creator");
+			shmr_region_close(r);
+		}
+		if (how == CREATOR_FORK_AND_WAIT) {
+			pid_t k = fork();
+
+			if (k < 0)
+				_exit(11);
+			if (k == 0) {
+				char v;
+
+				/* the parent's end of ready must not hold the test up */
+				close(ready[1]);
+				while (read(ctl[0], &v, 1) > 0)
+					;
+				v = p && !strcmp(p, "creator") ? 'y' : 'n';
+				if (write(res[1], &v, 1) != 1)
+					_exit(12);
+				_exit(0);
+			}
+		}
+		if (write(ready[1], "r", 1) != 1)
+			_exit(13);
+		switch (how) {
+		case CREATOR_EXIT:
+			_exit(0);
+		case CREATOR_EXEC:
+			dup2(ctl[0], 0);
+			execlp("cat", "cat", (char *)NULL);
+			_exit(14);
+		default:
+			for (;;)
+				pause();
+		}
+	}
+	close(ready[1]);
+	close(ctl[0]);
+	close(res[1]);
+	c->ctl = ctl[1];
+	c->result = res[0];
+	/* "r", then end of file once the creator exits or execs */
+	if (read(ready[0], &b, 1) != 1) {
+		close(ready[0]);
+		return -1;
+	}
+	if (how == CREATOR_EXEC || how == CREATOR_EXIT)
+		while (read(ready[0], &b, 1) > 0)
+			;
+	close(ready[0]);
+	return 0;
+}
+
+static void stop_creator(struct creator *c)
+{
+	if (c->ctl >= 0)
+		close(c->ctl);
+	if (c->result >= 0)
+		close(c->result);
+	c->ctl = c->result = -1;
+	kill(c->pid, SIGKILL);
+	waitpid(c->pid, NULL, 0);
+}
+
+static void require_process_feature(struct __test_metadata *_metadata)
+{
+	uint64_t f;
+
+	ASSERT_EQ(0, shmr_features(&f));
+	if (IS_KERNEL && !(f & SHMR_FEATURE_PROCESS))
+		SKIP(return, "module without SHMR_FEAT_PROCESS");
+	ASSERT_TRUE(f & SHMR_FEATURE_PROCESS);
+}
+
+FIXTURE(lifetime) {
+	struct creator c;
+};
+
+FIXTURE_SETUP(lifetime)
+{
+	self->c.pid = 0;
+	self->c.ctl = self->c.result = -1;
+}
+
+FIXTURE_TEARDOWN(lifetime)
+{
+	if (self->c.pid > 0)
+		stop_creator(&self->c);
+}
+
+/* The creator exits without unlinking: the name goes. */
+TEST_F_TIMEOUT(lifetime, creator_exits, 90)
+{
+	const char *names[] = { tname("exit") };
+	struct shmr_region *r;
+	struct shmr_region_stat st;
+
+	require_process_feature(_metadata);
+	/* the creator's own handle says PROCESS */
+	ASSERT_EQ(0, create_named(tname("flag"), 4096, SHMR_REGION_PROCESS | SHMR_REGION_EXCL, &r));
+	ASSERT_EQ(0, shmr_region_stat(r, &st));
+	EXPECT_TRUE(st.flags & SHMR_STAT_PROCESS);
+	EXPECT_EQ(0, shmr_region_close(r));
+	EXPECT_EQ(0, shmr_region_unlink(tname("flag")));
+
+	ASSERT_EQ(0, start_creator(&self->c, CREATOR_EXIT, names, 1));
+	EXPECT_EQ(0, child_status(self->c.pid));
+	self->c.pid = 0;
+	EXPECT_EQ(-ENOENT, name_gone(names[0], 60));
+}
+
+/* SIGKILL: the creator runs no code of ours, the name goes all the same. */
+TEST_F_TIMEOUT(lifetime, creator_sigkilled, 90)
+{
+	const char *names[] = { tname("kill1"), tname("kill2") };
+
+	require_process_feature(_metadata);
+	ASSERT_EQ(0, start_creator(&self->c, CREATOR_WAIT, names, 2));
+	EXPECT_TRUE(name_exists(names[0]));
+	EXPECT_TRUE(name_exists(names[1]));
+	stop_creator(&self->c);
+	self->c.pid = 0;
+	EXPECT_EQ(-ENOENT, name_gone(names[0], 60));
+	EXPECT_EQ(-ENOENT, name_gone(names[1], 60));
+}
+
+/*
+ * execve() is not an exit: the region lives while the process runs
+ * another program, and goes when that program ends.
+ */
+TEST_F_TIMEOUT(lifetime, creator_execs, 90)
+{
+	const char *names[] = { tname("exec") };
+
+	require_process_feature(_metadata);
+	ASSERT_EQ(0, start_creator(&self->c, CREATOR_EXEC, names, 1));
+	/* exec'd (start_creator saw the close-on-exec pipe close): give a bad
+	 * implementation time to unlink at exec */
+	sleep(1);
+	EXPECT_TRUE(name_exists(names[0]));
+	close(self->c.ctl);
+	self->c.ctl = -1;
+	EXPECT_EQ(0, child_status(self->c.pid));
+	self->c.pid = 0;
+	EXPECT_EQ(-ENOENT, name_gone(names[0], 60));
+}
+
+/*
+ * The region's lifetime is its creator's: a child that inherited the
+ * mapping does not keep the name, but its mapping stays valid.
+ */
+TEST_F_TIMEOUT(lifetime, children_do_not_extend, 90)
+{
+	const char *names[] = { tname("kids") };
+	char v = 0;
+
+	require_process_feature(_metadata);
+	ASSERT_EQ(0, start_creator(&self->c, CREATOR_FORK_AND_WAIT, names, 1));
+	kill(self->c.pid, SIGKILL);
+	EXPECT_EQ(1000 + SIGKILL, child_status(self->c.pid));
+	self->c.pid = 0;
+	EXPECT_EQ(-ENOENT, name_gone(names[0], 60));
+	close(self->c.ctl);	/* the child reads its mapping now */
+	self->c.ctl = -1;
+	EXPECT_EQ(1, read(self->c.result, &v, 1));
+	EXPECT_EQ('y', v);
+}
+
+/*
+ * Create-or-open of an existing name with PROCESS opens it as it is: the
+ * opener's exit does not take a name it did not create. The marker, which
+ * the opener did create, shows its exit was seen.
+ */
+TEST_F_TIMEOUT(lifetime, open_existing_is_not_creating, 90)
+{
+	const char *plain = tname("plain"), *marker = tname("mark");
+	struct shmr_region *r;
+	pid_t pid;
+
+	require_process_feature(_metadata);
+	ASSERT_EQ(0, create_named(plain, 4096, SHMR_REGION_EXCL, &r));
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (pid == 0) {
+		struct shmr_region *o, *m;
+		struct shmr_region_stat st;
+
+		if (create_named(plain, 4096, SHMR_REGION_PROCESS, &o))
+			_exit(10);
+		if (shmr_region_stat(o, &st) || (st.flags & SHMR_STAT_PROCESS))
+			_exit(11);
+		if (create_named(marker, 4096, SHMR_REGION_PROCESS | SHMR_REGION_EXCL, &m))
+			_exit(12);
+		_exit(0);
+	}
+	EXPECT_EQ(0, child_status(pid));
+	EXPECT_EQ(-ENOENT, name_gone(marker, 60));
+	EXPECT_TRUE(name_exists(plain));
+	EXPECT_EQ(0, shmr_region_close(r));
+	EXPECT_EQ(0, shmr_region_unlink(plain));
+}
+
+/*
+ * The creator unlinks its region and someone makes a new region of that
+ * name: the creator's death leaves the new one alone.
+ */
+TEST_F_TIMEOUT(lifetime, name_reused_after_unlink, 90)
+{
+	const char *names[] = { tname("reuse"), tname("mark") };
+	struct shmr_region *r;
+
+	require_process_feature(_metadata);
+	ASSERT_EQ(0, start_creator(&self->c, CREATOR_WAIT, names, 2));
+	ASSERT_EQ(0, shmr_region_unlink(names[0]));
+	ASSERT_EQ(0, create_named(names[0], 4096, SHMR_REGION_EXCL, &r));
+	stop_creator(&self->c);
+	self->c.pid = 0;
+	EXPECT_EQ(-ENOENT, name_gone(names[1], 60));
+	EXPECT_TRUE(name_exists(names[0]));
+	EXPECT_EQ(0, shmr_region_close(r));
+	EXPECT_EQ(0, shmr_region_unlink(names[0]));
 }

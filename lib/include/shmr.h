@@ -41,12 +41,17 @@ extern "C" {
  */
 struct shmr_region;
 
-/* Region names: 1..SHMR_REGION_NAME_MAX bytes, no '/'. */
+/*
+ * Region names: 1..SHMR_REGION_NAME_MAX bytes, no '/'. On the posix backend
+ * a name NAME is the POSIX shm object "/shmr.NAME", and "/NAME" (one '/',
+ * first) is the POSIX shm object "/NAME" itself, to share regions with
+ * shm_open() and Python's multiprocessing.shared_memory.
+ */
 #define SHMR_REGION_NAME_MAX	255
 
 /* Flags of struct shmr_region_opts.flags and shmr_region_open() */
 #define SHMR_REGION_EXCL	(1U << 0)	/* create: -EEXIST if the name exists */
-#define SHMR_REGION_PROCESS	(1U << 1)	/* create: unlink when this process exits (kernel) */
+#define SHMR_REGION_PROCESS	(1U << 1)	/* create: unlink when this process exits (posix: tracker) */
 #define SHMR_REGION_HUGE	(1U << 2)	/* create: huge pages, size rounded to 2 MiB (kernel) */
 #define SHMR_REGION_NOCLOEXEC	(1U << 3)	/* handle fd kept across exec (default: close-on-exec) */
 #define SHMR_REGION_RDONLY	(1U << 4)	/* open: read-only handle, read-only mappings */
@@ -97,8 +102,9 @@ extern "C" {
  * else -EINVAL). *out receives a read-write handle.
  * Errors: -EINVAL (bad opts, size 0, mode > 0777, unknown flags, EXCL or
  * PROCESS without a name, empty name or one containing '/'),
- * -ENAMETOOLONG, -EEXIST, -EACCES, -EOPNOTSUPP (PROCESS or HUGE on the posix
- * backend), -ENOMEM, -ENOSPC/-EDQUOT (module limits), -ENODEV.
+ * -ENAMETOOLONG, -EEXIST, -EACCES, -EOPNOTSUPP (HUGE on the posix backend,
+ * PROCESS there without the tracker helper), -ECHILD or -EPIPE (the tracker
+ * helper did not start), -ENOMEM, -ENOSPC/-EDQUOT (module limits), -ENODEV.
  */
 SHMR_API int shmr_region_create(const struct shmr_region_opts *opts, struct shmr_region **out);
 
@@ -284,7 +290,8 @@ SHMR_API const char *shmr_backend_error(void);
 
 /*
  * What the current backend supports (SHMR_FEATURE_*); what is missing
- * fails with -EOPNOTSUPP. posix: NAMED | ANON only.
+ * fails with -EOPNOTSUPP. posix: NAMED | ANON, and PROCESS when the
+ * tracker helper (LIBDIR/shmr/shmr-tracker, or SHMR_TRACKER) is found.
  */
 SHMR_API int shmr_features(uint64_t *features);
 

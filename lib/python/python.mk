@@ -15,7 +15,7 @@ PY_PKG := $(patsubst lib/python/%,$(PY_OUT)/%,$(wildcard lib/python/shmr/*.py))
 
 .PHONY: python check-python python-example
 all: python
-python: $(PY_EXT) $(PY_PKG)
+python: $(PY_EXT) $(PY_PKG) $(PY_OUT)/shmr/shmr-tracker
 
 $(PY_OUT)/_shmr.o: lib/python/_shmr.c lib/include/shmr.h
 	@mkdir -p $(@D)
@@ -37,6 +37,12 @@ $(PY_EXT): $(PY_OUT)/_shmr.o $(LIB_A) $(PY_OUT)/_shmr.map
 	mv $(PY_OUT)/_shmr_check$(PY_EXT_SUFFIX) $@
 
 $(PY_OUT)/shmr/%.py: lib/python/shmr/%.py
+	@mkdir -p $(@D)
+	cp $< $@
+
+# The tracker helper of process=True on the posix backend: libshmr, linked
+# into the extension, looks for shmr/shmr-tracker beside it, i.e. in the package.
+$(PY_OUT)/shmr/shmr-tracker: $(TRACKER)
 	@mkdir -p $(@D)
 	cp $< $@
 

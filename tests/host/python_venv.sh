@@ -61,6 +61,28 @@ except FileNotFoundError:
     pass
 else:
     raise SystemExit('still there after unlink')"
+# process=True on the posix backend: the tracker helper is built into the
+# package (setup.py), where the library inside _shmr looks for it.
+check "pip install . puts the tracker helper in the package" sh -c "
+	test -x '$venv'/lib/python3*/site-packages/shmr/shmr-tracker"
+check "process=True on the posix backend: the name goes with its SIGKILLed creator" \
+	env SHMR_BACKEND=posix "$venv/bin/python" -c "
+import os, shmr, signal, time
+assert shmr.features() & 8, 'no PROCESS (SHMR_FEATURE_PROCESS) on the posix backend'
+name = 'pyvenv-%d' % os.getpid()
+pid = os.fork()
+if pid == 0:
+    shmr.SharedMemory(name, create=True, size=4096, process=True)
+    os.kill(os.getpid(), signal.SIGKILL)
+os.waitpid(pid, 0)
+for _ in range(200):
+    try:
+        shmr.SharedMemory(name).close()
+    except FileNotFoundError:
+        break
+    time.sleep(0.01)
+else:
+    raise SystemExit('name outlived its killed creator')"
 check "pip uninstall removes it" sh -c "
 	'$venv/bin/pip' uninstall -y shmr && ! '$venv/bin/python' -c 'import shmr' 2>/dev/null &&
 	! ls '$venv'/lib/python3*/site-packages/_shmr* 2>/dev/null"

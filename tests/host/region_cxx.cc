@@ -154,13 +154,15 @@ static void regions(const std::string &name)
 	ret = shmr_features(&features);
 	check(ret == 0 && (features & SHMR_FEATURE_NAMED) && (features & SHMR_FEATURE_ANON),
 	      "features", ret);
-	uint64_t kernel_only = SHMR_FEATURE_ATTACH | SHMR_FEATURE_PROCESS | SHMR_FEATURE_HUGE |
+	uint64_t kernel_only = SHMR_FEATURE_ATTACH | SHMR_FEATURE_HUGE |
 			       SHMR_FEATURE_SEAL | SHMR_FEATURE_EVENTS | SHMR_FEATURE_EXITS |
 			       SHMR_FEATURE_IPC_NS | SHMR_FEATURE_LIST_ANON;
 	bool kernel = shmr_backend() == SHMR_BACKEND_KERNEL;
 	check(kernel ? (features & kernel_only) != 0 :
 		       shmr_backend() == SHMR_BACKEND_POSIX && !(features & kernel_only),
 	      "backend and features agree");
+	/* the installed libshmr.so finds the installed tracker helper beside it */
+	check(kernel || (features & SHMR_FEATURE_PROCESS), "posix: PROCESS through the tracker");
 	check(std::string(shmr_backend_name()) == (kernel ? "kernel" : "posix"), "backend_name");
 	check(shmr_backend_error() == nullptr, "no backend error");
 	check(std::string(shmr_version()) == std::to_string(SHMR_VERSION_MAJOR) + "." +

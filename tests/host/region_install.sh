@@ -66,6 +66,29 @@ check "build against the installed tree (static)" cc -o "$tmp/prog-static" "$tmp
 	"$root/usr/lib/libshmr.a" $(pkg-config --libs --static shmr | sed 's/-lshmr//')
 check "run the static one" sh -c "'$tmp/prog-static' | grep -qx 'installed [a-z]* 1'"
 check "installed shmrctl runs" "$root/usr/bin/shmrctl" --help
+# the tracker helper of SHMR_REGION_PROCESS on the posix backend: found
+# beside the installed libshmr.so (dladdr), it gives the posix backend PROCESS
+cat > "$tmp/feat.c" <<'PROG'
+#include <shmr.h>
+#include <stdio.h>
+
+int main(void)
+{
+	uint64_t f = 0;
+
+	shmr_features(&f);
+	printf("%s\n", (f & SHMR_FEATURE_PROCESS) ? "process" : "no-process");
+	return 0;
+}
+PROG
+check "installed usr/lib/shmr/shmr-tracker" test -x "$root/usr/lib/shmr/shmr-tracker"
+# shellcheck disable=SC2086
+check "build the features probe (shared)" cc -o "$tmp/feat" "$tmp/feat.c" $cflags $libs
+check "posix backend finds the tracker beside the installed library" sh -c \
+	"env -u SHMR_TRACKER SHMR_BACKEND=posix LD_LIBRARY_PATH='$root/usr/lib' '$tmp/feat' | grep -qx process"
+check "and not without it" sh -c "mv '$root/usr/lib/shmr' '$tmp/moved' && \
+	env -u SHMR_TRACKER SHMR_BACKEND=posix LD_LIBRARY_PATH='$root/usr/lib' '$tmp/feat' | grep -qx no-process; \
+	rc=\$?; mv '$tmp/moved' '$root/usr/lib/shmr'; exit \$rc"
 check "man pages format (groff -ww)" sh -c "command -v groff >/dev/null || exit 0; cd '$root/usr/share/man' && for f in man*/*; do groff -man -ww -z \"\$f\" 2>&1 | grep . && exit 1; done; exit 0"
 
 tap_done

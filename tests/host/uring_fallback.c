@@ -152,8 +152,9 @@ TEST(posix_backend)
 	uint32_t ev = 1;
 
 	setenv("SHMR_BACKEND", "posix", 1);
+	setenv("SHMR_TRACKER", "/nonexistent", 1);	/* PROCESS: tests/host/region_tracker */
 	same_as_direct(_metadata);
-	/* kernel-only operations */
+	/* kernel-only operations, and PROCESS without the tracker helper */
 	ASSERT_EQ(0, shmr_batch_new(4, 0, &b));
 	EXPECT_EQ(SHMR_BATCH_POSIX, shmr_batch_transport(b));
 	ASSERT_EQ(0, shmr_region_create(&SHMR_REGION_OPTS(.size = 1), &r));

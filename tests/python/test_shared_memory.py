@@ -4,6 +4,7 @@ import errno
 import multiprocessing
 import os
 import pickle
+import signal
 import time
 from multiprocessing import shared_memory
 
@@ -264,32 +265,89 @@ def test_unusable_device_is_an_error_not_a_fallback(py):
     assert shmr.backend_error() is None
 
 
-def _make_process_region(name):
-    shmr.SharedMemory(name, create=True, size=4096, process=True).close()
+def _make_process_region(name, how):
+    shm = shmr.SharedMemory(name, create=True, size=4096, process=True)
+    shm.buf[:7] = b"creator"
+    if how == "kill":
+        os.kill(os.getpid(), signal.SIGKILL)
+    shm.close()
 
 
-def test_process_lifetime_region(uname):
-    """process=True: the name goes with its creator (module), else EOPNOTSUPP (posix)."""
-    name = uname()
-    p = multiprocessing.get_context("fork").Process(target=_make_process_region, args=(name,))
-    if shmr.backend() != "kernel":
-        with pytest.raises(OSError) as e:
-            shmr.SharedMemory(name, create=True, size=4096, process=True)
-        assert e.value.errno == errno.EOPNOTSUPP
-        return
-    p.start()
-    p.join(30)
-    assert p.exitcode == 0
-    # the module unlinks from a work item once the creator is gone; allow
-    # 60 s, since a TCG guest on a loaded host can stall for seconds
-    deadline = time.monotonic() + 60
+def _wait_gone(name, seconds=60):
+    # the module unlinks from a work item, the posix backend's tracker
+    # process from its poll loop, once the creator is gone; allow 60 s, since
+    # a TCG guest on a loaded host can stall for seconds
+    deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         try:
             shmr.SharedMemory(name).close()
         except FileNotFoundError:
-            return
+            return True
         time.sleep(0.01)
-    pytest.fail("the name outlived its creator")
+    return False
+
+
+@pytest.mark.parametrize("how", ["exit", "kill"])
+def test_process_lifetime_region(uname, how):
+    """process=True: the name goes with its creator, also when it is SIGKILLed
+    (the module, or on the posix backend the tracker process)."""
+    name = uname()
+    assert shmr.features() & 8      # SHMR_FEATURE_PROCESS, on either backend
+    p = multiprocessing.get_context("fork").Process(target=_make_process_region,
+                                                     args=(name, how))
+    p.start()
+    p.join(30)
+    assert p.exitcode == (-signal.SIGKILL if how == "kill" else 0)
+    assert _wait_gone(name), "the name outlived its creator"
+
+
+def test_process_lifetime_region_on_posix(py, uname):
+    """The same on the posix backend wherever the suite runs (in the VM the
+    module is loaded): SIGKILLed creator, the name goes; the creator's own
+    handle says 'process'; a child that inherited the mapping does not keep
+    the name alive but still reads the memory."""
+    code = f"""
+import multiprocessing, os, signal, time, shmr
+assert shmr.backend() == "posix"
+name = {uname()!r}
+
+def creator(q):
+    shm = shmr.SharedMemory(name, create=True, size=4096, process=True)
+    assert shm.stat()["flags"] & 8          # SHMR_STAT_PROCESS
+    shm.buf[:7] = b"creator"
+    q.put(os.getpid())
+    time.sleep(60)
+
+def inheritor(q, go):
+    shm = shmr.SharedMemory(name)
+    q.put("attached")
+    go.get()
+    q.put(bytes(shm.buf[:7]))
+    shm.close()
+
+ctx = multiprocessing.get_context("fork")
+q, go = ctx.Queue(), ctx.Queue()
+c = ctx.Process(target=creator, args=(q,))
+c.start()
+q.get(timeout=30)
+i = ctx.Process(target=inheritor, args=(q, go))
+i.start()
+assert q.get(timeout=30) == "attached"
+os.kill(c.pid, signal.SIGKILL)
+c.join(30)
+deadline = time.monotonic() + 60
+while time.monotonic() < deadline and os.path.exists("/dev/shm/shmr." + name):
+    time.sleep(0.01)
+assert not os.path.exists("/dev/shm/shmr." + name)
+go.put(1)
+assert q.get(timeout=30) == b"creator"
+i.join(30)
+assert i.exitcode == 0
+print("ok")
+"""
+    r = py(code, env={"SHMR_BACKEND": "posix"}, timeout=180)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "ok\n"
 
 
 def test_attach_counts_with_the_module():

@@ -137,43 +137,16 @@ TEST(kernel_list_shows_anonymous)
 	EXPECT_EQ(0, shmr_region_close(r));
 }
 
-TEST(kernel_process_lifetime)
+/* process-lifetime regions: tests/region_tests.h, on both backends */
+
+/* "/NAME" (a raw POSIX shm name) is the posix backend's: -EINVAL here. */
+TEST(kernel_no_raw_posix_names)
 {
-	const char *name = tname("proc");
 	struct shmr_region *r;
-	int i, err = 0;
-	uint64_t f;
-	pid_t pid;
 
-	ASSERT_EQ(0, shmr_features(&f));
-	if (!(f & SHMR_FEATURE_PROCESS))
-		SKIP(return, "module without SHMR_FEAT_PROCESS");
-	pid = fork();
-	ASSERT_GE(pid, 0);
-	if (pid == 0) {
-		struct shmr_region *c;
-		struct shmr_region_stat st;
-
-		if (create_named(name, 4096, SHMR_REGION_PROCESS | SHMR_REGION_EXCL, &c))
-			_exit(10);
-		if (shmr_region_stat(c, &st) || !(st.flags & SHMR_STAT_PROCESS))
-			_exit(11);
-		shmr_region_close(c);
-		_exit(0);	/* the creator exits: the name goes */
-	}
-	EXPECT_EQ(0, child_status(pid));
-	/*
-	 * The module unlinks from a work item once the creator is gone. Allow
-	 * 60 s: a TCG guest on a loaded host can stall for seconds.
-	 */
-	for (i = 0; i < 6000; i++) {
-		err = shmr_region_open(name, 0, &r);
-		if (err != 0)
-			break;
-		shmr_region_close(r);
-		usleep(10000);
-	}
-	EXPECT_EQ(-ENOENT, err);
+	EXPECT_EQ(-EINVAL, create_named("/shmr-raw", 4096, 0, &r));
+	EXPECT_EQ(-EINVAL, shmr_region_open("/shmr-raw", 0, &r));
+	EXPECT_EQ(-EINVAL, shmr_region_unlink("/shmr-raw"));
 }
 
 TEST(kernel_seal)

@@ -721,7 +721,9 @@ static int cmd_create(int argc, char **argv, struct opts *o)
 	nlen = strlen(args[0]);
 	if (!nlen)
 		return usage_error("create: the name is empty");
-	if (strchr(args[0], '/'))
+	/* "/NAME", a raw POSIX shm name, is the posix backend's (docs/library.md) */
+	if (strchr(args[0] + 1, '/') || !strcmp(args[0], "/") ||
+	    (args[0][0] == '/' && shmr_backend() != SHMR_BACKEND_POSIX))
 		return usage_error("create: bad name '%s': '/' is not allowed", args[0]);
 	if (nlen > SHMR_REGION_NAME_MAX)
 		return usage_error("create: the name is longer than %d bytes", SHMR_REGION_NAME_MAX);

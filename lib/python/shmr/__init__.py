@@ -88,8 +88,14 @@ class SharedMemory:
     name=None with create=True makes a random name (like the standard
     library); anonymous=True makes a region without a name that lives while
     some process holds it (it travels to multiprocessing workers by fd).
-    process=True (kernel backend) unlinks the name when the creator exits.
-    size is the region's size, rounded up to the page size.
+    process=True unlinks the name when the creating process ends, however it
+    ends (the module does it, or on the posix backend the library's tracker
+    process). size is the region's size, rounded up to the page size.
+
+    On the posix backend a name "/NAME" is the POSIX shm object NAME itself:
+    SharedMemory("/psm_1234") opens what
+    multiprocessing.shared_memory.SharedMemory("psm_1234") made; the other
+    way round, posix_name is the name the standard library knows a region by.
     """
 
     _region = None
@@ -165,6 +171,18 @@ class SharedMemory:
     def name(self):
         "The region's name (None for an anonymous region)."
         return self._name
+
+    @property
+    def posix_name(self):
+        """The name multiprocessing.shared_memory.SharedMemory(name) opens this
+        region by (shm_open() takes it with a leading '/'): "shmr.NAME" for a
+        region NAME, "NAME" for "/NAME". None on the kernel backend, whose
+        regions are not POSIX shm objects, and for anonymous regions."""
+        if self._name is None or _shmr.backend() != "posix":
+            return None
+        if self._name.startswith("/"):
+            return self._name[1:]
+        return "shmr." + self._name
 
     @property
     def size(self):
