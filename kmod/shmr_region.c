@@ -175,11 +175,11 @@ static const struct file_operations shmr_map_fops = {
 };
 
 /*
- * @r's map file, made at its first mmap (most regions are created and
- * unlinked without one, and a third file per region was a measurable part
- * of CREATE); the region holds it until it is freed.
+ * A file on @r's shmem inode for the kernel's own use, with @fops and a
+ * struct shmr_map, made once and kept in *@slot until the region is freed.
  */
-static struct file *shmr_region_map_file(struct shmr_region *r)
+static struct file *shmr_region_file(struct shmr_region *r, struct file **slot,
+				     const struct file_operations *fops)
 {
 	struct inode *inode = file_inode(r->shmem);
 	char buf[SHMR_FILE_NAME_MAX];
@@ -187,7 +187,7 @@ static struct file *shmr_region_map_file(struct shmr_region *r)
 	struct file *file, *old;
 
 	/* Pairs with the cmpxchg() below: a file seen is set up. */
-	file = smp_load_acquire(&r->map);
+	file = smp_load_acquire(slot);
 	if (file)
 		return file;
 	m = shmr_fail() ? NULL : kmalloc(sizeof(*m), GFP_KERNEL_ACCOUNT);
@@ -196,7 +196,7 @@ static struct file *shmr_region_map_file(struct shmr_region *r)
 	ihold(inode);
 	file = shmr_fail() ? ERR_PTR(-ENOMEM) :
 	       alloc_file_pseudo(inode, r->mnt, shmr_file_name(r, buf),
-				 O_RDWR, &shmr_map_fops);
+				 O_RDWR, fops);
 	if (IS_ERR(file)) {
 		iput(inode);
 		kfree(m);
@@ -207,12 +207,22 @@ static struct file *shmr_region_map_file(struct shmr_region *r)
 	m->shmem = get_file(r->shmem);
 	m->region = r;
 	file->private_data = m;
-	old = cmpxchg(&r->map, NULL, file);
+	old = cmpxchg(slot, NULL, file);
 	if (old) {
-		fput(file);	/* another mmap made one first */
+		fput(file);	/* another thread made one first */
 		return old;
 	}
 	return file;
+}
+
+/*
+ * @r's map file, made at its first mmap (most regions are created and
+ * unlinked without one, and a third file per region was a measurable part
+ * of CREATE); the region holds it until it is freed.
+ */
+static struct file *shmr_region_map_file(struct shmr_region *r)
+{
+	return shmr_region_file(r, &r->map, &shmr_map_fops);
 }
 
 static struct shmr_user *shmr_user_find(kuid_t uid, bool create)
@@ -322,6 +332,8 @@ static void shmr_region_release(struct kref *ref)
 	shmr_watch_stop(r);
 	if (r->map)
 		fput(r->map);
+	if (r->attach)
+		fput(r->attach);
 	fput(r->shmem);
 	put_pid(r->creator);
 	shmr_count(SHMR_C_BYTES_LIVE, -(s64)r->size);
@@ -870,17 +882,16 @@ static const struct vm_operations_struct shmr_vm_ops = {
 };
 
 /*
- * mmap on a handle: MAP_SHARED only (-EINVAL), writable only through a
- * read-write handle (-EACCES, checked by the VFS from the file mode) of an
- * unsealed region (-EPERM), within the region (-ENXIO); a mapping that may
- * not write loses VM_MAYWRITE so mprotect() cannot add PROT_WRITE. The
- * seal comes before the bounds because 6.12 and later check shmem's seals
- * of the handle's inode in the VFS, before this runs.
+ * Map @r through @vma, whose mmap() is in progress: MAP_SHARED only
+ * (-EINVAL), writable only if @writable (-EACCES) and the region is not
+ * sealed (-EPERM), within the region (-ENXIO); a mapping that may not
+ * write loses VM_MAYWRITE so mprotect() cannot add PROT_WRITE. The seal
+ * comes before the bounds because 6.12 and later check shmem's seals of
+ * the mmapped file's inode in the VFS, before this runs.
  */
-static int shmr_region_mmap(struct file *file, struct vm_area_struct *vma)
+static int shmr_mmap(struct shmr_region *r, struct vm_area_struct *vma,
+		     bool writable)
 {
-	struct shmr_handle *h = file->private_data;
-	struct shmr_region *r = h->region;
 	unsigned long pages = r->size >> PAGE_SHIFT;
 	struct shmr_attach *spare;
 	struct file *map;
@@ -889,7 +900,7 @@ static int shmr_region_mmap(struct file *file, struct vm_area_struct *vma)
 
 	if (!(vma->vm_flags & VM_MAYSHARE))
 		return -EINVAL;
-	if ((vma->vm_flags & VM_WRITE) && !h->writable)
+	if ((vma->vm_flags & VM_WRITE) && !writable)
 		return -EACCES;
 	spin_lock(&r->lock);
 	sealed = r->seals & SHMR_SEAL_WRITE;
@@ -898,7 +909,7 @@ static int shmr_region_mmap(struct file *file, struct vm_area_struct *vma)
 		return -EPERM;
 	if (vma->vm_pgoff >= pages || vma_pages(vma) > pages - vma->vm_pgoff)
 		return -ENXIO;
-	if (sealed || !h->writable)
+	if (sealed || !writable)
 		shmr_vm_flags_clear(vma, VM_MAYWRITE);
 
 	/*
@@ -936,6 +947,56 @@ out_free_spare:
 	if (spare)
 		shmr_attach_free(spare);
 	return ret;
+}
+
+/* mmap on a handle: writable through a read-write handle only. */
+static int shmr_region_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	struct shmr_handle *h = file->private_data;
+
+	return shmr_mmap(h->region, vma, h->writable);
+}
+
+/*
+ * mmap of the attach file. Only SHMR_IOC_ATTACH gets here: the file never
+ * reaches userspace and no VMA keeps it (the map file replaces it as
+ * vm_file, so remap_file_pages() meets the map file's missing mmap), and
+ * ATTACH checked that the caller may open the region for what it asks:
+ * writable when asked, else never.
+ */
+static int shmr_attach_file_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	struct shmr_map *m = file->private_data;
+
+	return shmr_mmap(m->region, vma, vma->vm_flags & VM_WRITE);
+}
+
+/*
+ * The file ATTACH maps (vm_mmap()), made at a region's first ATTACH and
+ * held by the region until it is freed: like the map file, with an mmap.
+ */
+static const struct file_operations shmr_attach_fops = {
+	.owner = THIS_MODULE,
+	.release = shmr_map_release,
+	.mmap = shmr_attach_file_mmap,
+	.get_unmapped_area = shmr_map_get_unmapped_area,
+	.llseek = noop_llseek,
+};
+
+/*
+ * SHMR_IOC_ATTACH: map all of @r into the caller's address space as mmap()
+ * of a handle for @write would, without a handle; the caller holds a
+ * reference and has checked that it may open @r so. Returns the address,
+ * or an error (IS_ERR_VALUE()).
+ */
+unsigned long shmr_region_attach(struct shmr_region *r, bool write)
+{
+	struct file *file = shmr_region_file(r, &r->attach, &shmr_attach_fops);
+
+	if (IS_ERR(file))
+		return PTR_ERR(file);
+	return vm_mmap(file, 0, r->size, PROT_READ | (write ? PROT_WRITE : 0),
+		       MAP_SHARED, 0);
 }
 
 /* shmem aligns to huge pages where the mount allows them. */
