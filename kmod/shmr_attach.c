@@ -148,8 +148,13 @@ struct shmr_attach *shmr_attach_get_locked(struct shmr_region *r,
 	if (!a)
 		return NULL;
 	*spare = NULL;
-	if (!a->since_ns)	/* else set by the caller */
-		a->since_ns = ktime_get_real_ns();
+	/*
+	 * Else set by the caller. Bookkeeping, like a file's times: the
+	 * coarse clock, which reads no clocksource (the VM's HPET read cost
+	 * more than the rest of attaching a process to a region).
+	 */
+	if (!a->since_ns)
+		a->since_ns = ktime_get_coarse_real_ns();
 	/*
 	 * The group leader's comm, else current's (a fork()ed child has its
 	 * parent's comm at this point).

@@ -727,35 +727,36 @@ static int shmr_region_file_release(struct inode *inode, struct file *file)
 	return 0;
 }
 
-/* Does the process whose mm is @mm have a live attach entry for @r? */
-static bool shmr_mm_attached(struct shmr_region *r, struct mm_struct *mm)
+/*
+ * Does the process with thread-group @pid (or NULL) whose mm is @mm have a
+ * live attach entry for @r? Called with r->lock held.
+ */
+static bool shmr_mm_attached_locked(struct shmr_region *r, struct pid *pid,
+				    struct mm_struct *mm)
 {
-	struct pid *pid = shmr_mm_tgid(mm);
 	struct shmr_attach *a;
-	bool found = false;
 
-	spin_lock(&r->lock);
-	list_for_each_entry(a, &r->attaches, node) {
-		if (!a->died && ((pid && a->pid == pid) || a->mm == mm)) {
-			found = true;
-			break;
-		}
-	}
-	spin_unlock(&r->lock);
-	put_pid(pid);
-	return found;
+	lockdep_assert_held(&r->lock);
+	list_for_each_entry(a, &r->attaches, node)
+		if (!a->died && ((pid && a->pid == pid) || a->mm == mm))
+			return true;
+	return false;
 }
 
 /*
- * Account a new mapping @vma to the process whose mm holds it. @spare (may
- * be NULL) is used or freed; without it an entry is allocated here if the
- * process has none, and without memory the mapping counts for no process.
+ * Account a new mapping @vma to the process whose mm holds it, with
+ * thread-group @pid (NULL: looked up here). @spare (may be NULL) is used or
+ * freed; without it an entry is allocated here if the process has none,
+ * and without memory the mapping counts for no process.
  */
 static void shmr_vma_attach(struct shmr_region *r, struct vm_area_struct *vma,
-			    struct shmr_attach *spare)
+			    struct pid *pid, struct shmr_attach *spare)
 {
-	struct pid *pid = shmr_mm_tgid(vma->vm_mm);
 	struct shmr_attach *a = NULL;
+	bool own_pid = !pid;
+
+	if (own_pid)
+		pid = shmr_mm_tgid(vma->vm_mm);
 
 	/* Mostly the process already has an entry: allocate only if not. */
 	spin_lock(&r->lock);
@@ -773,7 +774,8 @@ static void shmr_vma_attach(struct shmr_region *r, struct vm_area_struct *vma,
 	vma->vm_private_data = a;
 	if (spare)
 		shmr_attach_free(spare);
-	put_pid(pid);
+	if (own_pid)
+		put_pid(pid);
 	shmr_count(SHMR_C_MAPPINGS_LIVE, 1);
 }
 
@@ -791,7 +793,7 @@ static void shmr_vm_open(struct vm_area_struct *vma)
 
 	shmr_region_get(r);
 	/* vm_open cannot fail: without memory the mapping is not attributed. */
-	shmr_vma_attach(r, vma, NULL);
+	shmr_vma_attach(r, vma, NULL, NULL);
 }
 
 /*
@@ -893,22 +895,27 @@ static int shmr_mmap(struct shmr_region *r, struct vm_area_struct *vma,
 		     bool writable)
 {
 	unsigned long pages = r->size >> PAGE_SHIFT;
-	struct shmr_attach *spare;
+	struct shmr_attach *spare = NULL;
+	bool sealed, attached;
 	struct file *map;
-	bool sealed;
+	struct pid *pid;
 	int ret;
 
 	if (!(vma->vm_flags & VM_MAYSHARE))
 		return -EINVAL;
 	if ((vma->vm_flags & VM_WRITE) && !writable)
 		return -EACCES;
+	pid = shmr_mm_tgid(vma->vm_mm);
 	spin_lock(&r->lock);
 	sealed = r->seals & SHMR_SEAL_WRITE;
+	attached = shmr_mm_attached_locked(r, pid, vma->vm_mm);
 	spin_unlock(&r->lock);
+	ret = -EPERM;
 	if (sealed && (vma->vm_flags & VM_WRITE))
-		return -EPERM;
+		goto out_put_pid;
+	ret = -ENXIO;
 	if (vma->vm_pgoff >= pages || vma_pages(vma) > pages - vma->vm_pgoff)
-		return -ENXIO;
+		goto out_put_pid;
 	if (sealed || !writable)
 		shmr_vm_flags_clear(vma, VM_MAYWRITE);
 
@@ -916,11 +923,11 @@ static int shmr_mmap(struct shmr_region *r, struct vm_area_struct *vma,
 	 * A process mapping the region for the first time needs an attach
 	 * entry: allocate it now so that mmap fails (-ENOMEM) without one.
 	 */
-	spare = NULL;
-	if (!shmr_mm_attached(r, vma->vm_mm)) {
+	ret = -ENOMEM;
+	if (!attached) {
 		spare = shmr_fail() ? NULL : shmr_attach_alloc();
 		if (!spare)
-			return -ENOMEM;
+			goto out_put_pid;
 	}
 	map = shmr_region_map_file(r);
 	if (IS_ERR(map)) {
@@ -940,12 +947,15 @@ static int shmr_mmap(struct shmr_region *r, struct vm_area_struct *vma,
 		WRITE_ONCE(shmr_shmem_vm_ops, vma->vm_ops);
 	vma->vm_ops = &shmr_vm_ops;
 	shmr_region_get(r);
-	shmr_vma_attach(r, vma, spare);
+	shmr_vma_attach(r, vma, pid, spare);
+	put_pid(pid);
 	return 0;
 
 out_free_spare:
 	if (spare)
 		shmr_attach_free(spare);
+out_put_pid:
+	put_pid(pid);
 	return ret;
 }
 
