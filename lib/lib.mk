@@ -138,8 +138,8 @@ uninstall:
 		$(INSTALLED_MAN))
 	@[ ! -d $(DESTDIR)$(INCLUDEDIR)/shmr ] || rmdir --ignore-fail-on-non-empty $(DESTDIR)$(INCLUDEDIR)/shmr
 
-# ---- shmr-demo: helper programs of tools/demo-lib.sh (built with the tools) ----
+# ---- shmr-demo: helper programs of examples/demo/demo.sh (built with the tools) ----
 tools: $(BUILD)/bin/shmr-demo
-$(BUILD)/bin/shmr-demo: tools/shmrctl/demo/shmr-demo.c lib/include/shmr.h $(LIB_A)
+$(BUILD)/bin/shmr-demo: examples/demo/shmr-demo.c lib/include/shmr.h $(LIB_A)
 	@mkdir -p $(@D)
 	$(CC) $(SHMR_CPPFLAGS) $(SHMR_CFLAGS) $(CFLAGS) -o $@ $< $(LIB_A) -pthread

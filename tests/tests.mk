@@ -9,10 +9,13 @@ HOST_TESTS := $(patsubst tests/host/%.c,$(BUILD)/tests/host/%,$(wildcard tests/h
 VM_TESTS := $(patsubst tests/vm/%.c,$(BUILD)/tests/vm/%,$(wildcard tests/vm/*.c))
 TEST_SCRIPTS := $(patsubst tests/%,$(BUILD)/tests/%,$(wildcard tests/host/*.sh tests/vm/*.sh))
 
-tests: $(HOST_TESTS) $(VM_TESTS) $(TEST_SCRIPTS) $(BUILD)/tests/run-tests.sh $(BUILD)/tests/vm-suite.sh \
-	$(BUILD)/tests/vm-counters.sh $(BUILD)/tests/tap-renumber.awk $(BUILD)/tests/tap.sh
+# The runner's in-VM part (tests/run/), copied with the tests to
+# /opt/shmr/tests/ in the VM.
+VM_RUNNER := $(addprefix $(BUILD)/tests/run/,run-tests.sh vm-suite.sh vm-counters.sh tap-renumber.awk)
 
-$(BUILD)/tests/tap-renumber.awk $(BUILD)/tests/tap.sh: $(BUILD)/tests/%: tests/%
+tests: $(HOST_TESTS) $(VM_TESTS) $(TEST_SCRIPTS) $(VM_RUNNER) $(BUILD)/tests/tap.sh
+
+$(BUILD)/tests/run/tap-renumber.awk $(BUILD)/tests/tap.sh: $(BUILD)/tests/%: tests/%
 	@mkdir -p $(@D)
 	install -m 644 $< $@
 
@@ -32,4 +35,5 @@ $(BUILD)/tests/%.sh: tests/%.sh
 	install -m 755 $< $@
 
 check-host: all
-	tools/check.sh --host-only
+	tests/run/check.sh --host-only
+

@@ -1,11 +1,11 @@
 # The long torture run (issue 8), included by the top Makefile.
 #
-#   make torture [STEPS=N] [SEED=S] [KVER=<series of tools/kver>] [FUZZ_SECONDS=N]
+#   make torture [STEPS=N] [SEED=S] [KVER=<series of scripts/kver>] [FUZZ_SECONDS=N]
 #
 # One VM boot: tests/vm/torture with SHMR_TORTURE_STEPS=N (default 10000)
 # and the seed (printed first; a failing seed replays with SEED=S), the race
 # tests, fuzz_ioctl for FUZZ_SECONDS and tests/vm/fuzz_tools.sh (trinity and
-# stress-ng from the host, added to the guest when installed: tools/deps.sh
+# stress-ng from the host, added to the guest when installed: scripts/deps.sh
 # torture). The VM fails on any kernel BUG/WARNING/Oops.
 STEPS ?= 10000
 SEED ?=
@@ -15,7 +15,7 @@ TORTURE_ADDS = $(foreach b,/usr/bin/trinity /usr/bin/stress-ng,$(if $(wildcard $
 
 .PHONY: torture
 torture:
-	tools/shmr-vm --kernel $(KVER) --timeout $(TORTURE_TIMEOUT) $(TORTURE_ADDS) -- \
+	tests/run/shmr-vm --kernel $(KVER) --timeout $(TORTURE_TIMEOUT) $(TORTURE_ADDS) -- \
 		sh -c 'export SHMR_TORTURE_STRICT_SHMEM=1 SHMR_TORTURE_STEPS=$(STEPS) SHMR_TORTURE_SEED=$(SEED) SHMR_FUZZ_SECONDS=$(FUZZ_SECONDS); \
 		t=/opt/shmr/tests; rc=0; \
 		for p in $$t/vm/torture $$t/vm/race_* $$t/vm/fuzz_ioctl; do \
