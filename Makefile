@@ -167,7 +167,6 @@ include bench/bench.mk
 include tests/tests.mk
 -include lib/python/python.mk
 -include examples/examples.mk
--include tools/torture.mk
 -include tests/fuzz/fuzz.mk
 
 # ---- the test VM -----------------------------------------------------------
