@@ -6,16 +6,8 @@
 #   make bench-quick         the same with few repetitions (a smoke run)
 #   make bench KERNEL=7.3    the region benchmarks in that kernel's VM
 #   make bench BENCH_ARGS="--kernel 6.12 --no-host"   options of run-bench.sh
-.PHONY: bench bench-quick bench-deps bench-progs
+.PHONY: bench bench-quick bench-deps
 BENCH_ARGS ?=
-
-# The programs (build/bench/NAME), built by `make` and copied into the VM.
-BENCH_SRCS := $(wildcard bench/*.c)
-BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
-bench-progs: $(BENCH_BINS)
-$(BUILD)/bench/%: bench/%.c $(wildcard bench/*.h) $(LIB_A)
-	@mkdir -p $(@D)
-	$(CC) $(SHMR_CPPFLAGS) $(SHMR_CFLAGS) $(CFLAGS) -o $@ $< $(LIB_A) -pthread -luring -lrt
 
 # gnuplot (Debian's gnuplot-nox) only draws ratios.png and valgrind only
 # counts the lock's instructions: without them the run goes on and says so.
@@ -27,3 +19,10 @@ bench: all bench-deps
 
 bench-quick: all bench-deps
 	bench/run-bench.sh --quick $(if $(KERNEL),--kernel $(KERNEL)) $(BENCH_ARGS)
+
+# The programs, built by `make` (build/bench/) and copied into the VM.
+.PHONY: bench-progs
+bench-progs: $(patsubst %.c,$(BUILD)/%,$(wildcard bench/*.c))
+$(BUILD)/bench/%: bench/%.c $(wildcard bench/*.h) $(LIB_A)
+	@mkdir -p $(@D)
+	$(CC) $(SHMR_CPPFLAGS) $(SHMR_CFLAGS) $(CFLAGS) -o $@ $< $(LIB_A) -pthread -luring -lrt
