@@ -5,9 +5,9 @@
  * shmr_cmd() takes the context (control fd or region handle), the command
  * number, the user pointer and the size of the caller's struct; it does not
  * know about the transport, so ioctl() and io_uring's uring_cmd
- * (shmr_uring_cmd() below) share the validation and the handlers. Every handler copies its struct in
- * first (copy_struct_from_user() semantics), works on kernel copies, and
- * copies results out last, with no lock held.
+ * (shmr_uring_cmd() below) share the validation and the handlers. Every
+ * handler copies its struct in first (copy_struct_from_user() semantics),
+ * works on kernel copies, and copies results out last, with no lock held.
  */
 #include <linux/fs.h>
 #include <linux/file.h>
