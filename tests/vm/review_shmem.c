@@ -338,7 +338,7 @@ TEST_F(shmem, mbind_places_pages)
 	long len = npages * self->pg;
 
 	if (nodes < 2)
-		SKIP(return, "one NUMA node (boot with numa=fake=2 to run it)");
+		SKIP(return, "one NUMA node (tools/shmr-vm gives the VM two)");
 	/* where pages go unbound; bind to another node */
 	mfd = memfd_of(len);
 	ASSERT_LE(0, mfd);
