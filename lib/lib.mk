@@ -135,8 +135,8 @@ uninstall:
 	@for d in $(INCLUDEDIR)/shmr $(LIBDIR)/shmr; do \
 		[ ! -d $(DESTDIR)$$d ] || rmdir --ignore-fail-on-non-empty $(DESTDIR)$$d; done
 
-# ---- shmr-demo: helper programs of tools/demo-lib.sh (built with the tools) ----
+# ---- shmr-demo: helper programs of examples/demo/demo.sh (built with the tools) ----
 tools: $(BUILD)/bin/shmr-demo
-$(BUILD)/bin/shmr-demo: tools/shmrctl/demo/shmr-demo.c lib/include/shmr.h $(LIB_A)
+$(BUILD)/bin/shmr-demo: examples/demo/shmr-demo.c lib/include/shmr.h $(LIB_A)
 	@mkdir -p $(@D)
 	$(CC) $(SHMR_CPPFLAGS) $(SHMR_CFLAGS) $(CFLAGS) -o $@ $< $(LIB_A) -pthread

@@ -7,7 +7,7 @@
  *  - NUMA policy set with mbind() is the region's shared policy, as on
  *    shmem: another mapping of the region reports it (get_mempolicy()), and
  *    pages faulted in land on the bound node (needs two nodes, which
- *    tools/shmr-vm gives the VM; skipped on a single-node machine);
+ *    tests/run/shmr-vm gives the VM; skipped on a single-node machine);
  *  - madvise() gives what it gives on a memfd mapping: MADV_REMOVE punches
  *    a hole through a writable mapping, is refused on a read-only one
  *    (EACCES) and once the region is sealed (EPERM, as F_SEAL_FUTURE_WRITE
@@ -338,7 +338,7 @@ TEST_F(shmem, mbind_places_pages)
 	long len = npages * self->pg;
 
 	if (nodes < 2)
-		SKIP(return, "one NUMA node (tools/shmr-vm gives the VM two)");
+		SKIP(return, "one NUMA node (tests/run/shmr-vm gives the VM two)");
 	/* where pages go unbound; bind to another node */
 	mfd = memfd_of(len);
 	ASSERT_LE(0, mfd);

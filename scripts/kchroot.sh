@@ -1,12 +1,12 @@
 #!/bin/bash
 # The Debian 13 (trixie) chroot that holds the kernels Debian 12 cannot:
-# the headers of every series tools/kver places in trixie-backports (their
+# the headers of every series scripts/kver places in trixie-backports (their
 # kbuild needs trixie's libc and the gcc their kernel was built with), and
 # the images of those the VM boots. Modules for them are built in here.
 #
-#   tools/kchroot.sh --dir             the chroot's path (may not exist yet)
-#   tools/kchroot.sh --ensure          create it if it does not exist
-#   tools/kchroot.sh --run CMD [ARG]   run CMD in it as root, with this tree
+#   scripts/kchroot.sh --dir             the chroot's path (may not exist yet)
+#   scripts/kchroot.sh --ensure          create it if it does not exist
+#   scripts/kchroot.sh --run CMD [ARG]   run CMD in it as root, with this tree
 #                                      at the same path and /proc mounted
 #
 # Made once with debootstrap and cached outside the tree, like the debug
@@ -29,7 +29,7 @@ extra_pkgs="dkms"
 # Bump when create() changes what goes into the chroot.
 layout=1
 key=$( { echo "$layout $suite $base_pkgs $extra_pkgs"
-	"$top/tools/kver" --table | awk '$2 != "bookworm"'; } | sha256sum | cut -c1-12)
+	"$top/scripts/kver" --table | awk '$2 != "bookworm"'; } | sha256sum | cut -c1-12)
 dir=$cache/$suite-$key
 
 mirror() {
@@ -72,7 +72,7 @@ newest_pkg() {
 
 create() {
 	local tmp t0 s pattern use hdr rel img series_vm=()
-	command -v debootstrap >/dev/null || { echo "$prog: debootstrap is missing (tools/deps.sh chroot)" >&2; exit 1; }
+	command -v debootstrap >/dev/null || { echo "$prog: debootstrap is missing (scripts/deps.sh chroot)" >&2; exit 1; }
 	[ "$(id -u)" = 0 ] || { echo "$prog: creating the chroot needs root" >&2; exit 1; }
 	t0=$(date +%s)
 	mkdir -p "$cache"
@@ -98,7 +98,7 @@ EOF
 		[ -n "$hdr" ] || { echo "$prog: no headers package for $s in $suite-backports" >&2; exit 1; }
 		pkgs+=("$hdr")
 		[ "$use" = vm ] && series_vm+=("${hdr#linux-headers-}")
-	done < <("$top/tools/kver" --table | awk '$2 != "bookworm"')
+	done < <("$top/scripts/kver" --table | awk '$2 != "bookworm"')
 	run_in "$tmp" apt-get -q -y --no-install-recommends install "${pkgs[@]}" >/dev/null
 	# The VM needs only the kernel image: unpack the package that holds it
 	# (linux-binary-* from 7.x on) instead of installing it with its hooks.
@@ -131,7 +131,7 @@ case "${1:-}" in
 --run)
 	shift
 	[ $# -gt 0 ] || { echo "usage: $prog --run CMD [ARG...]" >&2; exit 2; }
-	[ -d "$dir" ] || { echo "$prog: no chroot at $dir (tools/kchroot.sh --ensure)" >&2; exit 1; }
+	[ -d "$dir" ] || { echo "$prog: no chroot at $dir (scripts/kchroot.sh --ensure)" >&2; exit 1; }
 	run_in "$dir" "$@" ;;
 *) echo "usage: $prog --dir | --ensure | --run CMD [ARG...]" >&2; exit 2 ;;
 esac
