@@ -81,9 +81,14 @@ for k in "${kernels[@]}"; do
 	else
 		rel=$("$kver" --image "$s" 2>/dev/null) || rel=
 	fi
+	# The newest release with both packages: the archive can publish a
+	# release's headers before its signed image.
 	if [ -z "$rel" ]; then
-		rel=$(apt-cache pkgnames linux-headers- | sed 's/^linux-headers-//' |
-			grep -E "^($("$kver" --pattern "$s"))\$" | sort -V | tail -n 1)
+		images=$(apt-cache pkgnames linux-image-)
+		for r in $(apt-cache pkgnames linux-headers- | sed 's/^linux-headers-//' |
+			grep -E "^($("$kver" --pattern "$s"))\$" | sort -rV); do
+			grep -qxF "linux-image-$r" <<<"$images" && { rel=$r; break; }
+		done
 	fi
 	[ -n "$rel" ] || { echo "deps.sh: no kernel $kind package for $s in the archive" >&2; exit 1; }
 	missing+=("linux-$kind-$rel")

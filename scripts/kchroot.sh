@@ -62,12 +62,20 @@ run_in() {
 			"$@"' sh "$root" "$top" "$@"
 }
 
-# The newest package named linux-<kind>-<release> with the release matching
-# the series' pattern.
-newest_pkg() {
-	local root=$1 kind=$2 pattern=$3
-	run_in "$root" apt-cache pkgnames "linux-$kind-" |
-		grep -E "^linux-$kind-($pattern)\$" | sort -V | tail -n 1
+# The newest headers package linux-headers-<release> with the release
+# matching the series' pattern; for a VM series, the newest whose kernel
+# image is in the archive too (headers can come out before the image).
+newest_headers() {
+	local root=$1 pattern=$2 use=$3 names hdr
+	names=$(run_in "$root" apt-cache pkgnames linux-)
+	for hdr in $(grep -E "^linux-headers-($pattern)\$" <<<"$names" | sort -rV); do
+		if [ "$use" != vm ] ||
+			grep -qxF -e "linux-binary-${hdr#linux-headers-}" \
+				-e "linux-image-${hdr#linux-headers-}" <<<"$names"; then
+			echo "$hdr"
+			return
+		fi
+	done
 }
 
 create() {
@@ -94,7 +102,7 @@ EOF
 	run_in "$tmp" apt-get -q update >/dev/null
 	local pkgs=($extra_pkgs)
 	while read -r s _ pattern use; do
-		hdr=$(newest_pkg "$tmp" headers "$pattern")
+		hdr=$(newest_headers "$tmp" "$pattern" "$use")
 		[ -n "$hdr" ] || { echo "$prog: no headers package for $s in $suite-backports" >&2; exit 1; }
 		pkgs+=("$hdr")
 		[ "$use" = vm ] && series_vm+=("${hdr#linux-headers-}")
