@@ -3,8 +3,8 @@
 #   make                 module (kmod/shmr.ko), library, tools and tests
 #                        (never calls apt: `make deps` installs what it needs)
 #   make deps            install every Debian package the targets below need
-#   make KVER=7.3        ... with the module built for another kernel (tools/kver)
-#   make kmod-all        the module for every kernel of tools/kver
+#   make KVER=7.3        ... with the module built for another kernel (scripts/kver)
+#   make kmod-all        the module for every kernel of scripts/kver
 #   make check           host tests, then the VM suite on every supported kernel
 #   make check-debug     the VM suite, torture and fail-nth on a debug kernel
 #   make demo            boot the VM and show shmr at work
@@ -22,13 +22,13 @@
 # Build outputs go under build/ (and kmod/ for the default module build).
 
 KVER ?= 6.1
-# The supported kernels: tools/kver holds the list (vm: tested in the VM,
+# The supported kernels: scripts/kver holds the list (vm: tested in the VM,
 # build: compile-tested).
-SUPPORTED_KVERS := $(shell tools/kver --list vm)
-BUILD_KVERS := $(shell tools/kver --list all)
+SUPPORTED_KVERS := $(shell scripts/kver --list vm)
+BUILD_KVERS := $(shell scripts/kver --list all)
 
 # KDIR: the kernel build directory to build kmod/shmr.ko against. Explicit
-# KDIR wins; an explicit KVER picks that series (tools/kmod-build.sh, in the
+# KDIR wins; an explicit KVER picks that series (scripts/kmod-build.sh, in the
 # Debian 13 chroot for 7.x); otherwise the running kernel's build directory
 # when it exists, else the 6.1 headers.
 ifeq ($(origin KDIR),undefined)
@@ -56,26 +56,26 @@ SHMR_CPPFLAGS := -D_GNU_SOURCE -Iinclude/uapi -Ilib/include
 SHMR_CFLAGS := -std=gnu11 $(WARN) -pthread
 
 # ---- one version -----------------------------------------------------------
-# VERSION holds it; the build reads it there, and tools/version.sh --check
+# VERSION holds it; the build reads it there, and scripts/version.sh --check
 # stops the build when a file that states it too disagrees.
 SHMR_VERSION := $(shell cat VERSION)
 VERSION_STAMP := $(BUILD)/version.ok
-$(VERSION_STAMP): VERSION tools/version.sh lib/include/shmr.h dkms.conf \
+$(VERSION_STAMP): VERSION scripts/version.sh lib/include/shmr.h dkms.conf \
 		$(wildcard debian/changelog debian/control man/*.[1-8])
-	@tools/version.sh --check
+	@scripts/version.sh --check
 	@mkdir -p $(@D) && touch $@
 
 .PHONY: all deps kmod kmod-stage kmod-all lib tools tests check check-host demo lint \
 	bench install modules_install clean harness vm-prereqs version-check
 .DEFAULT_GOAL := all
 
-all: $(VERSION_STAMP) kmod lib tools tests
+all: $(VERSION_STAMP) kmod lib tools tests bench-progs
 version-check: $(VERSION_STAMP)
 
-# Every group of Debian packages (tools/deps.sh); the targets that need more
-# than `make` does call tools/deps.sh with their groups themselves.
+# Every group of Debian packages (scripts/deps.sh); the targets that need more
+# than `make` does call scripts/deps.sh with their groups themselves.
 deps:
-	@tools/deps.sh
+	@scripts/deps.sh
 
 # ---- kernel module ---------------------------------------------------------
 KMOD_FILES := $(filter-out %.mod.c,$(wildcard kmod/*.c)) $(wildcard kmod/*.h) kmod/Kbuild
@@ -86,19 +86,19 @@ kmod: $(VERSION_STAMP)
 ifdef KDIR
 	$(MAKE) -C $(KDIR) M=$(CURDIR)/kmod modules
 else
-	tools/kmod-build.sh $(KVER) kmod
+	scripts/kmod-build.sh $(KVER) kmod
 endif
 
 # Per-kernel builds for the VM, side by side, warnings as errors:
 # build/kmod/<release>/kmod/shmr.ko
 kmod-stage: $(VERSION_STAMP)
-	tools/kmod-build.sh --werror $(KVER)
+	scripts/kmod-build.sh --werror $(KVER)
 
 kmod-all:
-	@for v in $(BUILD_KVERS); do echo "kmod-all: $$v"; tools/kmod-build.sh --werror $$v || exit 1; done
+	@for v in $(BUILD_KVERS); do echo "kmod-all: $$v"; scripts/kmod-build.sh --werror $$v || exit 1; done
 
 modules_install: kmod
-	$(MAKE) -C $(or $(KDIR),$(shell tools/kver --headers $(KVER))) M=$(CURDIR)/kmod modules_install
+	$(MAKE) -C $(or $(KDIR),$(shell scripts/kver --headers $(KVER))) M=$(CURDIR)/kmod modules_install
 
 # /dev/shmr's group and mode, and loading shmr.ko at boot: installed only
 # when asked for (systemd reads both under /usr/local/lib as well).
@@ -163,43 +163,43 @@ lint: $(CHECKPATCH)
 
 include lib/lib.mk
 include tools/tools.mk
+include bench/bench.mk
 include tests/tests.mk
 -include lib/python/python.mk
 -include examples/examples.mk
--include tools/torture.mk
 -include tests/fuzz/fuzz.mk
 
 # ---- the test VM -----------------------------------------------------------
-# Everything the VM image needs for one kernel series (tools/shmr-vm calls it).
-vm-prereqs: kmod-stage lib tools tests
+# Everything the VM image needs for one kernel series (tests/run/shmr-vm calls it).
+vm-prereqs: kmod-stage lib tools tests bench-progs
 
 # make check [KERNELS="6.1 7.3"]: a subset of the kernels
 check:
-	tools/check.sh $(if $(KERNELS),--kernels "$(KERNELS)")
+	tests/run/check.sh $(if $(KERNELS),--kernels "$(KERNELS)")
 
 # The debug kernel (built once, cached outside the tree) and the VM suite on it.
 .PHONY: debug-kernel check-debug
 debug-kernel:
-	tools/debug-kernel.sh --build
+	tests/run/debug-kernel.sh --build
 
 check-debug:
-	tools/check-debug.sh
+	tests/run/check-debug.sh
 
-# make demo [KERNEL=7.3]
+# make demo [KERNEL=7.3]: examples/demo/demo.sh in the VM
 demo:
-	tools/deps.sh build vm python
+	scripts/deps.sh build vm python
 	$(MAKE) all
-	KERNEL=$(or $(KERNEL),$(KVER)) tools/demo.sh
+	tests/run/shmr-vm --kernel $(or $(KERNEL),$(KVER)) --add examples/demo/demo.sh -- sh /host/demo.sh
 
 # Debian packages (debian/) and a test of them in a fresh Debian 12 chroot.
 .PHONY: deb check-packages
 deb:
-	tools/deps.sh build package
-	tools/build-deb.sh
+	scripts/deps.sh build package
+	scripts/build-deb.sh
 
 check-packages:
-	tools/deps.sh build vm package
-	tools/check-packages.sh
+	scripts/deps.sh build vm package
+	tests/run/check-packages.sh
 
 clean:
 	rm -rf $(BUILD)

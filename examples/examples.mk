@@ -1,6 +1,6 @@
 # Example programs (examples/*.c), built with the library: build/examples/NAME.
 # Included from the top Makefile. Run one in the VM with
-#   tools/shmr-vm --add build/examples/uring_events -- /host/uring_events
+#   tests/run/shmr-vm --add build/examples/uring_events -- /host/uring_events
 EXAMPLE_SRCS := $(wildcard examples/*.c)
 EXAMPLE_BINS := $(patsubst examples/%.c,$(BUILD)/examples/%,$(EXAMPLE_SRCS))
 

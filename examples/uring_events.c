@@ -9,7 +9,7 @@
  * SIGKILL, the second unlinks the name and exits. The supervisor prints
  * every event as it arrives and stops once the region is unlinked.
  *
- *   tools/shmr-vm --add build/examples/uring_events -- /host/uring_events
+ *   tests/run/shmr-vm --add build/examples/uring_events -- /host/uring_events
  */
 #include <signal.h>
 #include <stdio.h>

@@ -111,11 +111,15 @@ static bool shmr_attach_comm(struct shmr_attach *a, struct pid *pid)
 	return task;
 }
 
-/* Fill in the pid of an entry created by fork(). Called with r->lock held. */
-static void shmr_attach_resolve_locked(struct shmr_attach *a)
+/*
+ * Fill in the pid of @r's entry @a, created by fork(). Called with r->lock
+ * held.
+ */
+static void shmr_attach_resolve(struct shmr_region *r, struct shmr_attach *a)
 {
 	struct pid *pid;
 
+	lockdep_assert_held(&r->lock);
 	if (a->pid || !a->mm)
 		return;
 	pid = shmr_mm_tgid(a->mm);
@@ -131,13 +135,14 @@ static void shmr_attach_resolve_locked(struct shmr_attach *a)
  * *@spare is set to NULL). @map: the caller adds a mapping in @mm. Called
  * with r->lock held.
  */
-struct shmr_attach *shmr_attach_get_locked(struct shmr_region *r,
-					   struct pid *pid,
-					   struct mm_struct *mm, bool map,
-					   struct shmr_attach **spare)
+struct shmr_attach *shmr_attach_get(struct shmr_region *r,
+				    struct pid *pid,
+				    struct mm_struct *mm, bool map,
+				    struct shmr_attach **spare)
 {
 	struct shmr_attach *a;
 
+	lockdep_assert_held(&r->lock);
 	list_for_each_entry(a, &r->attaches, node) {
 		if (a->died)
 			continue;
@@ -172,13 +177,16 @@ found:
 	return a;
 }
 
-/* Set @ev pending on every handle of @r not opened through @except. */
-void shmr_raise_locked(struct shmr_region *r, u32 ev,
-		       struct shmr_attach *except)
+/*
+ * Set @ev pending on every handle of @r not opened through @except. Called
+ * with r->lock held.
+ */
+void shmr_raise(struct shmr_region *r, u32 ev, struct shmr_attach *except)
 {
 	struct shmr_handle *h;
 	bool any = false;
 
+	lockdep_assert_held(&r->lock);
 	list_for_each_entry(h, &r->handles, node) {
 		if (except && h->attach == except)
 			continue;
@@ -206,6 +214,7 @@ static void shmr_log_exit(struct shmr_region *r, struct shmr_attach *a)
 	struct shmr_ns *ns = r->ns;
 	struct shmr_exit_entry *e;
 
+	lockdep_assert_held(&r->lock);
 	spin_lock(&shmr_log_lock);
 	if (ns->log_count == ns->log_cap) {
 		put_pid(ns->log[ns->log_head].pid);
@@ -238,16 +247,17 @@ static void shmr_log_exit(struct shmr_region *r, struct shmr_attach *a)
  * attached and was unlinked: the caller frees it after dropping r->lock.
  * Called with r->lock held.
  */
-bool shmr_attach_drop_locked(struct shmr_region *r, struct shmr_attach *a,
-			     bool handle, bool died)
+bool shmr_attach_drop(struct shmr_region *r, struct shmr_attach *a,
+		      bool handle, bool died)
 {
-	shmr_attach_resolve_locked(a);
+	lockdep_assert_held(&r->lock);
+	shmr_attach_resolve(r, a);
 	if (died && !a->died) {
 		a->died = true;
 		if (!a->pid)
 			a->pid = get_pid(task_tgid(current));
 		shmr_log_exit(r, a);
-		shmr_raise_locked(r, SHMR_EV_PEER_DIED, a);
+		shmr_raise(r, SHMR_EV_PEER_DIED, a);
 	}
 	if (handle)
 		a->handles--;
@@ -259,22 +269,27 @@ bool shmr_attach_drop_locked(struct shmr_region *r, struct shmr_attach *a,
 	r->nattach--;
 	shmr_count(SHMR_C_ATTACH_LIVE, -1);
 	if (!a->died)
-		shmr_raise_locked(r, SHMR_EV_DETACHED, a);
+		shmr_raise(r, SHMR_EV_DETACHED, a);
 	return true;
 }
 
-unsigned int shmr_attach_snapshot_locked(struct shmr_region *r,
-					 struct shmr_attach_info *out,
-					 unsigned int cap)
+/*
+ * Copy up to @cap of @r's attach entries to @out, pids as the caller's pid
+ * namespace sees them; returns how many. Called with r->lock held.
+ */
+unsigned int shmr_attach_snapshot(struct shmr_region *r,
+				  struct shmr_attach_info *out,
+				  unsigned int cap)
 {
 	struct pid_namespace *pns = task_active_pid_ns(current);
 	struct shmr_attach *a;
 	unsigned int n = 0;
 
+	lockdep_assert_held(&r->lock);
 	list_for_each_entry(a, &r->attaches, node) {
 		if (n == cap)
 			break;
-		shmr_attach_resolve_locked(a);
+		shmr_attach_resolve(r, a);
 		memset(&out[n], 0, sizeof(out[n]));
 		out[n].pid = pid_nr_ns(a->pid, pns);
 		out[n].handles = a->handles;
@@ -427,6 +442,7 @@ bool shmr_watch_expire_locked(struct shmr_region *r)
 {
 	struct shmr_watch *w = r->watch;
 
+	lockdep_assert_held(&shmr_lock);
 	if (!__shmr_watch_expire_locked(r))
 		return false;
 	refcount_inc(&w->ref);
@@ -484,6 +500,7 @@ int shmr_watch_start(struct shmr_region *r)
 	struct shmr_watch *w = shmr_fail() ? NULL :
 			       kzalloc(sizeof(*w), GFP_KERNEL_ACCOUNT);
 
+	lockdep_assert_held(&shmr_lock);
 	if (!w)
 		return -ENOMEM;
 	refcount_set(&w->ref, 1);

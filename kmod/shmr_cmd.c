@@ -4,10 +4,10 @@
  *
  * shmr_cmd() takes the context (control fd or region handle), the command
  * number, the user pointer and the size of the caller's struct; it does not
- * know about the transport, so ioctl() and a later io_uring uring_cmd path
- * share the validation and the handlers. Every handler copies its struct in
- * first (copy_struct_from_user() semantics), works on kernel copies, and
- * copies results out last, with no lock held.
+ * know about the transport, so ioctl() and io_uring's uring_cmd
+ * (shmr_uring_cmd() below) share the validation and the handlers. Every
+ * handler copies its struct in first (copy_struct_from_user() semantics),
+ * works on kernel copies, and copies results out last, with no lock held.
  */
 #include <linux/fs.h>
 #include <linux/file.h>
@@ -380,7 +380,7 @@ static int shmr_cmd_stat(struct shmr_ctx *ctx, void __user *arg, size_t usize)
 	}
 	shmr_fill_info(r, &k.info);
 	spin_lock(&r->lock);
-	k.attach_count = shmr_attach_snapshot_locked(r, att, cap);
+	k.attach_count = shmr_attach_snapshot(r, att, cap);
 	spin_unlock(&r->lock);
 	if (k.attach_count &&
 	    copy_to_user(u64_to_user_ptr(k.attach), att,

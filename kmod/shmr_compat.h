@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * shmr: every difference between the supported kernels (6.1 to 7.3, see
- * tools/kver) lives here; no version checks elsewhere. Features are
+ * scripts/kver) lives here; no version checks elsewhere. Features are
  * detected from the kernel headers in kmod/Kbuild (SHMR_HAVE_*), not by
  * version.
  */

@@ -41,6 +41,11 @@
  *   so a lookup under shmr_lock never sees a region whose count is zero.
  *   SEAL waits for pinned pages and takes the shmem inode's lock holding
  *   none of these.
+ *
+ * Naming: the _locked suffix always means "called with shmr_lock held",
+ * never a region's r->lock. Functions called with r->lock held take the
+ * region as their first argument and say so in their comment. Every
+ * function that needs either lock asserts it with lockdep_assert_held().
  */
 #ifndef _SHMR_INTERNAL_H
 #define _SHMR_INTERNAL_H
@@ -282,19 +287,18 @@ int shmr_proc_show(struct seq_file *m, void *v);
 /* shmr_attach.c */
 int shmr_attach_init(void);
 void shmr_attach_exit(void);
-struct shmr_attach *shmr_attach_get_locked(struct shmr_region *r,
-					   struct pid *pid,
-					   struct mm_struct *mm, bool map,
-					   struct shmr_attach **spare);
+struct shmr_attach *shmr_attach_get(struct shmr_region *r,
+				    struct pid *pid,
+				    struct mm_struct *mm, bool map,
+				    struct shmr_attach **spare);
 struct shmr_attach *shmr_attach_alloc(void);
 void shmr_attach_free(struct shmr_attach *a);
-bool shmr_attach_drop_locked(struct shmr_region *r, struct shmr_attach *a,
-			     bool handle, bool died);
-void shmr_raise_locked(struct shmr_region *r, u32 ev,
-		       struct shmr_attach *except);
-unsigned int shmr_attach_snapshot_locked(struct shmr_region *r,
-					 struct shmr_attach_info *out,
-					 unsigned int cap);
+bool shmr_attach_drop(struct shmr_region *r, struct shmr_attach *a,
+		      bool handle, bool died);
+void shmr_raise(struct shmr_region *r, u32 ev, struct shmr_attach *except);
+unsigned int shmr_attach_snapshot(struct shmr_region *r,
+				  struct shmr_attach_info *out,
+				  unsigned int cap);
 int shmr_watch_start(struct shmr_region *r);
 bool shmr_watch_expire_locked(struct shmr_region *r);
 void shmr_watch_stop(struct shmr_region *r);

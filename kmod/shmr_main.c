@@ -437,5 +437,5 @@ module_exit(shmr_exit);
 
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("Refcounted shmem-backed shared memory regions");
-MODULE_AUTHOR("shmr developers");
+MODULE_AUTHOR("shmr developers <maintainers@users.noreply.r-seed-da9602da.example>");
 MODULE_VERSION(SHMR_MODULE_VERSION);	/* from VERSION, by kmod/Kbuild */

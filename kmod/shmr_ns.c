@@ -271,9 +271,9 @@ void shmr_ns_reap_stop(void)
 
 /*
  * @ns lost a region or a file. A namespace entry lives while its namespace
- * does, so the next open or create does not pay for a new entry and
- * exit-log ring (measured: allocating and freeing them was most of a
- * region's create+unlink cycle). The reap work frees the entries of dead
+ * does, so that a process creating and unlinking one region at a time
+ * does not allocate and free an entry and its exit-log ring every time
+ * (kmod/README.md: that was over half of the cycle). The reap work frees the entries of dead
  * namespaces. At most SHMR_IDLE_NS_MAX unused entries (no region, no bound
  * file) are kept: beyond that, the oldest unused entry without exit records
  * goes first, else the oldest unused one. Called with shmr_lock held.

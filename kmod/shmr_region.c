@@ -229,6 +229,7 @@ static struct shmr_user *shmr_user_find(kuid_t uid, bool create)
 {
 	struct shmr_user *u;
 
+	lockdep_assert_held(&shmr_lock);
 	list_for_each_entry(u, &shmr_users, node)
 		if (uid_eq(u->uid, uid))
 			return u;
@@ -505,7 +506,7 @@ int shmr_region_unlink_locked(struct shmr_region *r)
 	hash_del(&r->name_node);
 	spin_lock(&r->lock);
 	r->info_flags |= SHMR_INFO_UNLINKED;
-	shmr_raise_locked(r, SHMR_EV_UNLINKED, NULL);
+	shmr_raise(r, SHMR_EV_UNLINKED, NULL);
 	spin_unlock(&r->lock);
 	return 0;
 }
@@ -590,7 +591,7 @@ int shmr_region_seal(struct shmr_handle *h, u32 seals)
 		 * Every handle but the sealing one, in this process too. It
 		 * has no SEALED pending: the region is sealed once.
 		 */
-		shmr_raise_locked(r, SHMR_EV_SEALED, NULL);
+		shmr_raise(r, SHMR_EV_SEALED, NULL);
 		h->events &= ~SHMR_EV_SEALED;
 	}
 	spin_unlock(&r->lock);
@@ -684,8 +685,8 @@ int shmr_handle_open(struct shmr_region *r, bool write, bool cloexec,
 	shmr_region_get(r);
 
 	spin_lock(&r->lock);
-	a = shmr_attach_get_locked(r, task_tgid(current), current->mm, false,
-				   &spare);
+	a = shmr_attach_get(r, task_tgid(current), current->mm, false,
+			    &spare);
 	a->handles++;
 	h->attach = a;
 	list_add_tail(&h->node, &r->handles);
@@ -717,7 +718,7 @@ static int shmr_region_file_release(struct inode *inode, struct file *file)
 	spin_lock(&r->lock);
 	list_del(&h->node);
 	r->nhandles--;
-	gone = shmr_attach_drop_locked(r, a, true, shmr_current_dying(a->pid));
+	gone = shmr_attach_drop(r, a, true, shmr_current_dying(a->pid));
 	spin_unlock(&r->lock);
 	if (gone)
 		shmr_attach_free(a);
@@ -760,12 +761,12 @@ static void shmr_vma_attach(struct shmr_region *r, struct vm_area_struct *vma,
 
 	/* Mostly the process already has an entry: allocate only if not. */
 	spin_lock(&r->lock);
-	a = shmr_attach_get_locked(r, pid, vma->vm_mm, true, &spare);
+	a = shmr_attach_get(r, pid, vma->vm_mm, true, &spare);
 	if (!a) {
 		spin_unlock(&r->lock);
 		spare = shmr_attach_alloc();
 		spin_lock(&r->lock);
-		a = shmr_attach_get_locked(r, pid, vma->vm_mm, true, &spare);
+		a = shmr_attach_get(r, pid, vma->vm_mm, true, &spare);
 	}
 	if (a)
 		a->mappings++;
@@ -816,7 +817,7 @@ static void shmr_vm_close(struct vm_area_struct *vma)
 	spin_lock(&r->lock);
 	r->nmappings--;
 	if (a)
-		gone = shmr_attach_drop_locked(r, a, false, shmr_vma_dying(vma));
+		gone = shmr_attach_drop(r, a, false, shmr_vma_dying(vma));
 	spin_unlock(&r->lock);
 	vma->vm_private_data = NULL;
 	if (gone)

@@ -74,7 +74,8 @@ $(BUILD)/lib/tracker-path.stamp: tracker-path-check
 # as shmr/uapi.h (its own directory: <linux/...> belongs to the kernel's
 # headers), shmr.pc, shmrctl and the man pages (one ".so" page per
 # name in a page's NAME section, from man/aliases.sh). A multiarch LIBDIR
-# (/usr/lib/x86_64-linux-gnu) works as any other. make uninstall, with the
+# (/usr/lib/x86_64-linux-gnu) works as any other; the tracker helper goes to
+# $(LIBDIR)/shmr. make uninstall, with the
 # same variables, removes exactly these files.
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
 MAN3_PAGES := $(wildcard man/*.3)
@@ -86,7 +87,7 @@ MAN3_ALIASES := $(shell sh man/aliases.sh $(MAN3_PAGES))
 INSTALLED_LIB := $(addprefix $(LIBDIR)/,libshmr.so.$(SHMR_VERSION) libshmr.so.$(SHMR_SOVERSION) \
 	libshmr.so libshmr.a) $(PKGCONFIGDIR)/shmr.pc
 INSTALLED_HEADERS := $(INCLUDEDIR)/shmr.h $(INCLUDEDIR)/shmr/uapi.h
-INSTALLED_TOOLS := $(BINDIR)/shmrctl
+INSTALLED_TOOLS := $(BINDIR)/shmrctl $(TRACKER_INSTALLED)
 INSTALLED_MAN := $(patsubst man/%,$(MANDIR)/man3/%,$(MAN3_PAGES)) \
 	$(patsubst man/%,$(MANDIR)/man7/%,$(MAN7_PAGES)) \
 	$(patsubst man/%,$(MANDIR)/man8/%,$(MAN8_PAGES)) \
@@ -113,14 +114,9 @@ install-headers:
 	install -m 644 lib/include/shmr.h $(DESTDIR)$(INCLUDEDIR)/shmr.h
 	install -m 644 include/uapi/linux/shmr.h $(DESTDIR)$(INCLUDEDIR)/shmr/uapi.h
 
-install-tools: $(BUILD)/bin/shmrctl
-	install -d $(DESTDIR)$(BINDIR)
+install-tools: $(BUILD)/bin/shmrctl $(TRACKER)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)/shmr
 	install -m 755 $(BUILD)/bin/shmrctl $(DESTDIR)$(BINDIR)/shmrctl
-
-install: install-tracker
-.PHONY: install-tracker
-install-tracker: $(TRACKER)
-	install -d $(DESTDIR)$(LIBDIR)/shmr
 	install -m 755 $(TRACKER) $(DESTDIR)$(TRACKER_INSTALLED)
 
 install-man:
@@ -136,10 +132,11 @@ install-man:
 uninstall:
 	rm -f $(addprefix $(DESTDIR),$(INSTALLED_LIB) $(INSTALLED_HEADERS) $(INSTALLED_TOOLS) \
 		$(INSTALLED_MAN))
-	@[ ! -d $(DESTDIR)$(INCLUDEDIR)/shmr ] || rmdir --ignore-fail-on-non-empty $(DESTDIR)$(INCLUDEDIR)/shmr
+	@for d in $(INCLUDEDIR)/shmr $(LIBDIR)/shmr; do \
+		[ ! -d $(DESTDIR)$$d ] || rmdir --ignore-fail-on-non-empty $(DESTDIR)$$d; done
 
-# ---- shmr-demo: helper programs of tools/demo-lib.sh (built with the tools) ----
+# ---- shmr-demo: helper programs of examples/demo/demo.sh (built with the tools) ----
 tools: $(BUILD)/bin/shmr-demo
-$(BUILD)/bin/shmr-demo: tools/shmrctl/demo/shmr-demo.c lib/include/shmr.h $(LIB_A)
+$(BUILD)/bin/shmr-demo: examples/demo/shmr-demo.c lib/include/shmr.h $(LIB_A)
 	@mkdir -p $(@D)
 	$(CC) $(SHMR_CPPFLAGS) $(SHMR_CFLAGS) $(CFLAGS) -o $@ $< $(LIB_A) -pthread

@@ -1,11 +1,11 @@
 # libFuzzer harnesses for what the library parses (issue 8), included by the
 # top Makefile. Built with clang (Debian's clang and libclang-rt-14-dev:
-# tools/deps.sh fuzz) with ASan and UBSan, the library's sources compiled in.
+# scripts/deps.sh fuzz) with ASan and UBSan, the library's sources compiled in.
 #
 #   make fuzz [FUZZ_TIME=60]   run every harness FUZZ_TIME seconds, corpus kept
 #   make fuzz-build            build them only
 #
-# make check runs each for SHMR_FUZZ_CHECK_SECONDS (tools/check.sh). Inputs
+# make check runs each for SHMR_FUZZ_CHECK_SECONDS (tests/run/check.sh). Inputs
 # that once failed stay in tests/fuzz/corpus/<harness>/ and run first every
 # time (libFuzzer reads corpus directories after the first one, which it
 # writes).

@@ -1,9 +1,9 @@
 #!/bin/sh
 # DKMS builds the module from what `make install-dkms` installs (the tree
-# the Debian package shmr-dkms ships) for each kernel of tools/kver, and
+# the Debian package shmr-dkms ships) for each kernel of scripts/kver, and
 # modinfo shows VERSION: the Debian 12 kernels with this machine's dkms, the
 # 7.x ones with Debian 13's dkms in the chroot that holds their headers
-# (tools/kchroot.sh; skipped when it has not been made). Only `dkms add`
+# (scripts/kchroot.sh; skipped when it has not been made). Only `dkms add`
 # and `dkms build`, in private DKMS trees: nothing is installed or loaded,
 # no /var/lib/dkms is touched and no signing key is made. Host only.
 # Prints TAP.
@@ -12,9 +12,9 @@ top=$(cd "$here/../../.." 2>/dev/null && pwd)
 
 TAP_WHAT="dkms build"
 . "$here/../tap.sh"
-[ -f "$top/dkms.conf" ] && [ -f "$top/VERSION" ] && [ -x "$top/tools/kver" ] ||
+[ -f "$top/dkms.conf" ] && [ -f "$top/VERSION" ] && [ -x "$top/scripts/kver" ] ||
 	skip_all "no source tree here ($top)"
-command -v dkms >/dev/null 2>&1 || skip_all "dkms is not installed (tools/deps.sh package)"
+command -v dkms >/dev/null 2>&1 || skip_all "dkms is not installed (scripts/deps.sh package)"
 [ "$(id -u)" = 0 ] || skip_all "dkms wants root"
 
 # Under the tree: the chroot sees it at the same path.
@@ -37,20 +37,20 @@ dkms_in() {
 	if [ "$where" = host ]; then
 		dkms "$@"
 	else
-		"$top/tools/kchroot.sh" --run env sign_file=/nonexistent dkms "$@"
+		"$top/scripts/kchroot.sh" --run env sign_file=/nonexistent dkms "$@"
 	fi
 }
 
 added=
-"$top/tools/kver" --table | while read -r k suite _ _; do
+"$top/scripts/kver" --table | while read -r k suite _ _; do
 	where=host
 	[ "$suite" = bookworm ] || where=chroot
-	if [ "$where" = chroot ] && [ ! -d "$("$top/tools/kchroot.sh" --dir)" ]; then
+	if [ "$where" = chroot ] && [ ! -d "$("$top/scripts/kchroot.sh" --dir)" ]; then
 		n=$((n + 1))
-		echo "ok $n - dkms build for $k # SKIP no Debian 13 chroot yet (tools/kchroot.sh --ensure)"
+		echo "ok $n - dkms build for $k # SKIP no Debian 13 chroot yet (scripts/kchroot.sh --ensure)"
 		continue
 	fi
-	if ! rel=$("$top/tools/kver" "$k" 2>/dev/null); then
+	if ! rel=$("$top/scripts/kver" "$k" 2>/dev/null); then
 		n=$((n + 1))
 		echo "ok $n - dkms build for $k # SKIP no headers for $k here"
 		continue

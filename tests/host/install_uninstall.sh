@@ -2,7 +2,7 @@
 # make install / make uninstall with DESTDIR: every install target puts its
 # files where the variables say (a multiarch LIBDIR included), and the
 # matching uninstall removes exactly those, leaving what was there before;
-# and neither they nor plain make run apt (tools/deps.sh). Needs the source
+# and neither they nor plain make run apt (scripts/deps.sh). Needs the source
 # tree and make: host only. Prints TAP.
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../../.." 2>/dev/null && pwd)
@@ -86,7 +86,7 @@ check "make uninstall uninstall-udev uninstall-modules-load (default PREFIX) lea
 	test -z \"\$(find '$root2' -type f -o -type l)\""
 
 # shellcheck disable=SC2086
-check "make, make install and make uninstall never run tools/deps.sh (apt)" sh -c "
+check "make, make install and make uninstall never run scripts/deps.sh (apt)" sh -c "
 	make -C '$top' --no-print-directory -n all $all_targets $all_untargets $vars > '$tmp/dry' 2>&1 &&
 	! grep -n 'deps.sh' '$tmp/dry'"
 

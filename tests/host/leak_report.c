@@ -382,7 +382,7 @@ static int run_leaker(const char *prog, const char *name, const char *file, char
 /*
  * SHMR_LEAK_FILE is read with secure_getenv(): a set-user-ID program does
  * not append its report to a path its caller chose (it writes to stderr).
- * The program is tools/shmrctl/demo's shmr-demo (build/bin), copied and
+ * The program is examples/demo's shmr-demo (build/bin), copied and
  * made set-user-ID nobody, run by root; a plain copy is the control.
  */
 TEST(leak_file_ignored_when_setuid)

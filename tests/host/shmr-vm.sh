@@ -1,8 +1,8 @@
 #!/bin/sh
-# tools/shmr-vm runs a host-built program in the guest and returns its exit
+# tests/run/shmr-vm runs a host-built program in the guest and returns its exit
 # status; a kernel panic and a hang are reported as VM failures.
 top=$(cd "$(dirname "$0")/../../.." && pwd)
-vm=$top/tools/shmr-vm
+vm=$top/tests/run/shmr-vm
 echo "1..6"
 if [ ! -x "$vm" ] || ! command -v qemu-system-x86_64 >/dev/null || ! command -v cc >/dev/null; then
 	for i in 1 2 3 4 5 6; do echo "ok $i - shmr-vm # SKIP needs the source tree, qemu and cc (not in the VM)"; done

@@ -1,6 +1,6 @@
 #!/bin/sh
 # One version: VERSION feeds the module, the library, shmr.pc, the Python
-# package, shmrctl --version and shmr_version(), and tools/version.sh
+# package, shmrctl --version and shmr_version(), and scripts/version.sh
 # --check (run by make) refuses a tree where shmr.h, dkms.conf,
 # debian/changelog, debian/control or a man page says otherwise. Needs the
 # source tree and its build: host only. Prints TAP.
@@ -9,7 +9,7 @@ top=$(cd "$here/../../.." 2>/dev/null && pwd)
 
 TAP_WHAT="one version"
 . "$here/../tap.sh"
-[ -f "$top/VERSION" ] && [ -x "$top/tools/version.sh" ] && [ -f "$top/build/lib/libshmr.a" ] ||
+[ -f "$top/VERSION" ] && [ -x "$top/scripts/version.sh" ] && [ -f "$top/build/lib/libshmr.a" ] ||
 	skip_all "no built source tree here ($top)"
 command -v cc >/dev/null 2>&1 || skip_all "no C compiler (cc)"
 
@@ -23,8 +23,8 @@ tap_tmpdir
 ver=$(cat "$top/VERSION")
 major=${ver%%.*}
 
-check "tools/version.sh prints VERSION ($ver)" test "$("$top/tools/version.sh")" = "$ver"
-check "tools/version.sh --check passes on this tree" "$top/tools/version.sh" --check
+check "scripts/version.sh prints VERSION ($ver)" test "$("$top/scripts/version.sh")" = "$ver"
+check "scripts/version.sh --check passes on this tree" "$top/scripts/version.sh" --check
 
 # ---- what the build made says VERSION
 cat > "$tmp/v.c" <<'C'
@@ -59,13 +59,13 @@ fi
 fake=$tmp/tree
 reset_fake() {
 	rm -rf "$fake"
-	mkdir -p "$fake/lib/include" "$fake/debian" "$fake/man" "$fake/tools"
+	mkdir -p "$fake/lib/include" "$fake/debian" "$fake/man"
 	cp "$top/VERSION" "$top/dkms.conf" "$fake/"
 	cp "$top/lib/include/shmr.h" "$fake/lib/include/"
 	cp "$top/debian/changelog" "$top/debian/control" "$fake/debian/"
 	cp "$top"/man/*.[1-8] "$fake/man/"
 }
-vcheck() { SHMR_TOP=$fake "$top/tools/version.sh" --check; }
+vcheck() { SHMR_TOP=$fake "$top/scripts/version.sh" --check; }
 reset_fake
 check "a copy of the version-bearing files passes" vcheck
 echo "1.0" > "$fake/VERSION"
@@ -88,8 +88,8 @@ sed -i '/^\.TH /s/"\(lib\)\{0,1\}shmr [^"]*"/"libshmr 0.1"/' "$p"
 check "a man page's .TH version disagreeing is refused (${p##*/})" refused "man/${p##*/}" vcheck
 reset_fake
 new=$major.7.9	# the same major: a new one is a new SONAME, a package renamed by hand
-check "tools/version.sh --set $new writes every place, and --check then passes" sh -c "
-	SHMR_TOP='$fake' '$top/tools/version.sh' --set $new &&
+check "scripts/version.sh --set $new writes every place, and --check then passes" sh -c "
+	SHMR_TOP='$fake' '$top/scripts/version.sh' --set $new &&
 	test \"\$(cat '$fake/VERSION')\" = $new &&
 	grep -q '^PACKAGE_VERSION=\"$new\"' '$fake/dkms.conf' &&
 	head -n 1 '$fake/debian/changelog' | grep -q '^shmr ($new-1)' &&
@@ -97,8 +97,8 @@ check "tools/version.sh --set $new writes every place, and --check then passes" 
 	grep -q '^#define[[:space:]]*SHMR_VERSION_PATCH[[:space:]]*9$' '$fake/lib/include/shmr.h' &&
 	! grep -h '^\.TH ' '$fake'/man/*.[1-8] | grep -v '\"\(lib\)\{0,1\}shmr $new\"'"
 reset_fake
-check "tools/version.sh --set $((major + 1)).0.0 says the library package needs renaming" \
-	refused "rename the package libshmr$major" env SHMR_TOP="$fake" "$top/tools/version.sh" --set $((major + 1)).0.0
+check "scripts/version.sh --set $((major + 1)).0.0 says the library package needs renaming" \
+	refused "rename the package libshmr$major" env SHMR_TOP="$fake" "$top/scripts/version.sh" --set $((major + 1)).0.0
 
 # ---- and make stops: a copy of the tree whose dkms.conf disagrees
 if command -v git >/dev/null 2>&1 && git -C "$top" rev-parse --is-inside-work-tree >/dev/null 2>&1; then

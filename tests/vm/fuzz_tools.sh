@@ -3,7 +3,7 @@
 # unprivileged user) and stress-ng's dev and memfd stressors, then the
 # module's *_live counters must be back at their start values (the runner
 # checks the kernel log). The binaries come from the host: `make torture`
-# (or `tools/shmr-vm --add /usr/bin/trinity --add /usr/bin/stress-ng`)
+# (or `tests/run/shmr-vm --add /usr/bin/trinity --add /usr/bin/stress-ng`)
 # puts them in /host; absent, each part is skipped with a reason. Prints TAP.
 #   SHMR_FUZZ_SECONDS  seconds per tool (default 20)
 secs=${SHMR_FUZZ_SECONDS:-20}

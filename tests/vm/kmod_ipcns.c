@@ -12,45 +12,6 @@
 #include <sys/socket.h>
 #include <liburing.h>
 
-static int send_fd(int sock, int fd)
-{
-	char buf[CMSG_SPACE(sizeof(int))], c = 0;
-	struct iovec iov = { &c, 1 };
-	struct msghdr mh = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = buf, .msg_controllen = sizeof(buf),
-	};
-	struct cmsghdr *cm;
-
-	memset(buf, 0, sizeof(buf));
-	cm = CMSG_FIRSTHDR(&mh);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	return sendmsg(sock, &mh, 0) == 1 ? 0 : -1;
-}
-
-static int recv_fd(int sock)
-{
-	char buf[CMSG_SPACE(sizeof(int))], c;
-	struct iovec iov = { &c, 1 };
-	struct msghdr mh = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = buf, .msg_controllen = sizeof(buf),
-	};
-	struct cmsghdr *cm;
-	int fd;
-
-	if (recvmsg(sock, &mh, 0) != 1)
-		return -1;
-	cm = CMSG_FIRSTHDR(&mh);
-	if (!cm || cm->cmsg_type != SCM_RIGHTS)
-		return -1;
-	memcpy(&fd, CMSG_DATA(cm), sizeof(int));
-	return fd;
-}
-
 static int list_total(int ctl)
 {
 	struct shmr_list l;
@@ -99,7 +60,7 @@ TEST(passed_fd_acts_in_its_namespace)
 		if (unshare(CLONE_NEWIPC))
 			_exit(1);
 		mine = shmr_ctl_open();
-		if (mine < 0 || send_fd(sv[1], mine))
+		if (mine < 0 || shmr_send_fd(sv[1], mine))
 			_exit(2);
 		if (read(sv[1], &c, 1) != 1)
 			_exit(3);
@@ -113,7 +74,7 @@ TEST(passed_fd_acts_in_its_namespace)
 		_exit(0);
 	}
 	close(sv[1]);
-	ctl_b = recv_fd(sv[0]);
+	ctl_b = shmr_recv_fd(sv[0]);
 	ASSERT_LE(0, ctl_b);
 	EXPECT_EQ(-EXDEV, shmr_ioctl(ctl_b, SHMR_IOC_NSCHECK, NULL));
 	fd = shmr_create(ctl_b, name, 4096, SHMR_CREATE_EXCL, 0600, NULL);
@@ -169,12 +130,12 @@ TEST(fd_of_a_dead_namespace)
 		if (fd < 0)
 			_exit(3);
 		close(fd);
-		if (send_fd(sv[1], mine))
+		if (shmr_send_fd(sv[1], mine))
 			_exit(4);
 		_exit(0);
 	}
 	close(sv[1]);
-	ctl_b = recv_fd(sv[0]);
+	ctl_b = shmr_recv_fd(sv[0]);
 	close(sv[0]);
 	ASSERT_LE(0, ctl_b);
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));

@@ -238,45 +238,6 @@ TEST_F(map, root_read_only_handle)
 
 /* ---- a handle received from elsewhere ------------------------------------- */
 
-static int send_fd(int sock, int fd)
-{
-	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
-	char byte = 0;
-	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-	struct msghdr msg = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
-	};
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
-
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	return sendmsg(sock, &msg, 0) == 1 ? 0 : -errno;
-}
-
-static int recv_fd(int sock)
-{
-	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
-	char byte;
-	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-	struct msghdr msg = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
-	};
-	struct cmsghdr *cm;
-	int fd;
-
-	if (recvmsg(sock, &msg, MSG_CMSG_CLOEXEC) != 1)
-		return -errno;
-	cm = CMSG_FIRSTHDR(&msg);
-	if (!cm || cm->cmsg_type != SCM_RIGHTS)
-		return -EPROTO;
-	memcpy(&fd, CMSG_DATA(cm), sizeof(int));
-	return fd;
-}
-
 struct recv_arg {
 	struct shared *sh;
 	int sock;
@@ -292,7 +253,7 @@ static int receive_and_try(void *arg)
 	ret = open_rw(ra->sh);
 	if (ret != -EACCES)
 		return ret == 0 ? 1000 : ret;	/* this user must not open it */
-	fd = recv_fd(ra->sock);
+	fd = shmr_recv_fd(ra->sock);
 	if (fd < 0)
 		return fd;
 	if (shmr_stat_fd(fd, &info) || info.id != ra->sh->id) {
@@ -317,7 +278,7 @@ TEST_F(map, received_read_only_handle)
 	fd = shmr_open(ctl, self->sh->name, SHMR_OPEN_RDONLY, NULL);
 	ASSERT_LE(0, fd);
 	/* queue the fd first; the receiver (run synchronously) picks it up */
-	ASSERT_EQ(0, send_fd(sv[0], fd));
+	ASSERT_EQ(0, shmr_send_fd(sv[0], fd));
 	close(fd);
 	EXPECT_EQ(0, shmr_run_as(&other, receive_and_try, &ra))
 		TH_LOG("a write got through at step %d", self->sh->step);

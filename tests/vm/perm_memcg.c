@@ -349,7 +349,7 @@ static int over_child(const char *cg, struct shared *sh)
 	struct shmr_create c;
 	int ctl, fd;
 
-	/* tools/klog-check accepts the OOM report of this name, and only it */
+	/* tests/run/klog-check accepts the OOM report of this name, and only it */
 	prctl(PR_SET_NAME, "shmr-oom-ok");
 	sh->step = 1;
 	sh->base = cg_current(cg);

@@ -1,12 +1,12 @@
 #!/bin/sh
 # The Python binding's pytest suite (tests/python) in the guest, as TAP: one
 # "ok N - test id" per pytest test. The guest has Python only when
-# tools/vm-python.sh staged it; otherwise the whole file is skipped.
+# tests/run/vm-python.sh staged it; otherwise the whole file is skipped.
 py=/usr/bin/python3
 dir=/opt/shmr/python
 if [ ! -x "$py" ] || [ ! -d "$dir/tests" ]; then
 	echo "1..1"
-	echo "ok 1 - python # SKIP python3 or the shmr package absent in this system (tools/vm-python.sh stages them)"
+	echo "ok 1 - python # SKIP python3 or the shmr package absent in this system (tests/run/vm-python.sh stages them)"
 	exit 0
 fi
 tap=${TMPDIR:-/tmp}/shmr-python.$$.tap

@@ -126,45 +126,6 @@ static bool wait_live(long long want)
 	return false;
 }
 
-static int send_fd(int sock, int fd)
-{
-	char buf[CMSG_SPACE(sizeof(int))], c = 0;
-	struct iovec iov = { &c, 1 };
-	struct msghdr mh = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = buf, .msg_controllen = sizeof(buf),
-	};
-	struct cmsghdr *cm;
-
-	memset(buf, 0, sizeof(buf));
-	cm = CMSG_FIRSTHDR(&mh);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	return sendmsg(sock, &mh, 0) == 1 ? 0 : -1;
-}
-
-static int recv_fd(int sock)
-{
-	char buf[CMSG_SPACE(sizeof(int))], c;
-	struct iovec iov = { &c, 1 };
-	struct msghdr mh = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = buf, .msg_controllen = sizeof(buf),
-	};
-	struct cmsghdr *cm;
-	int fd;
-
-	if (recvmsg(sock, &mh, 0) != 1)
-		return -1;
-	cm = CMSG_FIRSTHDR(&mh);
-	if (!cm || cm->cmsg_type != SCM_RIGHTS)
-		return -1;
-	memcpy(&fd, CMSG_DATA(cm), sizeof(int));
-	return fd;
-}
-
 /*
  * A child in a new IPC namespace creates named regions (one of them it
  * hands to the parent) and exits: the namespace dies, its names go, the
@@ -203,12 +164,12 @@ TEST(ipc_namespace_death_frees_names)
 		if (f1 < 0 || f2 < 0)
 			_exit(4);
 		close(f1);
-		if (send_fd(sv[1], f2))
+		if (shmr_send_fd(sv[1], f2))
 			_exit(5);
 		_exit(0);
 	}
 	close(sv[1]);
-	fd = recv_fd(sv[0]);
+	fd = shmr_recv_fd(sv[0]);
 	close(sv[0]);
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));

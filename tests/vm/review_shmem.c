@@ -6,8 +6,8 @@
  *    "/memfd:NAME (deleted)"), an anonymous region "/shmr (deleted)";
  *  - NUMA policy set with mbind() is the region's shared policy, as on
  *    shmem: another mapping of the region reports it (get_mempolicy()), and
- *    pages faulted in land on the bound node (needs two nodes: boot with
- *    numa=fake=2, else that test is skipped);
+ *    pages faulted in land on the bound node (needs two nodes, which
+ *    tests/run/shmr-vm gives the VM; skipped on a single-node machine);
  *  - madvise() gives what it gives on a memfd mapping: MADV_REMOVE punches
  *    a hole through a writable mapping, is refused on a read-only one
  *    (EACCES) and once the region is sealed (EPERM, as F_SEAL_FUTURE_WRITE
@@ -338,7 +338,7 @@ TEST_F(shmem, mbind_places_pages)
 	long len = npages * self->pg;
 
 	if (nodes < 2)
-		SKIP(return, "one NUMA node (boot with numa=fake=2 to run it)");
+		SKIP(return, "one NUMA node (tests/run/shmr-vm gives the VM two)");
 	/* where pages go unbound; bind to another node */
 	mfd = memfd_of(len);
 	ASSERT_LE(0, mfd);

@@ -1472,7 +1472,7 @@ TEST_F_TIMEOUT(torture, model, 7200)
 	/*
 	 * Inside the whole suite other tests' late frees and allocations move
 	 * Shmem by tens of kB while torture runs; where it runs on a quiet
-	 * system (make torture, and tests/vm-suite.sh's Shmem bracket) the
+	 * system (make torture, and tests/run/vm-suite.sh's Shmem bracket) the
 	 * check is on.
 	 */
 	if (getenv("SHMR_TORTURE_STRICT_SHMEM"))

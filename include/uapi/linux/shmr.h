@@ -398,8 +398,8 @@ struct shmr_attach_req {
  * is gone). It looks at the task that runs it, so through io_uring, which
  * may run it in another task, it is -EOPNOTSUPP. A process that wants to
  * act in its current namespace opens /dev/shmr again on -EXDEV; libshmr
- * checks before each command on its control fd. Reading /proc/self/ns/ipc
- * tells the same for about 40 times the cost.
+ * checks before each command on its control fd (comparing
+ * /proc/self/ns/ipc would tell too, at a much higher cost per command).
  */
 #define SHMR_IOC_NSCHECK	_IO(SHMR_IOC_MAGIC, 0x09)
 #define SHMR_IOC_ATTACH		_IOWR(SHMR_IOC_MAGIC, 0x0a, struct shmr_attach_req)

@@ -11,9 +11,9 @@
 #   debian/control       the runtime library package, libshmr<SONAME>
 #   man/*.[1-8]          the .TH source field ("libshmr X.Y.Z" or "shmr X.Y.Z")
 #
-#   tools/version.sh              print the version
-#   tools/version.sh --check      say what disagrees and exit 1 (make runs it)
-#   tools/version.sh --set X.Y.Z  write X.Y.Z everywhere, with a new
+#   scripts/version.sh              print the version
+#   scripts/version.sh --check      say what disagrees and exit 1 (make runs it)
+#   scripts/version.sh --set X.Y.Z  write X.Y.Z everywhere, with a new
 #                                 debian/changelog entry
 set -euo pipefail
 top=${SHMR_TOP:-$(cd "$(dirname "$0")/.." && pwd)}
@@ -77,7 +77,7 @@ check() {
 	done < <(man_pages)
 
 	if [ "$bad" = 1 ]; then
-		echo "$prog: the version is $v (VERSION); tools/version.sh --set $v writes it everywhere" >&2
+		echo "$prog: the version is $v (VERSION); scripts/version.sh --set $v writes it everywhere" >&2
 		return 1
 	fi
 	return 0
@@ -124,6 +124,6 @@ set_version() {
 case "${1:-}" in
 "") read_version ;;
 --check) check "$(read_version)" ;;
---set) [ $# = 2 ] || die "usage: tools/version.sh --set MAJOR.MINOR.PATCH"; set_version "$2" ;;
-*) die "usage: tools/version.sh [--check | --set MAJOR.MINOR.PATCH]" ;;
+--set) [ $# = 2 ] || die "usage: scripts/version.sh --set MAJOR.MINOR.PATCH"; set_version "$2" ;;
+*) die "usage: scripts/version.sh [--check | --set MAJOR.MINOR.PATCH]" ;;
 esac

@@ -1,6 +1,6 @@
 # plot.gp: bar chart of the shmr/baseline ratios of `make bench`.
 #
-#   gnuplot -e "dat='ratios.dat'; tgt='targets.gp'; out='ratios.png'" tools/bench/plot.gp
+#   gnuplot -e "dat='ratios.dat'; tgt='targets.gp'; out='ratios.png'" bench/plot.gp
 #
 # dat: "index label ratio is_ops" rows written by summary.awk; tgt: gnuplot
 # "set arrow" lines, one short red line per target over its bar.

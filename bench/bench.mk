@@ -1,5 +1,5 @@
 # make bench: shmr beside memfd, POSIX shm, SysV shm and pthread (docs/bench.md).
-# Included from tools/tools.mk.
+# Included from the top Makefile.
 #
 #   make bench               full run: host lock benchmarks, one VM boot for the
 #                            region benchmarks, table, CSV and plot in build/bench/
@@ -12,10 +12,17 @@ BENCH_ARGS ?=
 # gnuplot (Debian's gnuplot-nox) only draws ratios.png and valgrind only
 # counts the lock's instructions: without them the run goes on and says so.
 bench-deps:
-	@tools/deps.sh bench || echo "bench: gnuplot-nox or valgrind missing: no plot or no instruction counts" >&2
+	@scripts/deps.sh bench || echo "bench: gnuplot-nox or valgrind missing: no plot or no instruction counts" >&2
 
 bench: all bench-deps
-	tools/bench/run-bench.sh $(if $(KERNEL),--kernel $(KERNEL)) $(BENCH_ARGS)
+	bench/run-bench.sh $(if $(KERNEL),--kernel $(KERNEL)) $(BENCH_ARGS)
 
 bench-quick: all bench-deps
-	tools/bench/run-bench.sh --quick $(if $(KERNEL),--kernel $(KERNEL)) $(BENCH_ARGS)
+	bench/run-bench.sh --quick $(if $(KERNEL),--kernel $(KERNEL)) $(BENCH_ARGS)
+
+# The programs, built by `make` (build/bench/) and copied into the VM.
+.PHONY: bench-progs
+bench-progs: $(patsubst %.c,$(BUILD)/%,$(wildcard bench/*.c))
+$(BUILD)/bench/%: bench/%.c $(wildcard bench/*.h) $(LIB_A)
+	@mkdir -p $(@D)
+	$(CC) $(SHMR_CPPFLAGS) $(SHMR_CFLAGS) $(CFLAGS) -o $@ $< $(LIB_A) -pthread -luring -lrt

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * profile_cycle MODE N: N region cycles of one kind, for tracing the
- * kernel side with ftrace (tools/bench/profile.sh). MODE:
+ * kernel side with ftrace (bench/profile.sh). MODE:
  *   shmr-life    SHMR_IOC_CREATE + mmap + touch + munmap + close + UNLINK
  *   shmr-attach  SHMR_IOC_OPEN of an existing region + mmap + munmap + close
  *   memfd-life   memfd_create + ftruncate + mmap + touch + munmap + close

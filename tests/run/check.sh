@@ -4,15 +4,15 @@
 # stream and ends with "N passed, N failed, N skipped". The whole log goes
 # to build/check/check.log, each kernel's log to build/check/dmesg-<k>.txt.
 #
-#   tools/check.sh [--host-only] [--kernels "6.1 7.3 ..."]
+#   tests/run/check.sh [--host-only] [--kernels "6.1 7.3 ..."]
 #
-# The kernels default to every series tools/kver marks vm; those it marks
+# The kernels default to every series scripts/kver marks vm; those it marks
 # build are compile-tested.
 set -uo pipefail
-top=$(cd "$(dirname "$0")/.." && pwd)
+top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top" || exit 2
 
-kernels=$(tools/kver --list vm | tr '\n' ' ')
+kernels=$(scripts/kver --list vm | tr '\n' ' ')
 host_only=0
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -24,14 +24,14 @@ done
 
 out=build/check
 mkdir -p "$out"
-# shellcheck source=tools/tap-lib.sh
-. tools/tap-lib.sh
+# shellcheck source=tests/run/tap-lib.sh
+. tests/run/tap-lib.sh
 tap_start "$out/check.log" "$out/tap.raw"
 
 echo "# shmr make check: $(date -u '+%F %T') UTC, host $(uname -r)"
 start=$(date +%s)
 
-if ! tools/deps.sh; then
+if ! scripts/deps.sh; then
 	result "not ok - dependencies installed"
 	finish; exit 1
 fi
@@ -56,8 +56,8 @@ fi
 # before the host tests: dkms_build.sh builds in it too).
 if [ "$host_only" = 0 ]; then
 	t0=$(date +%s)
-	if tools/kchroot.sh --ensure >"$out/chroot.log" 2>&1; then
-		result "ok - Debian 13 chroot for the 7.x kernels ($(tools/kchroot.sh --dir), $(( $(date +%s) - t0 )) s)"
+	if scripts/kchroot.sh --ensure >"$out/chroot.log" 2>&1; then
+		result "ok - Debian 13 chroot for the 7.x kernels ($(scripts/kchroot.sh --dir), $(( $(date +%s) - t0 )) s)"
 	else
 		tail -n 20 "$out/chroot.log" | sed 's/^/#   /'
 		result "not ok - Debian 13 chroot for the 7.x kernels (see $out/chroot.log)"
@@ -67,7 +67,7 @@ fi
 echo "# ---- host tests"
 progs=$(ls build/tests/host/* 2>/dev/null | sort)
 # shellcheck disable=SC2086
-sh build/tests/run-tests.sh -t 300 -p "[host]" $progs | stream
+sh build/tests/run/run-tests.sh -t 300 -p "[host]" $progs | stream
 
 echo "# ---- Python binding on the host (posix backend)"
 ptap=$out/python-host.tap
@@ -104,9 +104,9 @@ else
 fi
 
 if [ "$host_only" = 0 ]; then
-	for k in $(tools/kver --list build); do
-		if tools/kmod-build.sh --werror "$k" >"$out/kmod-$k.log" 2>&1; then
-			result "ok - [$k] module builds without a warning ($(tools/kver "$k"), compile test only)"
+	for k in $(scripts/kver --list build); do
+		if scripts/kmod-build.sh --werror "$k" >"$out/kmod-$k.log" 2>&1; then
+			result "ok - [$k] module builds without a warning ($(scripts/kver "$k"), compile test only)"
 		else
 			grep -E "(error|warning):" "$out/kmod-$k.log" | head -n 20 | sed 's/^/#   /'
 			result "not ok - [$k] module builds without a warning (see $out/kmod-$k.log)"
@@ -117,10 +117,10 @@ if [ "$host_only" = 0 ]; then
 		t0=$(date +%s)
 		tap=$out/vm-$k.tap
 		# shellcheck disable=SC2046
-		tools/shmr-vm --kernel "$k" --timeout 2400 --no-log-check --python \
+		tests/run/shmr-vm --kernel "$k" --timeout 2400 --no-log-check --python \
 			$(for b in /usr/bin/trinity /usr/bin/stress-ng; do [ -x "$b" ] && echo "--add $b"; done) \
 			--dmesg "$out/dmesg-$k.txt" --console "$out/console-$k.txt" \
-			-- sh /opt/shmr/tests/vm-suite.sh 2>&1 | awk -f tests/tap-renumber.awk | tee "$tap" | stream
+			-- sh /opt/shmr/tests/run/vm-suite.sh 2>&1 | awk -f tests/run/tap-renumber.awk | tee "$tap" | stream
 		rc=${PIPESTATUS[0]}
 		t1=$(date +%s)
 		echo "# $k: VM run took $((t1 - t0))s"
@@ -130,7 +130,7 @@ if [ "$host_only" = 0 ]; then
 			result "not ok - [$k] VM booted, ran the suite and reported its status (shmr-vm exit $rc)"
 		fi
 		if [ -s "$out/dmesg-$k.txt" ]; then
-			if bad=$(tools/klog-check "$out/dmesg-$k.txt"); then
+			if bad=$(tests/run/klog-check "$out/dmesg-$k.txt"); then
 				result "ok - [$k] kernel log clean"
 			else
 				echo "$bad" | head -n 40 | sed 's/^/#   /'

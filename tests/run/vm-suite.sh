@@ -1,12 +1,12 @@
 #!/bin/sh
-# The VM half of `make check`, run inside the guest by tools/check.sh:
+# The VM half of `make check`, run inside the guest by tests/run/check.sh:
 # every test program, then the module's counters, Shmem, and unload/reload.
-# Prints TAP; tools/check.sh renumbers and counts.
+# Prints TAP; tests/run/check.sh renumbers and counts.
 k=${SHMR_VM_KERNEL:-vm}
 t=/opt/shmr/tests
 shmem_kb() { awk '/^Shmem:/ { print $2 }' /proc/meminfo; }
 
-# One TAP stream (tests/tap-renumber.awk): the programs' results, then the
+# One TAP stream (tests/run/tap-renumber.awk): the programs' results, then the
 # checks below, numbered in order under one plan.
 suite() {
 shmem0=$(shmem_kb)
@@ -15,9 +15,9 @@ for p in "$t"/host/* "$t"/vm/*; do
 	[ -x "$p" ] && progs="$progs $p"
 done
 # shellcheck disable=SC2086
-sh "$t/run-tests.sh" -t "${SHMR_TEST_TIMEOUT:-300}" -p "[$k]" $progs
+sh "$t/run/run-tests.sh" -t "${SHMR_TEST_TIMEOUT:-300}" -p "[$k]" $progs
 
-sh "$t/vm-counters.sh" "$k"
+sh "$t/run/vm-counters.sh" "$k"
 
 # Shmem: the whole suite's delta is a diagnostic (the posix-backend and
 # Python tests leave a few dozen kB of shmem behind that is not the
@@ -70,4 +70,4 @@ for i in 1 2 3; do
 	fi
 done
 }
-suite 2>&1 | awk -f "$t/tap-renumber.awk"
+suite 2>&1 | awk -f "$t/run/tap-renumber.awk"

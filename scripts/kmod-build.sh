@@ -1,9 +1,9 @@
 #!/bin/bash
-# Build shmr.ko for one kernel series of tools/kver, on this machine or, for
-# the kernels that need it, in the chroot of tools/kchroot.sh (created on
+# Build shmr.ko for one kernel series of scripts/kver, on this machine or, for
+# the kernels that need it, in the chroot of scripts/kchroot.sh (created on
 # first use), with the compiler that kernel was built with.
 #
-#   tools/kmod-build.sh [--werror] SERIES [DIR]
+#   scripts/kmod-build.sh [--werror] SERIES [DIR]
 #
 # DIR (relative to the top of the tree) is where Kbuild runs: by default
 # build/kmod/<release>/kmod, a tree of symlinks to kmod/ so that several
@@ -13,13 +13,13 @@ set -euo pipefail
 top=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
 werror=
 [ "${1:-}" = --werror ] && { werror=SHMR_WERROR=1; shift; }
-series=${1:?usage: tools/kmod-build.sh [--werror] SERIES [DIR]}
+series=${1:?usage: scripts/kmod-build.sh [--werror] SERIES [DIR]}
 dir=${2:-}
 
-root=$("$top/tools/kver" --root "$series")
-[ -z "$root" ] || "$top/tools/kchroot.sh" --ensure
-rel=$("$top/tools/kver" "$series")
-hdr=$("$top/tools/kver" --headers "$series")
+root=$("$top/scripts/kver" --root "$series")
+[ -z "$root" ] || "$top/scripts/kchroot.sh" --ensure
+rel=$("$top/scripts/kver" "$series")
+hdr=$("$top/scripts/kver" --headers "$series")
 [ -d "$hdr" ] || { echo "kmod-build: no headers for $series at $hdr" >&2; exit 1; }
 
 if [ -z "$dir" ]; then
@@ -35,6 +35,6 @@ if [ -z "$dir" ]; then
 fi
 if [ -n "$root" ]; then
 	# The tree is mounted at the same path inside, so symlinks resolve.
-	exec "$top/tools/kchroot.sh" --run make -C "${hdr#"$root"}" M="$top/$dir" $werror modules
+	exec "$top/scripts/kchroot.sh" --run make -C "${hdr#"$root"}" M="$top/$dir" $werror modules
 fi
 exec make -C "$hdr" M="$top/$dir" $werror modules

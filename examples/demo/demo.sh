@@ -1,13 +1,19 @@
 #!/bin/sh
-# The library part of `make demo`, run inside the VM by tools/demo-vm.sh:
-# two processes sharing a named region, shmrctl list/who while they run, the
-# region gone after the last exits, a process leaking a region and a lock
-# with its leak report, and `shmrctl leaks` naming a worker killed while
-# attached. Helper programs: /opt/shmr/bin/shmr-demo (tools/shmrctl/demo/).
+# `make demo`, run inside the VM (tests/run/shmr-vm --add examples/demo/demo.sh):
+# shmr.ko loaded, two processes sharing a named region, shmrctl list/who
+# while they run, the region gone after the last exits, a process leaking a
+# region and a lock with its leak report, `shmrctl leaks` naming a worker
+# killed while attached, every counter back at zero and the module
+# unloaded. Helper programs: /opt/shmr/bin/shmr-demo (examples/demo/shmr-demo.c).
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 run() { echo "\$ $*"; "$@"; }
 ctr=/sys/kernel/debug/shmr/counters
 live() { grep -E '^(regions_live|handles_live|mappings_live|attach_live) ' "$ctr" | tr '\n' ' '; echo; }
+
+say "shmr.ko is loaded on $(uname -r) and /dev/shmr exists"
+run grep '^shmr ' /proc/modules
+run ls -l /dev/shmr
+run cat "$ctr"
 
 say "two processes share the named region 'jobs': the writer creates it (process-lifetime), the reader opens it read-only"
 shmr-demo writer jobs 3 &
@@ -54,9 +60,17 @@ run shmrctl leaks
 if shmrctl leaks | awk -v p="$kpid" '$2 == p && $4 == "killed:SIGKILL" { f = 1 } END { exit !f }'; then
 	echo "worker $kpid is listed as killed by SIGKILL while attached to pool"
 else
-	echo "demo-lib: worker $kpid missing from shmrctl leaks" >&2
+	echo "demo: worker $kpid missing from shmrctl leaks" >&2
 	exit 1
 fi
 run shmrctl unlink pool
 sleep 1
 echo "counters: $(live)"
+
+say "nothing is left: every counter is back to zero"
+run cat "$ctr"
+
+say "the module unloads and /dev/shmr goes away"
+run rmmod shmr || exit 1
+if [ -e /dev/shmr ]; then echo "/dev/shmr is still there"; exit 1; fi
+echo "/dev/shmr: gone"

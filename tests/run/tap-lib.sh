@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# Sourced by tools/check.sh and tools/check-debug.sh: one TAP stream, kept
+# Sourced by tests/run/check.sh and tests/run/check-debug.sh: one TAP stream, kept
 # whole in $log, every result line also in $raw for the closing count.
 # Results are numbered in order across everything (nested streams' own
 # version lines and plans become comments) and the plan comes last, so

@@ -10,7 +10,7 @@
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 out=$top/build/deb
-ver=$("$top/tools/version.sh")
+ver=$("$top/scripts/version.sh")
 src=$out/src/shmr-$ver
 
 rm -rf "$out"

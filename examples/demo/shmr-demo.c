@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * shmr-demo: the small programs tools/demo-lib.sh runs in the VM.
+ * shmr-demo: the small programs examples/demo/demo.sh runs in the VM.
  *
  *   shmr-demo writer NAME SECONDS   create NAME (process-lifetime), write a
  *                                   greeting, stay attached SECONDS

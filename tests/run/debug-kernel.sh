@@ -2,7 +2,7 @@
 # Build (once) and locate the debug kernel that `make check-debug` boots:
 # linux-source-6.1 configured with `make defconfig kvm_guest.config
 # debug.config` (KASAN, kmemleak, lockdep, DEBUG_ATOMIC_SLEEP, UBSAN,
-# DEBUG_OBJECTS, DEBUG_VM, SLUB_DEBUG_ON) plus tools/debug-kernel/shmr.config
+# DEBUG_OBJECTS, DEBUG_VM, SLUB_DEBUG_ON) plus tests/run/debug-kernel.config
 # (KFENCE, failslab, fail_page_alloc, PREEMPT, what the tests need).
 #
 # The build lives outside the repository, in $SHMR_DEBUG_CACHE (default
@@ -11,14 +11,14 @@
 # compiler, the fragment and this recipe. A changed fragment is a new
 # build; an unchanged one is reused.
 #
-#   tools/debug-kernel.sh --build     build if not cached, print the directory
-#   tools/debug-kernel.sh --dir       print the build directory (1: not built)
-#   tools/debug-kernel.sh --release   print its kernel release
-#   tools/debug-kernel.sh --image     print its bzImage
+#   tests/run/debug-kernel.sh --build     build if not cached, print the directory
+#   tests/run/debug-kernel.sh --dir       print the build directory (1: not built)
+#   tests/run/debug-kernel.sh --release   print its kernel release
+#   tests/run/debug-kernel.sh --image     print its bzImage
 set -euo pipefail
-top=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
+top=$(cd "$(dirname "$(readlink -f "$0")")/../.." && pwd)
 recipe=1
-frag=$top/tools/debug-kernel/shmr.config
+frag=$top/tests/run/debug-kernel.config
 cache=${SHMR_DEBUG_CACHE:-/var/cache/shmr/debug-kernel}
 tarball=/usr/src/linux-source-6.1.tar.xz
 
@@ -37,7 +37,7 @@ case "$what" in
 --build|--dir|--release|--image) ;;
 *) echo "debug-kernel.sh: unknown argument '$what'" >&2; exit 2 ;;
 esac
-[ -n "$srcver" ] || { echo "debug-kernel.sh: linux-source-6.1 is not installed (tools/deps.sh)" >&2; exit 1; }
+[ -n "$srcver" ] || { echo "debug-kernel.sh: linux-source-6.1 is not installed (scripts/deps.sh)" >&2; exit 1; }
 dir=$cache/$(key)
 
 if [ "$what" != --build ]; then
@@ -54,7 +54,7 @@ if [ -f "$dir/.shmr-done" ]; then
 	echo "$dir"
 	exit 0
 fi
-"$top/tools/deps.sh" build debug >&2
+"$top/scripts/deps.sh" build debug >&2
 src=$cache/src-$srcver
 if [ ! -f "$src/.shmr-extracted" ]; then
 	echo "debug-kernel.sh: extracting linux-source-6.1 $srcver to $src" >&2

@@ -1,6 +1,6 @@
 #!/bin/bash
 # vm-python.sh ROOT: put what the test VM needs to run the shmr Python
-# binding's tests and example into the staging root ROOT (tools/shmr-vm's
+# binding's tests and example into the staging root ROOT (tests/run/shmr-vm's
 # initramfs tree): Debian's /usr/bin/python3, the shared libraries it and
 # numpy's extensions need, only the stdlib and dist-packages files that the
 # suite and the example actually import (with their .pyc), and under
@@ -14,7 +14,7 @@
 # Needs `make python` first. Prints the bytes it added on stderr.
 set -euo pipefail
 
-top=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
+top=$(cd "$(dirname "$(readlink -f "$0")")/../.." && pwd)
 root=${1:?usage: vm-python.sh STAGING_ROOT}
 PYTHON=${PYTHON:-/usr/bin/python3}
 out=$top/build/python

@@ -2,7 +2,7 @@
 # Check for the Debian packages shmr needs to build and test; install the
 # missing ones when run as root, else print the command that would.
 #
-#   tools/deps.sh [--check] [GROUP...]    groups: build vm python bench fuzz torture package
+#   scripts/deps.sh [--check] [GROUP...]    groups: build vm python bench fuzz torture package
 #                                          debug (default: all but debug)
 #
 # --check only reports (exit 1 when something is missing).
@@ -10,8 +10,8 @@ set -euo pipefail
 
 declare -A group
 # Kernel headers (build) and images (vm) of the Debian 12 kernels in
-# tools/kver's table are added below; the 7.x ones live in the chroot that
-# debootstrap makes (tools/kchroot.sh).
+# scripts/kver's table are added below; the 7.x ones live in the chroot that
+# debootstrap makes (scripts/kchroot.sh).
 group[build]="build-essential kmod cpio xz-utils linux-source-6.1 liburing-dev pkg-config perl man-db
 	debootstrap python3-dev"
 group[vm]="qemu-system-x86 busybox-static"
@@ -21,7 +21,7 @@ group[bench]="gnuplot-nox valgrind"
 group[torture]="trinity stress-ng"
 # libFuzzer harnesses (tests/fuzz)
 group[fuzz]="clang libclang-rt-14-dev"
-# make deb (debian/) and make check-packages (tools/check-packages.sh)
+# make deb (debian/) and make check-packages (tests/run/check-packages.sh)
 group[package]="debhelper dh-dkms dh-python dpkg-dev fakeroot lintian dkms python3-all-dev
 	python3-setuptools python3-build pybuild-plugin-pyproject debootstrap"
 # make check-debug: building a debug kernel from linux-source-6.1
@@ -81,9 +81,14 @@ for k in "${kernels[@]}"; do
 	else
 		rel=$("$kver" --image "$s" 2>/dev/null) || rel=
 	fi
+	# The newest release with both packages: the archive can publish a
+	# release's headers before its signed image.
 	if [ -z "$rel" ]; then
-		rel=$(apt-cache pkgnames linux-headers- | sed 's/^linux-headers-//' |
-			grep -E "^($("$kver" --pattern "$s"))\$" | sort -V | tail -n 1)
+		images=$(apt-cache pkgnames linux-image-)
+		for r in $(apt-cache pkgnames linux-headers- | sed 's/^linux-headers-//' |
+			grep -E "^($("$kver" --pattern "$s"))\$" | sort -rV); do
+			grep -qxF "linux-image-$r" <<<"$images" && { rel=$r; break; }
+		done
 	fi
 	[ -n "$rel" ] || { echo "deps.sh: no kernel $kind package for $s in the archive" >&2; exit 1; }
 	missing+=("linux-$kind-$rel")

@@ -1,30 +1,30 @@
 #!/bin/bash
 # run-bench.sh: the driver of `make bench` (see docs/bench.md).
 #
-#   tools/bench/run-bench.sh [--quick] [--kernel SERIES (tools/kver --list)] [--no-host] [--no-vm]
+#   bench/run-bench.sh [--quick] [--kernel SERIES (scripts/kver --list)] [--no-host] [--no-vm]
 #                            [--no-build]
 #
 # 1. host: build/bench/bench_locks --csv build/bench/results.csv (lock fast
 #    paths are only compared on the host: TCG distorts them),
 #    its contended runs again under SCHED_FIFO (root only, a section of the
-#    summary), tools/bench/lock-counts.sh (instructions, locked
+#    summary), bench/lock-counts.sh (instructions, locked
 #    instructions and system calls per lock+unlock) and bench_regions
 #    --tracking (what the library adds to a region cycle);
-# 2. VM (one boot of tools/shmr-vm): every other build/bench/bench_* binary,
+# 2. VM (one boot of tests/run/shmr-vm): every other build/bench/bench_* binary,
 #    each with --csv FILE (and --quick), region and syscall-bound numbers,
 #    shmr interleaved with its baselines inside each binary; their rows are
 #    appended to build/bench/results.csv;
 # 3. build/bench/summary.txt (the table, printed too) and build/bench/ratios.png.
 #
 # Expects the build to be done (`make bench` runs `make all` first);
-# --no-build also keeps tools/shmr-vm from rebuilding what is stale.
+# --no-build also keeps tests/run/shmr-vm from rebuilding what is stale.
 # bench_locks is stopped after BENCH_LOCKS_TIMEOUT seconds (default 360),
 # the VM run after 420 s.
 # Exit status: 0 when every part ran (missed targets are reported, not
 # failures), 1 when a benchmark or the VM failed.
 set -uo pipefail
 
-top=$(cd "$(dirname "$(readlink -f "$0")")/../.." && pwd)
+top=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
 cd "$top" || exit 1
 
 quick=0 kernel=6.1 do_host=1 do_vm=1 vm_build=()
@@ -87,10 +87,10 @@ if [ "$do_host" = 1 ]; then
 			note "bench_locks --fifo failed (exit status $?)"
 	fi
 	# What one uncontended lock+unlock executes: callgrind's instructions,
-	# locked instructions and system calls (tools/bench/lock-counts.sh).
+	# locked instructions and system calls (bench/lock-counts.sh).
 	echo "== host: lock-counts"
 	: > "$out/notes-counts.txt"
-	tools/bench/lock-counts.sh --csv "$csv" --notes "$out/notes-counts.txt" || rc=1
+	bench/lock-counts.sh --csv "$csv" --notes "$out/notes-counts.txt" || rc=1
 	sed 's/^/host: /' "$out/notes-counts.txt" >> "$out/notes.txt"
 	# What libshmr and its tracking add to a region cycle: userspace work,
 	# so measured natively (posix backend, memfd underneath).
@@ -137,7 +137,7 @@ if [ "$do_vm" = 1 ] && [ ${#vm_benches[@]} -gt 0 ]; then
 	# Boot without the VM suite's debugging options (slab debugging and page
 	# poisoning make every syscall-bound cycle 2-8x slower under TCG and
 	# would dwarf the differences being measured): Debian's defaults.
-	tools/shmr-vm --kernel "$kernel" "${vm_build[@]}" --timeout 420 --add "$gs" \
+	tests/run/shmr-vm --kernel "$kernel" "${vm_build[@]}" --timeout 420 --add "$gs" \
 		--append "slub_debug=- page_poison=0 init_on_free=0" -- sh /host/vm-bench.sh 2>&1 |
 		tee "$out/vm.log" | grep --line-buffered -v '^@@'
 	vrc=${PIPESTATUS[0]}
@@ -145,7 +145,7 @@ if [ "$do_vm" = 1 ] && [ ${#vm_benches[@]} -gt 0 ]; then
 	grep '^@@NOTE ' "$out/vm.log" | sed 's/^@@NOTE /guest: /' >> "$out/notes.txt"
 	vm_info=$(sed -n 's/^@@INFO /guest (QEMU): /p' "$out/vm.log" | head -n 1)
 	if [ "$vrc" != 0 ]; then
-		note "the VM run failed (tools/shmr-vm exit status $vrc; log: $out/vm.log)"
+		note "the VM run failed (tests/run/shmr-vm exit status $vrc; log: $out/vm.log)"
 		rc=1
 	fi
 elif [ "$do_vm" = 1 ]; then
@@ -163,7 +163,7 @@ tgt=$out/targets.gp
 	echo "$host_info (lock rows)"
 	[ -n "$vm_info" ] && echo "$vm_info (region rows; TCG: compare ratios, not absolute numbers)"
 	echo
-	awk -f tools/bench/summary.awk -v dat="$dat" -v gp="$tgt" -v notes="$out/notes.txt" "$csv"
+	awk -f bench/summary.awk -v dat="$dat" -v gp="$tgt" -v notes="$out/notes.txt" "$csv"
 	if [ -s "$out/locks.txt" ]; then
 		echo
 		echo "bench_locks' own table (host; fairness column: the median of the"
@@ -188,14 +188,14 @@ cat "$summary"
 
 if [ -s "$dat" ]; then
 	if command -v gnuplot >/dev/null; then
-		if gnuplot -e "dat='$dat'; tgt='$tgt'; out='$out/ratios.png'" tools/bench/plot.gp; then
+		if gnuplot -e "dat='$dat'; tgt='$tgt'; out='$out/ratios.png'" bench/plot.gp; then
 			echo "plot: $out/ratios.png"
 		else
 			echo "run-bench.sh: gnuplot failed" >&2
 			rc=1
 		fi
 	else
-		echo "run-bench.sh: no gnuplot (tools/deps.sh bench): no plot" >&2
+		echo "run-bench.sh: no gnuplot (scripts/deps.sh bench): no plot" >&2
 	fi
 else
 	echo "run-bench.sh: no shmr/baseline ratios to plot"

@@ -2,10 +2,10 @@
 # Where the kernel time of a region cycle goes, per callee, with ftrace's
 # function_graph tracer (perf is not in the guest).
 #
-#   tools/bench/profile.sh [--kernel 6.1] [--depth 4] [-n 300]
+#   bench/profile.sh [--kernel 6.1] [--depth 4] [-n 300]
 #
 # Boots the bench VM
-# (tools/shmr-vm, the bench's boot options) and runs each cycle kind N times
+# (tests/run/shmr-vm, the bench's boot options) and runs each cycle kind N times
 # under function_graph rooted at the shmr commands and at the system calls
 # of the memfd baseline. Prints, per root, the mean time per call and the
 # mean time per root call of every callee down to DEPTH. Traced times are
@@ -100,8 +100,8 @@ while [ $# -gt 0 ]; do
 	esac
 	shift
 done
-cd "$(dirname "$0")/../.."
-exec tools/shmr-vm --kernel "$kernel" --append "slub_debug=- page_poison=0 init_on_free=0" \
-	--add tools/bench/profile.sh -- \
+cd "$(dirname "$0")/.."
+exec tests/run/shmr-vm --kernel "$kernel" --append "slub_debug=- page_poison=0 init_on_free=0" \
+	--add bench/profile.sh -- \
 	env PROFILE_MODES="${PROFILE_MODES:-}" PROFILE_ROOTS="${PROFILE_ROOTS:-}" \
 	sh /host/profile.sh --guest "$depth" "$n"

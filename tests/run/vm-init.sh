@@ -1,6 +1,6 @@
 #!/bin/sh
 # /init of the shmr test VM (busybox). Mounts the usual file systems, loads
-# shmr.ko, runs the command tools/shmr-vm wrote to /etc/shmr-vm/cmd, reports
+# shmr.ko, runs the command tests/run/shmr-vm wrote to /etc/shmr-vm/cmd, reports
 # its exit status and the kernel log between markers, and powers off.
 PATH=/opt/shmr/bin:/bin:/sbin:/usr/bin:/usr/sbin
 LD_LIBRARY_PATH=/opt/shmr/lib

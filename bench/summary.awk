@@ -1,12 +1,12 @@
 # summary.awk: the table of `make bench` from build/bench/results.csv.
 #
-#   awk -f tools/bench/summary.awk [-v dat=RATIOS.dat -v gp=TARGETS.gp] [-v notes=NOTES] results.csv
+#   awk -f bench/summary.awk [-v dat=RATIOS.dat -v gp=TARGETS.gp] [-v notes=NOTES] results.csv
 #
 # Prints one aligned row per benchmark and implementation with the ratio
 # shmr/baseline (of the medians) on every baseline row, and the brief's
 # target with met/missed where there is one, and, from the "paired B shmr/X:
 # median R" lines of the notes file, the paired ratio. With dat= and gp= it also
-# writes the data and the target lines for tools/bench/plot.gp.
+# writes the data and the target lines for bench/plot.gp.
 # Exit status 0 (missed targets are reported, not failures).
 
 function fmt(v) {

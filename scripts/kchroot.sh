@@ -1,12 +1,12 @@
 #!/bin/bash
 # The Debian 13 (trixie) chroot that holds the kernels Debian 12 cannot:
-# the headers of every series tools/kver places in trixie-backports (their
+# the headers of every series scripts/kver places in trixie-backports (their
 # kbuild needs trixie's libc and the gcc their kernel was built with), and
 # the images of those the VM boots. Modules for them are built in here.
 #
-#   tools/kchroot.sh --dir             the chroot's path (may not exist yet)
-#   tools/kchroot.sh --ensure          create it if it does not exist
-#   tools/kchroot.sh --run CMD [ARG]   run CMD in it as root, with this tree
+#   scripts/kchroot.sh --dir             the chroot's path (may not exist yet)
+#   scripts/kchroot.sh --ensure          create it if it does not exist
+#   scripts/kchroot.sh --run CMD [ARG]   run CMD in it as root, with this tree
 #                                      at the same path and /proc mounted
 #
 # Made once with debootstrap and cached outside the tree, like the debug
@@ -29,7 +29,7 @@ extra_pkgs="dkms"
 # Bump when create() changes what goes into the chroot.
 layout=1
 key=$( { echo "$layout $suite $base_pkgs $extra_pkgs"
-	"$top/tools/kver" --table | awk '$2 != "bookworm"'; } | sha256sum | cut -c1-12)
+	"$top/scripts/kver" --table | awk '$2 != "bookworm"'; } | sha256sum | cut -c1-12)
 dir=$cache/$suite-$key
 
 mirror() {
@@ -62,17 +62,25 @@ run_in() {
 			"$@"' sh "$root" "$top" "$@"
 }
 
-# The newest package named linux-<kind>-<release> with the release matching
-# the series' pattern.
-newest_pkg() {
-	local root=$1 kind=$2 pattern=$3
-	run_in "$root" apt-cache pkgnames "linux-$kind-" |
-		grep -E "^linux-$kind-($pattern)\$" | sort -V | tail -n 1
+# The newest headers package linux-headers-<release> with the release
+# matching the series' pattern; for a VM series, the newest whose kernel
+# image is in the archive too (headers can come out before the image).
+newest_headers() {
+	local root=$1 pattern=$2 use=$3 names hdr
+	names=$(run_in "$root" apt-cache pkgnames linux-)
+	for hdr in $(grep -E "^linux-headers-($pattern)\$" <<<"$names" | sort -rV); do
+		if [ "$use" != vm ] ||
+			grep -qxF -e "linux-binary-${hdr#linux-headers-}" \
+				-e "linux-image-${hdr#linux-headers-}" <<<"$names"; then
+			echo "$hdr"
+			return
+		fi
+	done
 }
 
 create() {
 	local tmp t0 s pattern use hdr rel img series_vm=()
-	command -v debootstrap >/dev/null || { echo "$prog: debootstrap is missing (tools/deps.sh chroot)" >&2; exit 1; }
+	command -v debootstrap >/dev/null || { echo "$prog: debootstrap is missing (scripts/deps.sh chroot)" >&2; exit 1; }
 	[ "$(id -u)" = 0 ] || { echo "$prog: creating the chroot needs root" >&2; exit 1; }
 	t0=$(date +%s)
 	mkdir -p "$cache"
@@ -94,11 +102,11 @@ EOF
 	run_in "$tmp" apt-get -q update >/dev/null
 	local pkgs=($extra_pkgs)
 	while read -r s _ pattern use; do
-		hdr=$(newest_pkg "$tmp" headers "$pattern")
+		hdr=$(newest_headers "$tmp" "$pattern" "$use")
 		[ -n "$hdr" ] || { echo "$prog: no headers package for $s in $suite-backports" >&2; exit 1; }
 		pkgs+=("$hdr")
 		[ "$use" = vm ] && series_vm+=("${hdr#linux-headers-}")
-	done < <("$top/tools/kver" --table | awk '$2 != "bookworm"')
+	done < <("$top/scripts/kver" --table | awk '$2 != "bookworm"')
 	run_in "$tmp" apt-get -q -y --no-install-recommends install "${pkgs[@]}" >/dev/null
 	# The VM needs only the kernel image: unpack the package that holds it
 	# (linux-binary-* from 7.x on) instead of installing it with its hooks.
@@ -131,7 +139,7 @@ case "${1:-}" in
 --run)
 	shift
 	[ $# -gt 0 ] || { echo "usage: $prog --run CMD [ARG...]" >&2; exit 2; }
-	[ -d "$dir" ] || { echo "$prog: no chroot at $dir (tools/kchroot.sh --ensure)" >&2; exit 1; }
+	[ -d "$dir" ] || { echo "$prog: no chroot at $dir (scripts/kchroot.sh --ensure)" >&2; exit 1; }
 	run_in "$dir" "$@" ;;
 *) echo "usage: $prog --dir | --ensure | --run CMD [ARG...]" >&2; exit 2 ;;
 esac

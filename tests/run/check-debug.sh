@@ -1,6 +1,6 @@
 #!/bin/bash
 # `make check-debug`: the VM suite on a debug kernel. Builds (once, cached
-# outside the repository: tools/debug-kernel.sh) linux-source-6.1 with
+# outside the repository: tests/run/debug-kernel.sh) linux-source-6.1 with
 # KASAN, kmemleak, lockdep, DEBUG_ATOMIC_SLEEP, UBSAN, DEBUG_OBJECTS,
 # DEBUG_VM, KFENCE, failslab and fail_page_alloc, builds the module against
 # it, then boots it three times, each boot fresh (lockdep turns itself off
@@ -12,12 +12,12 @@
 #   failnth  tests/vm/debug_failnth (fail-nth through failslab and
 #            fail_page_alloc on every module call), kmemleak
 #
-# and scans each kernel log (tools/klog-check). Prints TAP and ends with
+# and scans each kernel log (tests/run/klog-check). Prints TAP and ends with
 # "N passed, N failed, N skipped". Logs in build/check-debug/.
 #
-#   tools/check-debug.sh [--only suite|torture|failnth]... [--no-python]
+#   tests/run/check-debug.sh [--only suite|torture|failnth]... [--no-python]
 set -uo pipefail
-top=$(cd "$(dirname "$0")/.." && pwd)
+top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top" || exit 2
 
 only=() python=--python
@@ -32,21 +32,21 @@ done
 
 out=build/check-debug
 mkdir -p "$out"
-# shellcheck source=tools/tap-lib.sh
-. tools/tap-lib.sh
+# shellcheck source=tests/run/tap-lib.sh
+. tests/run/tap-lib.sh
 tap_start "$out/check-debug.log" "$out/tap.raw"
 
 echo "# shmr make check-debug: $(date -u '+%F %T') UTC, host $(uname -r)"
 start=$(date +%s)
-if ! tools/deps.sh build vm python debug; then
+if ! scripts/deps.sh build vm python debug; then
 	result "not ok - dependencies installed"
 	finish; exit 1
 fi
 t0=$(date +%s)
-if dir=$(tools/debug-kernel.sh --build); then
-	result "ok - debug kernel $(tools/kver debug) ($(cat "$dir/.shmr-done"); this run: $(( $(date +%s) - t0 )) s)"
+if dir=$(tests/run/debug-kernel.sh --build); then
+	result "ok - debug kernel $(scripts/kver debug) ($(cat "$dir/.shmr-done"); this run: $(( $(date +%s) - t0 )) s)"
 else
-	result "not ok - debug kernel built (tools/debug-kernel.sh)"
+	result "not ok - debug kernel built (tests/run/debug-kernel.sh)"
 	finish; exit 1
 fi
 if make -j"$(nproc)" all vm-prereqs KVER=debug >"$out/build.log" 2>&1; then
@@ -73,10 +73,10 @@ boot() {
 	t1=$(date +%s)
 	for try in 1 2; do
 		# shellcheck disable=SC2086
-		tools/shmr-vm --kernel debug --timeout "$timeout" --mem 2048 --no-log-check \
+		tests/run/shmr-vm --kernel debug --timeout "$timeout" --mem 2048 --no-log-check \
 			--append "loglevel=4" $extra --dmesg "$dmesg" \
 			--console "$out/console-$name.txt" -- sh -c "$cmd" 2>&1 |
-			awk -f tests/tap-renumber.awk | tee "$tap" | stream
+			awk -f tests/run/tap-renumber.awk | tee "$tap" | stream
 		rc=${PIPESTATUS[0]}
 		# A kernel that died before it reached /init (so before the module
 		# was loaded) gets one more boot; the console is kept. Seen once in
@@ -97,9 +97,9 @@ boot() {
 		return
 	fi
 	if [ "$name" = failnth ]; then
-		bad=$(drop_injected "$dmesg" | tools/klog-check) || true
+		bad=$(drop_injected "$dmesg" | tests/run/klog-check) || true
 	else
-		bad=$(tools/klog-check "$dmesg") || true
+		bad=$(tests/run/klog-check "$dmesg") || true
 	fi
 	if [ -z "$bad" ]; then
 		result "ok - [debug] $name: kernel log clean (KASAN, KFENCE, UBSAN, lockdep, DEBUG_OBJECTS, slub_debug)"
@@ -113,18 +113,18 @@ steps=${SHMR_DEBUG_STEPS:-3000}
 for b in "${only[@]}"; do
 	case "$b" in
 	suite)
-		boot suite 10800 "shmr-kmemleak start; SHMR_VM_KERNEL=debug SHMR_TEST_TIMEOUT=3000 sh /opt/shmr/tests/vm-suite.sh; shmr-kmemleak report debug-suite" "$python"
+		boot suite 10800 "shmr-kmemleak start; SHMR_VM_KERNEL=debug SHMR_TEST_TIMEOUT=3000 sh /opt/shmr/tests/run/vm-suite.sh; shmr-kmemleak report debug-suite" "$python"
 		;;
 	torture)
 		boot torture 5400 "shmr-kmemleak start; t=/opt/shmr/tests; rc=0
-			SHMR_TORTURE_STEPS=$steps sh \$t/run-tests.sh -t 3000 -p '[debug-torture]' \$t/vm/torture \$t/vm/race_* \$t/vm/fuzz_ioctl || rc=1
-			sh \$t/vm-counters.sh debug-torture
+			SHMR_TORTURE_STEPS=$steps sh \$t/run/run-tests.sh -t 3000 -p '[debug-torture]' \$t/vm/torture \$t/vm/race_* \$t/vm/fuzz_ioctl || rc=1
+			sh \$t/run/vm-counters.sh debug-torture
 			shmr-kmemleak report debug-torture; exit \$rc" ""
 		;;
 	failnth)
 		boot failnth 5400 "shmr-kmemleak start; rc=0
-			sh /opt/shmr/tests/run-tests.sh -t 3000 -p '[debug-failnth]' /opt/shmr/tests/vm/debug_failnth || rc=1
-			sh /opt/shmr/tests/vm-counters.sh debug-failnth
+			sh /opt/shmr/tests/run/run-tests.sh -t 3000 -p '[debug-failnth]' /opt/shmr/tests/vm/debug_failnth || rc=1
+			sh /opt/shmr/tests/run/vm-counters.sh debug-failnth
 			shmr-kmemleak report debug-failnth; exit \$rc" ""
 		;;
 	*) result "not ok - unknown part '$b'" ;;

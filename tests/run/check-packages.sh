@@ -7,13 +7,13 @@
 #      program builds with `pkg-config --cflags --libs shmr` and runs
 #      (posix backend, shared and static), python3-shmr imports and works,
 #      shmrctl --version answers; then a purge leaves nothing behind. The
-#      module DKMS built is then loaded in the VM (tools/shmr-vm --module)
+#      module DKMS built is then loaded in the VM (tests/run/shmr-vm --module)
 #      and passes the smoke tests, with the packaged shmrctl beside it.
 #   2. `make demo`, the README's first command, in a Debian 12 with only
 #      git, make and build-essential installed (it installs the rest
 #      itself, boots the VM under qemu inside the chroot).
 #
-#   tools/check-packages.sh [--no-build] [--no-demo] [--demo-only]
+#   tests/run/check-packages.sh [--no-build] [--no-demo] [--demo-only]
 #
 # Prints TAP and ends with "N passed, N failed, N skipped". Logs in
 # build/check-packages/. The chroots are made once and cached outside the
@@ -25,7 +25,7 @@
 # $SHMR_CHROOT_CACHE/apt-archives for the next run. Needs root, network
 # access to the Debian archive, debootstrap and overlayfs.
 set -uo pipefail
-top=$(cd "$(dirname "$0")/.." && pwd)
+top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top" || exit 2
 
 recipe=1
@@ -46,16 +46,16 @@ done
 
 out=$top/build/check-packages
 mkdir -p "$out"
-# shellcheck source=tools/tap-lib.sh
-. tools/tap-lib.sh
+# shellcheck source=tests/run/tap-lib.sh
+. tests/run/tap-lib.sh
 tap_start "$out/check-packages.log" "$out/tap.raw"
 echo "# shmr make check-packages: $(date -u '+%F %T') UTC"
 start=$(date +%s)
 
 [ "$(id -u)" = 0 ] || { result "not ok - running as root (chroot, mount)"; finish; exit 1; }
-ver=$(tools/version.sh) || { result "not ok - VERSION readable"; finish; exit 1; }
-krel=$(tools/kver 6.1) || { result "not ok - 6.1 headers installed here (make deps)"; finish; exit 1; }
-kimg=$(tools/kver --image 6.1) || { result "not ok - 6.1 kernel image installed here (make deps)"; finish; exit 1; }
+ver=$(scripts/version.sh) || { result "not ok - VERSION readable"; finish; exit 1; }
+krel=$(scripts/kver 6.1) || { result "not ok - 6.1 headers installed here (make deps)"; finish; exit 1; }
+kimg=$(scripts/kver --image 6.1) || { result "not ok - 6.1 kernel image installed here (make deps)"; finish; exit 1; }
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/shmr-chroot.XXXXXX")
 mounts=()
@@ -179,7 +179,7 @@ check() {
 packages_test() {
 	local t0 base r debs d ko
 	if [ "$do_build" = 1 ]; then
-		check "make deb (log: build/deb/build.log)" tools/build-deb.sh || return 1
+		check "make deb (log: build/deb/build.log)" scripts/build-deb.sh || return 1
 	fi
 	debs=()
 	for d in shmr-dkms libshmr1 libshmr-dev shmr-tools python3-shmr; do
@@ -276,9 +276,9 @@ print(shmr.__version__, shmr.backend())\""
 	if [ -f "$out/shmr.ko" ]; then
 		local vmlog=$out/vm-dkms.tap adds=()
 		[ -f "$out/shmrctl" ] && adds=(--add "$out/shmrctl")
-		tools/shmr-vm --kernel 6.1 --module "$out/shmr.ko" "${adds[@]}" --dmesg "$out/dmesg-dkms.txt" -- \
+		tests/run/shmr-vm --kernel 6.1 --module "$out/shmr.ko" "${adds[@]}" --dmesg "$out/dmesg-dkms.txt" -- \
 			sh -c "modinfo -F version /opt/shmr/kmod/shmr.ko 2>/dev/null;
-				sh /opt/shmr/tests/run-tests.sh -p '[dkms $krel]' /opt/shmr/tests/vm/smoke.sh \
+				sh /opt/shmr/tests/run/run-tests.sh -p '[dkms $krel]' /opt/shmr/tests/vm/smoke.sh \
 					/opt/shmr/tests/vm/kmod_region /opt/shmr/tests/vm/lib_region &&
 				if [ -x /host/shmrctl ]; then
 					/host/shmrctl --version && /host/shmrctl backend | grep kernel &&

@@ -2,7 +2,7 @@
 # lock-counts.sh: what one uncontended lock+unlock pair executes, counted
 # (make bench runs it on the host after bench_locks; docs/bench.md).
 #
-#   tools/bench/lock-counts.sh [--csv FILE] [--notes FILE]
+#   bench/lock-counts.sh [--csv FILE] [--notes FILE]
 #
 # - instructions per pair: valgrind's callgrind, collecting only inside
 #   build/bench/lock_count's loop of N pairs, for N = 100000 and 200000;
@@ -18,7 +18,7 @@
 # pthread_normal. Exit status 1 when a count could not be taken.
 set -uo pipefail
 
-top=$(cd "$(dirname "$(readlink -f "$0")")/../.." && pwd)
+top=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
 lc=$top/build/bench/lock_count
 csv= notes=
 while [ $# -gt 0 ]; do
@@ -28,7 +28,7 @@ while [ $# -gt 0 ]; do
 	*) echo "lock-counts.sh: unknown argument '$1'" >&2; exit 2 ;;
 	esac
 done
-[ -x "$lc" ] || { echo "lock-counts.sh: no $lc (make tools)" >&2; exit 1; }
+[ -x "$lc" ] || { echo "lock-counts.sh: no $lc (make)" >&2; exit 1; }
 
 rc=0
 note() {
@@ -73,7 +73,7 @@ if command -v valgrind >/dev/null; then
 		done
 	fi
 else
-	note "lock-counts: no valgrind (tools/deps.sh bench): no instruction counts"
+	note "lock-counts: no valgrind (scripts/deps.sh bench): no instruction counts"
 	rc=1
 fi
 
