@@ -732,8 +732,8 @@ static int shmr_region_file_release(struct inode *inode, struct file *file)
  * Does the process with thread-group @pid (or NULL) whose mm is @mm have a
  * live attach entry for @r? Called with r->lock held.
  */
-static bool shmr_mm_attached_locked(struct shmr_region *r, struct pid *pid,
-				    struct mm_struct *mm)
+static bool shmr_mm_attached(struct shmr_region *r, struct pid *pid,
+			     struct mm_struct *mm)
 {
 	struct shmr_attach *a;
 
@@ -909,7 +909,7 @@ static int shmr_mmap(struct shmr_region *r, struct vm_area_struct *vma,
 	pid = shmr_mm_tgid(vma->vm_mm);
 	spin_lock(&r->lock);
 	sealed = r->seals & SHMR_SEAL_WRITE;
-	attached = shmr_mm_attached_locked(r, pid, vma->vm_mm);
+	attached = shmr_mm_attached(r, pid, vma->vm_mm);
 	spin_unlock(&r->lock);
 	ret = -EPERM;
 	if (sealed && (vma->vm_flags & VM_WRITE))
