@@ -155,8 +155,8 @@ struct shmr_attach *shmr_attach_get(struct shmr_region *r,
 	*spare = NULL;
 	/*
 	 * Else set by the caller. Bookkeeping, like a file's times: the
-	 * coarse clock, which reads no clocksource (the VM's HPET read cost
-	 * more than the rest of attaching a process to a region).
+	 * coarse clock, which reads no clocksource (some, the HPET, are slow
+	 * to read, and every first mapping of a process comes here).
 	 */
 	if (!a->since_ns)
 		a->since_ns = ktime_get_coarse_real_ns();
