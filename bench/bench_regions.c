@@ -10,6 +10,7 @@
  * Benchmarks (rows of benchmark,impl,unit,median,p10,p90; unit ns):
  *   lifecycle   create + map + touch one page + unmap + close + unlink
  *   attach      open an existing region + map + unmap + close
+ *   attach_nofd attach an existing region without a handle + unmap
  *   fault_4k    mmap + touch every page + munmap of a fresh 64 MiB region,
  *               per 4 KiB page
  *   fault_huge  the same with huge pages (shmr: SHMR_CREATE_HUGE; memfd:
@@ -631,6 +632,142 @@ static void bench_attach(struct plan p)
 }
 
 /*
+ * ---- attach_nofd: attach an existing region without a handle + detach -----
+ * shmr: shmr_region_attach() + shmr_region_unmap() (one ioctl + munmap);
+ * ioctl: SHMR_IOC_ATTACH + munmap; memfd: mmap + munmap of an existing
+ * memfd; posix_shm: shm_open + mmap + munmap + close of an existing name.
+ * Targets (issue 17): shmr at most 1.3x memfd, at most 0.8x posix_shm.
+ */
+static char an_name[96], an_posix[96];
+static int an_memfd = -1;
+
+static int an_shmr_setup(void)
+{
+	int fd = -1, err;
+
+	snprintf(an_name, sizeof(an_name), "%s-an", prefix);
+	err = sh_create(an_name, PAGE, SHMR_CREATE_EXCL, &fd, NULL);
+	if (!err)
+		close(fd);
+	return err;
+}
+
+static void an_shmr_teardown(void)
+{
+	sh_unlink(an_name);
+}
+
+static int an_shmr(void)
+{
+	void *p;
+	int err = shmr_region_attach(an_name, 0, &p, NULL);
+
+	return err ? err : shmr_region_unmap(p);
+}
+
+static int an_ioctl(void)
+{
+	struct shmr_attach_req a = { .name = (uintptr_t)an_name };
+
+	if (ioctl(shmr_ctl, SHMR_IOC_ATTACH, &a) < 0)
+		return -errno;
+	return munmap((void *)(uintptr_t)a.addr, a.size) ? -errno : 0;
+}
+
+static int an_memfd_setup(void)
+{
+	an_memfd = memfd_create("shmr-bench-an", MFD_CLOEXEC);
+	if (an_memfd < 0)
+		return -errno;
+	return ftruncate(an_memfd, PAGE) < 0 ? -errno : 0;
+}
+
+static void an_memfd_teardown(void)
+{
+	close(an_memfd);
+	an_memfd = -1;
+}
+
+static int an_memfd_cycle(void)
+{
+	void *p = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, an_memfd, 0);
+
+	if (p == MAP_FAILED)
+		return -errno;
+	return munmap(p, PAGE) ? -errno : 0;
+}
+
+static int an_posix_setup(void)
+{
+	int fd, err = 0;
+
+	snprintf(an_posix, sizeof(an_posix), "/%s-an", prefix);
+	fd = shm_open(an_posix, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	if (ftruncate(fd, PAGE) < 0)
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+static void an_posix_teardown(void)
+{
+	shm_unlink(an_posix);
+}
+
+static int an_posix_cycle(void)
+{
+	int fd = shm_open(an_posix, O_RDWR | O_CLOEXEC, 0), err = 0;
+	void *p;
+
+	if (fd < 0)
+		return -errno;
+	p = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED)
+		err = -errno;
+	else if (munmap(p, PAGE))
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+static void bench_attach_nofd(struct plan p)
+{
+	struct impl impls[] = {
+		{ .name = "shmr", .cycle = an_shmr, .setup = an_shmr_setup,
+		  .teardown = an_shmr_teardown, .skip = !have_shmr() },
+		{ .name = "ioctl", .cycle = an_ioctl, .skip = !have_shmr() },
+		{ .name = "memfd", .cycle = an_memfd_cycle, .setup = an_memfd_setup,
+		  .teardown = an_memfd_teardown },
+		{ .name = "posix_shm", .cycle = an_posix_cycle, .setup = an_posix_setup,
+		  .teardown = an_posix_teardown },
+	};
+	static const struct { size_t base; const char *target; double max; } tg[] = {
+		{ 2, "1.3", 1.3 }, { 3, "0.8", 0.8 },
+	};
+	size_t n = sizeof(impls) / sizeof(impls[0]), i;
+
+	if (have_shmr() && !(shmr_feat.features & SHMR_FEAT_ATTACH_NOFD)) {
+		note("attach_nofd: the module has no SHMR_IOC_ATTACH: shmr and ioctl rows left out");
+		impls[0].skip = impls[1].skip = true;
+	}
+	run("attach_nofd", impls, n, p);
+	for (i = 0; i < sizeof(tg) / sizeof(tg[0]); i++) {
+		struct impl *sh = &impls[0], *b = &impls[tg[i].base];
+		double r;
+
+		if (sh->skip || sh->failed || b->failed || !sh->s.n || !b->s.n)
+			continue;
+		r = bench_samples_stats(&sh->s).median / bench_samples_stats(&b->s).median;
+		note("attach_nofd shmr/%s: %.2f (target <= %s: %s)", b->name, r, tg[i].target,
+		     r <= tg[i].max ? "met" : "missed");
+	}
+	for (i = 0; i < n; i++)
+		bench_samples_free(&impls[i].s);
+}
+
+/*
  * ---- --breakdown: where a cycle's time goes, step by step -----------------
  * Not a CSV benchmark: medians per step of the lifecycle and attach cycles,
  * raw shmr ioctls beside memfd, printed as notes (for profiling the module).
@@ -1181,7 +1318,8 @@ static void cleanup(void)
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: bench_regions [--quick] [--csv FILE|-] [--notes FILE] [--thp-advise]\n"
-		   "                     [--only lifecycle,attach,fault_4k,fault_huge,list_1000,stat_1000]\n"
+		   "                     [--only lifecycle,attach,attach_nofd,fault_4k,fault_huge,\n"
+		   "                             list_1000,stat_1000]\n"
 		   "                     [--breakdown] [--tracking]\n");
 }
 
@@ -1272,6 +1410,8 @@ int main(int argc, char **argv)
 		bench_lifecycle(cyc);
 	if (wanted("attach"))
 		bench_attach(cyc);
+	if (wanted("attach_nofd"))
+		bench_attach_nofd(cyc);
 	if (wanted("fault_4k") || wanted("fault_huge"))
 		bench_fault(fault, wanted("fault_4k"), wanted("fault_huge"));
 	if (wanted("list_1000") || wanted("stat_1000"))

@@ -61,6 +61,8 @@ BEGIN {
 	tgt["lifecycle", "posix_shm"] = "<=0.7"
 	tgt["tracking_cycle", "memfd"] = "<=1.05"
 	tgt["attach", "memfd"] = "<=1.3"
+	tgt["attach_nofd", "memfd"] = "<=1.3"
+	tgt["attach_nofd", "posix_shm"] = "<=0.8"
 	tgt["fault_4k", "memfd"] = "<=1.05"
 	tgt["mutex_uncontended", "pthread_robust"] = "<=0.85"
 	tgt["mutex_contended_2p", "pthread_robust"] = ">=1.0"

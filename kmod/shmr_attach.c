@@ -153,8 +153,13 @@ struct shmr_attach *shmr_attach_get(struct shmr_region *r,
 	if (!a)
 		return NULL;
 	*spare = NULL;
-	if (!a->since_ns)	/* else set by the caller */
-		a->since_ns = ktime_get_real_ns();
+	/*
+	 * Else set by the caller. Bookkeeping, like a file's times: the
+	 * coarse clock, which reads no clocksource (some, the HPET, are slow
+	 * to read, and every first mapping of a process comes here).
+	 */
+	if (!a->since_ns)
+		a->since_ns = ktime_get_coarse_real_ns();
 	/*
 	 * The group leader's comm, else current's (a fork()ed child has its
 	 * parent's comm at this point).

@@ -112,7 +112,8 @@ static int shmr_cmd_features(struct shmr_ctx *ctx, void __user *arg,
 	k.features = SHMR_FEAT_NAMED | SHMR_FEAT_ANON | SHMR_FEAT_ATTACH |
 		     SHMR_FEAT_PROCESS | SHMR_FEAT_SEAL | SHMR_FEAT_EVENTS |
 		     SHMR_FEAT_EXITED | SHMR_FEAT_IPC_NS |
-		     SHMR_FEAT_URING_CMD | SHMR_FEAT_NSCHECK;
+		     SHMR_FEAT_URING_CMD | SHMR_FEAT_NSCHECK |
+		     SHMR_FEAT_ATTACH_NOFD;
 	k.create_flags = SHMR_CREATE_EXCL | SHMR_CREATE_PROCESS |
 			 SHMR_CREATE_NOCLOEXEC;
 	if (shmr_huge_mnt) {
@@ -516,6 +517,68 @@ static int shmr_cmd_exited(struct shmr_ctx *ctx, void __user *arg,
 	return ret;
 }
 
+/*
+ * Map a named region into the caller without a handle (shmr_region_attach()):
+ * OPEN's checks for the access asked, then what mmap() of such a handle
+ * does. The mapping is made last, and undone if the result cannot be
+ * written back; it holds its own region reference.
+ */
+static int shmr_cmd_attach(struct shmr_ctx *ctx, void __user *arg,
+			   size_t usize)
+{
+	char name[SHMR_NAME_MAX + 1];
+	struct shmr_attach_req k;
+	struct shmr_region *r;
+	unsigned long addr;
+	bool write;
+	int ret;
+
+	ret = shmr_copy_in(&k, sizeof(k), arg, usize);
+	if (ret)
+		return ret;
+	if (k.flags & ~SHMR_ATTACH_ALL)
+		return -EINVAL;
+	if (k.reserved0 || shmr_nonzero(k.reserved, sizeof(k.reserved)))
+		return -EINVAL;
+	if ((k.flags & SHMR_ATTACH_NSCHECK) && !shmr_ns_current(ctx->ns))
+		return -EXDEV;
+	ret = shmr_get_name(k.name, name);
+	if (ret)
+		return ret;
+	/*
+	 * An unwritable result fails before anything is mapped. The undo
+	 * below is then reached only if another thread of the caller makes
+	 * it unwritable meanwhile; such a thread could as well unmap the new
+	 * mapping and map something there for the undo to remove: the
+	 * caller can only hurt itself.
+	 */
+	if (copy_to_user(arg, &k, min(sizeof(k), usize)))
+		return -EFAULT;
+	r = shmr_lookup(ctx->ns, name);
+	if (!r)
+		return -ENOENT;
+	write = !(k.flags & SHMR_ATTACH_RDONLY);
+	ret = shmr_may_open(r, write);
+	if (!ret && write && shmr_sealed(r))
+		ret = -EPERM;
+	if (ret)
+		goto out_put_region;
+	addr = shmr_region_attach(r, write);
+	if (IS_ERR_VALUE(addr)) {
+		ret = (int)addr;
+		goto out_put_region;
+	}
+	k.addr = addr;
+	k.size = r->size;
+	k.id = r->id;
+	ret = shmr_copy_out(arg, &k, sizeof(k), usize);
+	if (ret)
+		vm_munmap(addr, r->size);
+out_put_region:
+	shmr_region_put(r);
+	return ret;
+}
+
 /* No argument: a command number with a size is another command. */
 static int shmr_cmd_nscheck(struct shmr_ctx *ctx, void __user *arg,
 			    size_t usize)
@@ -531,7 +594,7 @@ enum {
 	/* runs on io_uring's non-blocking issue, on that kind of fd */
 	SHMR_NOWAIT_CTL = 4,
 	SHMR_NOWAIT_REGION = 8,
-	/* looks at the calling task: not through io_uring */
+	/* acts on the calling task: not through io_uring */
 	SHMR_IOCTL_ONLY = 16,
 };
 
@@ -576,6 +639,8 @@ static const struct shmr_cmd_desc shmr_cmds[] = {
 		 shmr_cmd_events),
 	SHMR_CMD(EXITED, SHMR_ON_CTL | SHMR_NOWAIT_CTL, shmr_cmd_exited),
 	SHMR_CMD(NSCHECK, SHMR_ON_CTL | SHMR_IOCTL_ONLY, shmr_cmd_nscheck),
+	/* maps into the calling task: not through io_uring */
+	SHMR_CMD(ATTACH, SHMR_ON_CTL | SHMR_IOCTL_ONLY, shmr_cmd_attach),
 };
 
 /*

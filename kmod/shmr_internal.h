@@ -16,7 +16,9 @@
  *   struct shmr_handle  private data of a region fd (a file sharing the
  *                       region's shmem inode, with our fops).
  *   struct shmr_map     private data of a region's map file, the vm_file of
- *                       its mappings (made at the first mmap).
+ *                       its mappings (made at the first mmap), and of its
+ *                       attach file, which SHMR_IOC_ATTACH maps (made at
+ *                       the first ATTACH; never a vm_file).
  *   struct shmr_attach  one per (region, process): handles and mappings.
  *   struct shmr_watch   the creator-exit watch of a SHMR_CREATE_PROCESS
  *                       region, refcounted on its own (work may outlive it).
@@ -176,6 +178,7 @@ struct shmr_region {
 	bool found;			/* looked up by name, under shmr_lock */
 	struct file *shmem;		/* the shmem file, as shmem made it */
 	struct file *map;		/* vm_file of its mappings, or NULL */
+	struct file *attach;		/* what ATTACH mmaps, or NULL */
 	struct vfsmount *mnt;
 	u64 id;
 	u64 size;
@@ -228,7 +231,8 @@ struct shmr_handle {
  */
 struct shmr_map {
 	struct file *shmem;		/* held */
-	struct shmr_region *region;	/* while a VMA of the file exists */
+	/* while a VMA of the file exists; the attach file's while ATTACH maps */
+	struct shmr_region *region;
 };
 
 /* The command context: which fd a command arrived on. */
@@ -276,6 +280,7 @@ int shmr_may_open(struct shmr_region *r, bool write);
 int shmr_may_unlink(struct shmr_region *r);
 int shmr_handle_open(struct shmr_region *r, bool write, bool cloexec,
 		     u64 since_ns, struct file **filep, int *fdp);
+unsigned long shmr_region_attach(struct shmr_region *r, bool write);
 void shmr_fill_info(struct shmr_region *r, struct shmr_region_info *info);
 int shmr_proc_show(struct seq_file *m, void *v);
 

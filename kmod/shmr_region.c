@@ -175,11 +175,11 @@ static const struct file_operations shmr_map_fops = {
 };
 
 /*
- * @r's map file, made at its first mmap (most regions are created and
- * unlinked without one, and a third file per region was a measurable part
- * of CREATE); the region holds it until it is freed.
+ * A file on @r's shmem inode for the kernel's own use, with @fops and a
+ * struct shmr_map, made once and kept in *@slot until the region is freed.
  */
-static struct file *shmr_region_map_file(struct shmr_region *r)
+static struct file *shmr_region_file(struct shmr_region *r, struct file **slot,
+				     const struct file_operations *fops)
 {
 	struct inode *inode = file_inode(r->shmem);
 	char buf[SHMR_FILE_NAME_MAX];
@@ -187,7 +187,7 @@ static struct file *shmr_region_map_file(struct shmr_region *r)
 	struct file *file, *old;
 
 	/* Pairs with the cmpxchg() below: a file seen is set up. */
-	file = smp_load_acquire(&r->map);
+	file = smp_load_acquire(slot);
 	if (file)
 		return file;
 	m = shmr_fail() ? NULL : kmalloc(sizeof(*m), GFP_KERNEL_ACCOUNT);
@@ -196,7 +196,7 @@ static struct file *shmr_region_map_file(struct shmr_region *r)
 	ihold(inode);
 	file = shmr_fail() ? ERR_PTR(-ENOMEM) :
 	       alloc_file_pseudo(inode, r->mnt, shmr_file_name(r, buf),
-				 O_RDWR, &shmr_map_fops);
+				 O_RDWR, fops);
 	if (IS_ERR(file)) {
 		iput(inode);
 		kfree(m);
@@ -207,12 +207,22 @@ static struct file *shmr_region_map_file(struct shmr_region *r)
 	m->shmem = get_file(r->shmem);
 	m->region = r;
 	file->private_data = m;
-	old = cmpxchg(&r->map, NULL, file);
+	old = cmpxchg(slot, NULL, file);
 	if (old) {
-		fput(file);	/* another mmap made one first */
+		fput(file);	/* another thread made one first */
 		return old;
 	}
 	return file;
+}
+
+/*
+ * @r's map file, made at its first mmap (most regions are created and
+ * unlinked without one, and a third file per region was a measurable part
+ * of CREATE); the region holds it until it is freed.
+ */
+static struct file *shmr_region_map_file(struct shmr_region *r)
+{
+	return shmr_region_file(r, &r->map, &shmr_map_fops);
 }
 
 static struct shmr_user *shmr_user_find(kuid_t uid, bool create)
@@ -323,6 +333,8 @@ static void shmr_region_release(struct kref *ref)
 	shmr_watch_stop(r);
 	if (r->map)
 		fput(r->map);
+	if (r->attach)
+		fput(r->attach);
 	fput(r->shmem);
 	put_pid(r->creator);
 	shmr_count(SHMR_C_BYTES_LIVE, -(s64)r->size);
@@ -716,35 +728,36 @@ static int shmr_region_file_release(struct inode *inode, struct file *file)
 	return 0;
 }
 
-/* Does the process whose mm is @mm have a live attach entry for @r? */
-static bool shmr_mm_attached(struct shmr_region *r, struct mm_struct *mm)
+/*
+ * Does the process with thread-group @pid (or NULL) whose mm is @mm have a
+ * live attach entry for @r? Called with r->lock held.
+ */
+static bool shmr_mm_attached(struct shmr_region *r, struct pid *pid,
+			     struct mm_struct *mm)
 {
-	struct pid *pid = shmr_mm_tgid(mm);
 	struct shmr_attach *a;
-	bool found = false;
 
-	spin_lock(&r->lock);
-	list_for_each_entry(a, &r->attaches, node) {
-		if (!a->died && ((pid && a->pid == pid) || a->mm == mm)) {
-			found = true;
-			break;
-		}
-	}
-	spin_unlock(&r->lock);
-	put_pid(pid);
-	return found;
+	lockdep_assert_held(&r->lock);
+	list_for_each_entry(a, &r->attaches, node)
+		if (!a->died && ((pid && a->pid == pid) || a->mm == mm))
+			return true;
+	return false;
 }
 
 /*
- * Account a new mapping @vma to the process whose mm holds it. @spare (may
- * be NULL) is used or freed; without it an entry is allocated here if the
- * process has none, and without memory the mapping counts for no process.
+ * Account a new mapping @vma to the process whose mm holds it, with
+ * thread-group @pid (NULL: looked up here). @spare (may be NULL) is used or
+ * freed; without it an entry is allocated here if the process has none,
+ * and without memory the mapping counts for no process.
  */
 static void shmr_vma_attach(struct shmr_region *r, struct vm_area_struct *vma,
-			    struct shmr_attach *spare)
+			    struct pid *pid, struct shmr_attach *spare)
 {
-	struct pid *pid = shmr_mm_tgid(vma->vm_mm);
 	struct shmr_attach *a = NULL;
+	bool own_pid = !pid;
+
+	if (own_pid)
+		pid = shmr_mm_tgid(vma->vm_mm);
 
 	/* Mostly the process already has an entry: allocate only if not. */
 	spin_lock(&r->lock);
@@ -762,7 +775,8 @@ static void shmr_vma_attach(struct shmr_region *r, struct vm_area_struct *vma,
 	vma->vm_private_data = a;
 	if (spare)
 		shmr_attach_free(spare);
-	put_pid(pid);
+	if (own_pid)
+		put_pid(pid);
 	shmr_count(SHMR_C_MAPPINGS_LIVE, 1);
 }
 
@@ -780,7 +794,7 @@ static void shmr_vm_open(struct vm_area_struct *vma)
 
 	shmr_region_get(r);
 	/* vm_open cannot fail: without memory the mapping is not attributed. */
-	shmr_vma_attach(r, vma, NULL);
+	shmr_vma_attach(r, vma, NULL, NULL);
 }
 
 /*
@@ -871,46 +885,50 @@ static const struct vm_operations_struct shmr_vm_ops = {
 };
 
 /*
- * mmap on a handle: MAP_SHARED only (-EINVAL), writable only through a
- * read-write handle (-EACCES, checked by the VFS from the file mode) of an
- * unsealed region (-EPERM), within the region (-ENXIO); a mapping that may
- * not write loses VM_MAYWRITE so mprotect() cannot add PROT_WRITE. The
- * seal comes before the bounds because 6.12 and later check shmem's seals
- * of the handle's inode in the VFS, before this runs.
+ * Map @r through @vma, whose mmap() is in progress: MAP_SHARED only
+ * (-EINVAL), writable only if @writable (-EACCES) and the region is not
+ * sealed (-EPERM), within the region (-ENXIO); a mapping that may not
+ * write loses VM_MAYWRITE so mprotect() cannot add PROT_WRITE. The seal
+ * comes before the bounds because 6.12 and later check shmem's seals of
+ * the mmapped file's inode in the VFS, before this runs.
  */
-static int shmr_region_mmap(struct file *file, struct vm_area_struct *vma)
+static int shmr_mmap(struct shmr_region *r, struct vm_area_struct *vma,
+		     bool writable)
 {
-	struct shmr_handle *h = file->private_data;
-	struct shmr_region *r = h->region;
 	unsigned long pages = r->size >> PAGE_SHIFT;
-	struct shmr_attach *spare;
+	struct shmr_attach *spare = NULL;
+	bool sealed, attached;
 	struct file *map;
-	bool sealed;
+	struct pid *pid;
 	int ret;
 
 	if (!(vma->vm_flags & VM_MAYSHARE))
 		return -EINVAL;
-	if ((vma->vm_flags & VM_WRITE) && !h->writable)
+	if ((vma->vm_flags & VM_WRITE) && !writable)
 		return -EACCES;
+	pid = shmr_mm_tgid(vma->vm_mm);
 	spin_lock(&r->lock);
 	sealed = r->seals & SHMR_SEAL_WRITE;
+	attached = shmr_mm_attached(r, pid, vma->vm_mm);
 	spin_unlock(&r->lock);
+	ret = -EPERM;
 	if (sealed && (vma->vm_flags & VM_WRITE))
-		return -EPERM;
+		goto out_put_pid;
+	ret = -ENXIO;
 	if (vma->vm_pgoff >= pages || vma_pages(vma) > pages - vma->vm_pgoff)
-		return -ENXIO;
-	if (sealed || !h->writable)
+		goto out_put_pid;
+	if (sealed || !writable)
 		shmr_vm_flags_clear(vma, VM_MAYWRITE);
 
 	/*
 	 * A process mapping the region for the first time needs an attach
 	 * entry: allocate it now so that mmap fails (-ENOMEM) without one.
 	 */
-	spare = NULL;
-	if (!shmr_mm_attached(r, vma->vm_mm)) {
+	ret = -ENOMEM;
+	if (!attached) {
 		spare = shmr_fail() ? NULL : shmr_attach_alloc();
 		if (!spare)
-			return -ENOMEM;
+			goto out_put_pid;
 	}
 	map = shmr_region_map_file(r);
 	if (IS_ERR(map)) {
@@ -930,13 +948,66 @@ static int shmr_region_mmap(struct file *file, struct vm_area_struct *vma)
 		WRITE_ONCE(shmr_shmem_vm_ops, vma->vm_ops);
 	vma->vm_ops = &shmr_vm_ops;
 	shmr_region_get(r);
-	shmr_vma_attach(r, vma, spare);
+	shmr_vma_attach(r, vma, pid, spare);
+	put_pid(pid);
 	return 0;
 
 out_free_spare:
 	if (spare)
 		shmr_attach_free(spare);
+out_put_pid:
+	put_pid(pid);
 	return ret;
+}
+
+/* mmap on a handle: writable through a read-write handle only. */
+static int shmr_region_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	struct shmr_handle *h = file->private_data;
+
+	return shmr_mmap(h->region, vma, h->writable);
+}
+
+/*
+ * mmap of the attach file. Only SHMR_IOC_ATTACH gets here: the file never
+ * reaches userspace and no VMA keeps it (the map file replaces it as
+ * vm_file, so remap_file_pages() meets the map file's missing mmap), and
+ * ATTACH checked that the caller may open the region for what it asks:
+ * writable when asked, else never.
+ */
+static int shmr_attach_file_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	struct shmr_map *m = file->private_data;
+
+	return shmr_mmap(m->region, vma, vma->vm_flags & VM_WRITE);
+}
+
+/*
+ * The file ATTACH maps (vm_mmap()), made at a region's first ATTACH and
+ * held by the region until it is freed: like the map file, with an mmap.
+ */
+static const struct file_operations shmr_attach_fops = {
+	.owner = THIS_MODULE,
+	.release = shmr_map_release,
+	.mmap = shmr_attach_file_mmap,
+	.get_unmapped_area = shmr_map_get_unmapped_area,
+	.llseek = noop_llseek,
+};
+
+/*
+ * SHMR_IOC_ATTACH: map all of @r into the caller's address space as mmap()
+ * of a handle for @write would, without a handle; the caller holds a
+ * reference and has checked that it may open @r so. Returns the address,
+ * or an error (IS_ERR_VALUE()).
+ */
+unsigned long shmr_region_attach(struct shmr_region *r, bool write)
+{
+	struct file *file = shmr_region_file(r, &r->attach, &shmr_attach_fops);
+
+	if (IS_ERR(file))
+		return PTR_ERR(file);
+	return vm_mmap(file, 0, r->size, PROT_READ | (write ? PROT_WRITE : 0),
+		       MAP_SHARED, 0);
 }
 
 /* shmem aligns to huge pages where the mount allows them. */

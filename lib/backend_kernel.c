@@ -306,6 +306,35 @@ static int k_open(struct shmr_region *r, uint32_t flags)
 	return shmr__kopen_done(r, &o, shmr__kioctl(shmr__kernel_ctl(), SHMR_IOC_OPEN, &o));
 }
 
+/*
+ * One ATTACH, which also checks (SHMR_ATTACH_NSCHECK) that the calling
+ * thread is still in the control fd's namespace: the usual NSCHECK would
+ * be a second ioctl. On -EXDEV, move the fd and attach there.
+ */
+static int k_attach(const char *name, uint32_t flags, void **addr, uint64_t *size, uint64_t *id)
+{
+	struct shmr_attach_req a;
+	int err;
+
+	if (!(shmr__kfeat & SHMR_FEAT_ATTACH_NOFD))
+		return -EOPNOTSUPP;	/* an older module: open + mmap + close */
+	memset(&a, 0, sizeof(a));
+	a.name = (uint64_t)(uintptr_t)name;
+	a.flags = ((flags & SHMR_REGION_RDONLY) ? SHMR_ATTACH_RDONLY : 0) |
+		  (kfollow ? SHMR_ATTACH_NSCHECK : 0);
+	err = shmr__kioctl(shmr__kctl, SHMR_IOC_ATTACH, &a);
+	if (err == -EXDEV && kfollow) {
+		a.flags &= ~SHMR_ATTACH_NSCHECK;
+		err = shmr__kioctl(shmr__kernel_ctl(), SHMR_IOC_ATTACH, &a);
+	}
+	if (err)
+		return err;
+	*addr = (void *)(uintptr_t)a.addr;
+	*size = a.size;
+	*id = a.id;
+	return 0;
+}
+
 static int k_unlink(const char *name)
 {
 	struct shmr_unlink u;
@@ -499,6 +528,7 @@ struct shmr__backend shmr__backend_kernel = {
 	.features = 0,	/* set by shmr__kernel_probe() */
 	.create = k_create,
 	.open = k_open,
+	.attach = k_attach,
 	.unlink = k_unlink,
 	.stat = k_stat,
 	.stat_id = k_stat_id,

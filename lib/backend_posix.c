@@ -254,6 +254,41 @@ static int posix_open(struct shmr_region *r, uint32_t flags)
 	return 0;
 }
 
+/* shm_open() + fstat() + mmap() + close(): the mapping keeps the object. */
+static int posix_attach(const char *name, uint32_t flags, void **addr, uint64_t *size,
+			uint64_t *id)
+{
+	bool ro = flags & SHMR_REGION_RDONLY;
+	char path[POSIX_PATH_MAX];
+	struct stat st;
+	int fd, err = 0;
+	void *p;
+
+	err = shm_path(name, path, sizeof(path));
+	if (err)
+		return err;
+	fd = shm_open(path, ro ? O_RDONLY : O_RDWR, 0);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st)) {
+		err = -errno;
+	} else if (st.st_size <= 0 || (uint64_t)st.st_size > SIZE_MAX) {
+		err = -EINVAL;	/* an empty POSIX object made by someone else */
+	} else {
+		p = mmap(NULL, (size_t)st.st_size, PROT_READ | (ro ? 0 : PROT_WRITE), MAP_SHARED,
+			 fd, 0);
+		if (p == MAP_FAILED) {
+			err = -errno;
+		} else {
+			*addr = p;
+			*size = (uint64_t)st.st_size;
+			*id = (uint64_t)st.st_ino;
+		}
+	}
+	close(fd);
+	return err;
+}
+
 static int posix_unlink(const char *name)
 {
 	char path[POSIX_PATH_MAX];
@@ -389,6 +424,7 @@ struct shmr__backend shmr__backend_posix = {
 	.features = SHMR_FEATURE_NAMED | SHMR_FEATURE_ANON,	/* | PROCESS: shmr__posix_probe() */
 	.create = posix_create,
 	.open = posix_open,
+	.attach = posix_attach,
 	.unlink = posix_unlink,
 	.stat = posix_stat,
 	.stat_id = posix_stat_id,

@@ -430,6 +430,95 @@ SHMR_API int (shmr_region_map)(struct shmr_region *r, void **addr)
 	return map_common(r, addr, NULL, 0, __builtin_return_address(0));
 }
 
+/*
+ * Attach through a handle that is closed at once: for a module without
+ * SHMR_IOC_ATTACH. The caller sees the same result, no fd is left.
+ */
+static int attach_by_handle(const struct shmr__backend *b, const char *name, uint32_t flags,
+			    void **addr, uint64_t *size, uint64_t *id)
+{
+	struct shmr_region *r = shmr__region_alloc(name, flags & SHMR_REGION_RDONLY ?
+						   SHMR__RDONLY : 0);
+	int prot = PROT_READ | ((flags & SHMR_REGION_RDONLY) ? 0 : PROT_WRITE);
+	int err;
+	void *p;
+
+	if (!r)
+		return -ENOMEM;
+	err = b->open(r, flags);
+	if (err) {
+		free(r);
+		return err;
+	}
+	p = r->size && r->size <= SIZE_MAX ?
+	    mmap(NULL, (size_t)r->size, prot, MAP_SHARED, r->fd, 0) : MAP_FAILED;
+	if (p == MAP_FAILED) {
+		err = r->size && r->size <= SIZE_MAX ? -errno : -EINVAL;
+	} else {
+		*addr = p;
+		*size = r->size;
+		*id = r->id;
+	}
+	close(r->fd);
+	free(r);
+	return err;
+}
+
+static int attach_common(const char *name, unsigned int flags, void **addr, size_t *size,
+			 const char *file, int line, const void *caller)
+{
+	const struct shmr__backend *b;
+	struct shmr__mapping *m;
+	uint64_t len = 0, id = 0;
+	void *p = NULL;
+	size_t nlen;
+	int err;
+
+	if (!addr)
+		return -EINVAL;
+	*addr = NULL;
+	if (size)
+		*size = 0;
+	GET_BACKEND(b);
+	if (flags & ~SHMR_REGION_RDONLY)
+		return -EINVAL;
+	err = shmr__check_name(name);
+	if (err)
+		return err;
+	/* the registry entry first: nothing can fail once the region is mapped */
+	nlen = strlen(name);
+	m = malloc(sizeof(*m) + nlen + 1);
+	if (!m)
+		return -ENOMEM;
+	err = b->attach ? b->attach(name, flags, &p, &len, &id) : -EOPNOTSUPP;
+	if (err == -EOPNOTSUPP)
+		err = attach_by_handle(b, name, flags, &p, &len, &id);
+	if (err) {
+		free(m);
+		return err;
+	}
+	m->addr = p;
+	m->size = len;
+	m->id = id;
+	memcpy(m->name, name, nlen + 1);
+	shmr__registry_add(&m->node, SHMR_TRACKED_MAPPING, file, line, caller);
+	*addr = p;
+	if (size)
+		*size = (size_t)len;
+	return 0;
+}
+
+SHMR_API int shmr_region_attach_at(const char *name, unsigned int flags, void **addr, size_t *size,
+				   const char *file, int line)
+{
+	return attach_common(name, flags, addr, size, file, line, NULL);
+}
+
+SHMR_API int (shmr_region_attach)(const char *name, unsigned int flags, void **addr, size_t *size)
+{
+	return attach_common(name, flags, addr, size, NULL, 0, __builtin_return_address(0));
+}
+
 SHMR_API int shmr_region_unmap(void *addr)
 {
 	struct shmr__mapping *m;

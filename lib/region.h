@@ -50,6 +50,11 @@ struct shmr__backend {
 	/* fill r->fd, size, id (name/flags set by the caller) */
 	int (*create)(struct shmr_region *r, uint64_t size, uint32_t mode, uint32_t flags);
 	int (*open)(struct shmr_region *r, uint32_t flags);
+	/*
+	 * map name whole without a handle (SHMR_REGION_RDONLY or 0): *addr,
+	 * *size, *id; -EOPNOTSUPP sends the caller to open + mmap + close
+	 */
+	int (*attach)(const char *name, uint32_t flags, void **addr, uint64_t *size, uint64_t *id);
 	int (*unlink)(const char *name);
 	int (*stat)(const struct shmr_region *r, struct shmr_region_stat *st);
 	int (*stat_id)(uint64_t id, struct shmr_region_stat *st);

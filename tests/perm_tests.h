@@ -2,7 +2,7 @@
 /*
  * What the permission tests (tests/vm/perm_open.c, perm_userns.c) share:
  * the classes a subject falls in, what a class may do with a mode, and one
- * OPEN or create-or-open attempt checked to the last detail.
+ * OPEN, create-or-open or ATTACH attempt checked to the last detail.
  */
 #ifndef SHMR_PERM_TESTS_H
 #define SHMR_PERM_TESTS_H
@@ -67,6 +67,29 @@ static inline int perm_attempt(int ctl, const char *name, uint32_t flags, bool c
 	if (!ret && acc != ((flags & SHMR_OPEN_RDONLY) && !create ? O_RDONLY : O_RDWR))
 		ret = WRONG_ACCESS;
 	close(fd);
+	return ret;
+}
+
+/*
+ * On @ctl: ATTACH @name with @flags (SHMR_ATTACH_*), which must map region
+ * @id read-write, or read-only for good with SHMR_ATTACH_RDONLY (mprotect()
+ * to writable refused). 0, -errno or a WRONG_*.
+ */
+static inline int perm_attach(int ctl, const char *name, uint32_t flags, uint64_t id)
+{
+	bool ro = flags & SHMR_ATTACH_RDONLY, writable;
+	struct shmr_attach_req a;
+	int ret;
+
+	ret = shmr_attach(ctl, name, flags, &a);
+	if (ret)
+		return ret;
+	writable = !mprotect((void *)(uintptr_t)a.addr, a.size, PROT_READ | PROT_WRITE);
+	if (a.id != id)
+		ret = WRONG_REGION;
+	else if (writable == ro)
+		ret = WRONG_ACCESS;
+	munmap((void *)(uintptr_t)a.addr, a.size);
 	return ret;
 }
 

@@ -309,6 +309,146 @@ TEST(map_unmap_errors)
 	EXPECT_EQ(0, shmr_region_close(NULL));
 }
 
+static int count_fds(void)
+{
+	int fd, n = 0;
+
+	for (fd = 0; fd < 1024; fd++)
+		if (fcntl(fd, F_GETFD) >= 0)
+			n++;
+	return n;
+}
+
+/* shmr_region_attach(): the whole region, shared, no fd left, tracked. */
+TEST(attach_share_unmap)
+{
+	const char *name = tname("attach");
+	struct shmr_tracked t[4];
+	struct shmr_region *r;
+	char *pm, *pa, *pb, where[64];
+	size_t len = 1;
+	int fds, line;
+
+	ASSERT_EQ(0, create_named(name, 3 * page_size(), SHMR_REGION_EXCL, &r));
+	ASSERT_EQ(0, shmr_region_map(r, (void **)&pm));
+	strcpy(pm + page_size(), "by map");
+	fds = count_fds();
+	line = __LINE__ + 1;
+	ASSERT_EQ(0, shmr_region_attach(name, 0, (void **)&pa, &len));
+	EXPECT_EQ(fds, count_fds());
+	EXPECT_EQ((size_t)(3 * page_size()), len);
+	EXPECT_STREQ("by map", pa + page_size());
+	strcpy(pa + 2 * page_size(), "by attach");
+	EXPECT_STREQ("by attach", pm + 2 * page_size());
+	/* size may be NULL; every attach is a mapping of its own */
+	ASSERT_EQ(0, shmr_region_attach(name, 0, (void **)&pb, NULL));
+	EXPECT_NE(pa, pb);
+	EXPECT_STREQ("by attach", pb + 2 * page_size());
+
+	/* tracked as a mapping, with the caller's file:line, name, size, id */
+	ASSERT_EQ(4, shmr_registry_list(t, 4));
+	EXPECT_EQ(SHMR_TRACKED_MAPPING, t[1].kind);
+	EXPECT_EQ(pa, t[1].addr);
+	EXPECT_EQ(-1, t[1].fd);
+	EXPECT_EQ((uint64_t)(3 * page_size()), t[1].size);
+	EXPECT_STREQ(name, t[1].name);
+	snprintf(where, sizeof(where), "region_tests.h:%d", line);
+	EXPECT_NE(NULL, strstr(t[1].where, where)) TH_LOG("where=%s", t[1].where);
+	{
+		struct shmr_region_stat st;
+
+		ASSERT_EQ(0, shmr_region_stat(r, &st));
+		EXPECT_EQ(st.id, t[1].id);
+		if (IS_KERNEL) {
+			EXPECT_EQ(1U, st.handles);
+			EXPECT_EQ(3U, st.mappings);
+		}
+	}
+	EXPECT_EQ(4, shmr_leak_count());
+	EXPECT_EQ(-EINVAL, shmr_region_unmap(pa + 1));
+	EXPECT_EQ(0, shmr_region_unmap(pa));
+	EXPECT_EQ(-EINVAL, shmr_region_unmap(pa));
+	EXPECT_EQ(0, shmr_region_unmap(pb));
+	EXPECT_EQ(2, shmr_leak_count());
+
+	/* the attach keeps the region after its name and last handle go */
+	ASSERT_EQ(0, shmr_region_attach(name, 0, (void **)&pa, &len));
+	EXPECT_EQ(0, shmr_region_unlink(name));
+	EXPECT_EQ(0, shmr_region_unmap(pm));
+	EXPECT_EQ(0, shmr_region_close(r));
+	EXPECT_STREQ("by attach", pa + 2 * page_size());
+	EXPECT_EQ(1, shmr_leak_count());
+	EXPECT_EQ(0, shmr_region_unmap(pa));
+	EXPECT_EQ(0, shmr_leak_count());
+}
+
+TEST(attach_read_only)
+{
+	const char *name = tname("attach-ro");
+	struct shmr_region *w;
+	char *pw, *pr;
+	size_t len;
+	pid_t pid;
+
+	ASSERT_EQ(0, create_named(name, 4096, SHMR_REGION_EXCL, &w));
+	ASSERT_EQ(0, shmr_region_map(w, (void **)&pw));
+	strcpy(pw, "ro data");
+	ASSERT_EQ(0, shmr_region_attach(name, SHMR_REGION_RDONLY, (void **)&pr, &len));
+	EXPECT_EQ(4096U, len);
+	EXPECT_STREQ("ro data", pr);
+	EXPECT_EQ(-1, mprotect(pr, 4096, PROT_READ | PROT_WRITE));
+	EXPECT_EQ(EACCES, errno);
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (pid == 0) {
+		pr[0] = 'X';	/* must fault */
+		_exit(0);
+	}
+	EXPECT_EQ(1000 + SIGSEGV, child_status(pid));
+	EXPECT_EQ('r', pw[0]);
+	EXPECT_EQ(0, shmr_region_unmap(pr));
+	EXPECT_EQ(0, shmr_region_unmap(pw));
+	EXPECT_EQ(0, shmr_region_close(w));
+	EXPECT_EQ(0, shmr_region_unlink(name));
+}
+
+/* one test per validation branch, everything else valid */
+TEST(attach_errors)
+{
+	const char *name = tname("attach-err");
+	char longname[SHMR_REGION_NAME_MAX + 2];
+	struct shmr_region *r;
+	void *p = (void *)1;
+	size_t len = 1;
+
+	ASSERT_EQ(0, create_named(name, 4096, SHMR_REGION_EXCL, &r));
+	EXPECT_EQ(-EINVAL, shmr_region_attach(name, 0, NULL, &len));
+	EXPECT_EQ(-EINVAL, shmr_region_attach(name, SHMR_REGION_NOCLOEXEC, &p, &len));
+	EXPECT_EQ(NULL, p);
+	EXPECT_EQ(0U, len);
+	p = (void *)1;
+	len = 1;
+	EXPECT_EQ(-EINVAL, shmr_region_attach(name, 1U << 20, &p, &len));
+	EXPECT_EQ(NULL, p);
+	EXPECT_EQ(0U, len);
+	EXPECT_EQ(-EINVAL, shmr_region_attach(name, SHMR_REGION_EXCL, &p, NULL));
+	EXPECT_EQ(-EINVAL, shmr_region_attach(NULL, 0, &p, &len));
+	EXPECT_EQ(-EINVAL, shmr_region_attach("", 0, &p, &len));
+	EXPECT_EQ(-EINVAL, shmr_region_attach("a/b", 0, &p, &len));
+	memset(longname, 'a', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = '\0';
+	EXPECT_EQ(-ENAMETOOLONG, shmr_region_attach(longname, 0, &p, &len));
+	EXPECT_EQ(-ENOENT, shmr_region_attach(tname("attach-missing"), 0, &p, &len));
+	EXPECT_EQ(-ENOENT, shmr_region_attach(tname("attach-missing"), SHMR_REGION_RDONLY, &p,
+					      &len));
+	EXPECT_EQ(0, shmr_region_unlink(name));
+	EXPECT_EQ(-ENOENT, shmr_region_attach(name, 0, &p, &len));
+	EXPECT_EQ(NULL, p);
+	EXPECT_EQ(0U, len);
+	EXPECT_EQ(0, shmr_region_close(r));
+	EXPECT_EQ(0, shmr_leak_count());
+}
+
 TEST(fd_and_cloexec)
 {
 	struct shmr_region *a, *b;
@@ -394,6 +534,7 @@ TEST(permissions)
 	ASSERT_GE(pid, 0);
 	if (pid == 0) {
 		struct shmr_region *o;
+		void *p;
 
 		if (setgid(65534) || setuid(65534))
 			_exit(10);
@@ -401,6 +542,10 @@ TEST(permissions)
 			_exit(11);
 		if (shmr_region_open(name, SHMR_REGION_RDONLY, &o) != -EACCES)
 			_exit(12);
+		if (shmr_region_attach(name, 0, &p, NULL) != -EACCES)
+			_exit(13);
+		if (shmr_region_attach(name, SHMR_REGION_RDONLY, &p, NULL) != -EACCES)
+			_exit(14);
 		_exit(0);
 	}
 	EXPECT_EQ(0, child_status(pid));

@@ -262,6 +262,25 @@ static inline int shmr_unlink(int ctl, const char *name)
 	return shmr_ioctl(ctl, SHMR_IOC_UNLINK, &u);
 }
 
+/*
+ * ATTACH: 0 or -errno. out (may be NULL) receives the struct as the module
+ * returned it: the mapping's addr and size, the region's id.
+ */
+static inline int shmr_attach(int ctl, const char *name, uint32_t flags,
+			      struct shmr_attach_req *out)
+{
+	struct shmr_attach_req a;
+	int ret;
+
+	memset(&a, 0, sizeof(a));
+	a.name = (uintptr_t)name;
+	a.flags = flags;
+	ret = shmr_ioctl(ctl, SHMR_IOC_ATTACH, &a);
+	if (out)
+		*out = a;
+	return ret;
+}
+
 /* STAT on a region fd (id 0), without attach entries. */
 /* Is name gone (open fails with ENOENT)? For shmr_wait_until(). */
 static inline bool shmr_name_gone(int ctl, const char *name)

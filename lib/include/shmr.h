@@ -122,7 +122,24 @@ SHMR_API int shmr_region_open(const char *name, unsigned int flags, struct shmr_
  */
 SHMR_API int shmr_region_map(struct shmr_region *r, void **addr);
 
-/* Unmap a mapping made by shmr_region_map(); -EINVAL if addr is not one. */
+/*
+ * Map the whole of a named region without a handle, like shmat(): no file
+ * descriptor is left behind (kernel backend: one ioctl that maps; posix:
+ * shm_open(), fstat(), mmap() and close() inside). MAP_SHARED, read-write,
+ * or read-only for good with flags SHMR_REGION_RDONLY (the only flag).
+ * *addr receives the address and, unless size is NULL, *size the length
+ * (the region's size). Permissions, seals, attach tracking, events and
+ * exit records are those of any mapping; shmr_region_unmap(*addr)
+ * detaches. Errors: -EINVAL (bad name or flags, addr NULL), -ENAMETOOLONG,
+ * -ENOENT, -EACCES, -EPERM (writable attach of a sealed region), -ENOMEM,
+ * -ENODEV.
+ */
+SHMR_API int shmr_region_attach(const char *name, unsigned int flags, void **addr, size_t *size);
+
+/*
+ * Unmap a mapping made by shmr_region_map() or shmr_region_attach(); -EINVAL
+ * if addr is not one.
+ */
 SHMR_API int shmr_region_unmap(void *addr);
 
 /* Close a handle (and free it, even on error); mappings stay. NULL is a no-op. */
@@ -238,6 +255,8 @@ SHMR_API int shmr_region_create_at(const struct shmr_region_opts *opts, struct s
 SHMR_API int shmr_region_open_at(const char *name, unsigned int flags, struct shmr_region **out,
 				 const char *file, int line);
 SHMR_API int shmr_region_map_at(struct shmr_region *r, void **addr, const char *file, int line);
+SHMR_API int shmr_region_attach_at(const char *name, unsigned int flags, void **addr, size_t *size,
+				   const char *file, int line);
 SHMR_API int shmr_region_recv_at(int sock, unsigned int flags, struct shmr_region **out,
 				 const char *file, int line);
 
@@ -245,6 +264,8 @@ SHMR_API int shmr_region_recv_at(int sock, unsigned int flags, struct shmr_regio
 #define shmr_region_create(opts, out) shmr_region_create_at(opts, out, __FILE__, __LINE__)
 #define shmr_region_open(name, flags, out) shmr_region_open_at(name, flags, out, __FILE__, __LINE__)
 #define shmr_region_map(r, addr) shmr_region_map_at(r, addr, __FILE__, __LINE__)
+#define shmr_region_attach(name, flags, addr, size) \
+	shmr_region_attach_at(name, flags, addr, size, __FILE__, __LINE__)
 #define shmr_region_recv(sock, flags, out) shmr_region_recv_at(sock, flags, out, __FILE__, __LINE__)
 #endif
 

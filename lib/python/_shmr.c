@@ -3,10 +3,12 @@
  * _shmr: the C half of the Python binding of libshmr (the Python half is
  * lib/python/shmr/__init__.py; design: docs/python.md).
  *
- * Region: one handle and one mapping of a region, exported through the
- * buffer protocol (no copy); close() refuses while buffers are exported,
- * like mmap.mmap. A Region that is garbage collected without close() is
- * NOT closed: it is a leak, and the library's report names it (with the
+ * Region: one mapping of a region and, for those created or received, a
+ * handle; one attached by name (shmr_region_attach()) has no handle until
+ * fileno() or stat() needs one. The mapping is exported through the buffer
+ * protocol (no copy); close() refuses while buffers are exported, like
+ * mmap.mmap. A Region that is garbage collected without close() is NOT
+ * closed: it is a leak, and the library's report names it (with the
  * Python file:line that made it).
  *
  * Mutex, RWLock, Cond: the library's robust locks at an offset inside any
@@ -101,11 +103,15 @@ static PyObject *set_errno(int err, PyObject *name)
 
 typedef struct {
 	PyObject_HEAD
-	struct shmr_region *r;
-	void *addr;
+	struct shmr_region *r;	/* the handle; NULL while attached without one */
+	void *addr;		/* the mapping; NULL once closed */
 	uint64_t size;
 	Py_ssize_t exports;
 	int readonly;
+	/* attached by name: what opening its handle later needs */
+	PyObject *name;
+	const char *file;
+	int line;
 } RegionObject;
 
 static PyTypeObject RegionType;
@@ -133,6 +139,9 @@ static PyObject *region_finish(struct shmr_region *r, int readonly, const char *
 	self->size = shmr_region_size(r);
 	self->exports = 0;
 	self->readonly = readonly;
+	self->name = NULL;
+	self->file = NULL;
+	self->line = 0;
 	return (PyObject *)self;
 }
 
@@ -190,6 +199,107 @@ static PyObject *region_open(PyObject *cls, PyObject *args)
 	if (err)
 		return set_errno(-err, name_obj);
 	return region_finish(r, !!(flags & SHMR_REGION_RDONLY), file, line, name_obj);
+}
+
+/*
+ * Region.attach(name, flags, file, line): map the region without a handle
+ * (shmr_region_attach(): one ioctl on the kernel backend, no fd).
+ */
+static PyObject *region_attach(PyObject *cls, PyObject *args)
+{
+	PyObject *name_obj;
+	const char *name, *file;
+	unsigned int flags;
+	RegionObject *self;
+	size_t size = 0;
+	void *addr;
+	int line, err;
+
+	(void)cls;
+	if (!PyArg_ParseTuple(args, "UIzi", &name_obj, &flags, &file, &line))
+		return NULL;
+	name = PyUnicode_AsUTF8(name_obj);
+	if (!name)
+		return NULL;
+	file = where_intern(file);
+	Py_BEGIN_ALLOW_THREADS
+	err = shmr_region_attach_at(name, flags, &addr, &size, file, line);
+	Py_END_ALLOW_THREADS
+	if (err)
+		return set_errno(-err, name_obj);
+	self = PyObject_New(RegionObject, &RegionType);
+	if (!self) {
+		shmr_region_unmap(addr);
+		return NULL;
+	}
+	self->r = NULL;
+	self->addr = addr;
+	self->size = size;
+	self->exports = 0;
+	self->readonly = !!(flags & SHMR_REGION_RDONLY);
+	self->name = Py_NewRef(name_obj);
+	self->file = file;
+	self->line = line;
+	return (PyObject *)self;
+}
+
+/* The id of this process's mapping at addr, from the registry; 0 if none. */
+static uint64_t mapping_id(void *addr)
+{
+	struct shmr_tracked *t = NULL;
+	uint64_t id = 0;
+	int n, cap = 0, i;
+
+	for (;;) {
+		n = shmr_registry_list(t, (size_t)cap);
+		if (n < 0 || n <= cap)
+			break;
+		free(t);
+		cap = n + 8;
+		t = calloc((size_t)cap, sizeof(*t));
+		if (!t)
+			return 0;
+	}
+	for (i = 0; i < n && i < cap; i++)
+		if (t[i].kind == SHMR_TRACKED_MAPPING && t[i].addr == addr)
+			id = t[i].id;
+	free(t);
+	return id;
+}
+
+/*
+ * A handle for a Region attached without one, opened by name when first
+ * needed: it must be the attached region's (ENOENT if the name was
+ * unlinked or now names another region). 0, or -1 with an exception set.
+ */
+static int region_need_handle(RegionObject *self)
+{
+	struct shmr_region_stat st;
+	struct shmr_region *r;
+	unsigned int flags = self->readonly ? SHMR_REGION_RDONLY : 0;
+	const char *name;
+	int err;
+
+	if (self->r)
+		return 0;
+	name = PyUnicode_AsUTF8(self->name);
+	if (!name)
+		return -1;
+	/* with the GIL held: no other thread closes or opens meanwhile */
+	err = shmr_region_open_at(name, flags, &r, self->file, self->line);
+	if (!err) {
+		err = shmr_region_stat(r, &st);
+		if (!err && st.id != mapping_id(self->addr))
+			err = -ENOENT;
+		if (err)
+			shmr_region_close(r);
+	}
+	if (err) {
+		set_errno(-err, self->name);
+		return -1;
+	}
+	self->r = r;
+	return 0;
 }
 
 /*
@@ -264,7 +374,7 @@ static PyObject *region_adopt(PyObject *cls, PyObject *args)
 
 static int region_check(RegionObject *self)
 {
-	if (!self->r) {
+	if (!self->addr) {
 		PyErr_SetString(PyExc_ValueError, "shmr region is closed");
 		return -1;
 	}
@@ -274,23 +384,24 @@ static int region_check(RegionObject *self)
 static PyObject *region_close(RegionObject *self, PyObject *unused)
 {
 	(void)unused;
-	if (!self->r)
+	if (!self->addr)
 		Py_RETURN_NONE;
 	if (self->exports > 0) {
 		PyErr_SetString(PyExc_BufferError, "cannot close exported pointers exist");
 		return NULL;
 	}
 	shmr_region_unmap(self->addr);
-	shmr_region_close(self->r);
+	shmr_region_close(self->r);	/* NULL: none */
 	self->r = NULL;
 	self->addr = NULL;
+	Py_CLEAR(self->name);
 	Py_RETURN_NONE;
 }
 
 static PyObject *region_fd(RegionObject *self, PyObject *unused)
 {
 	(void)unused;
-	if (region_check(self))
+	if (region_check(self) || region_need_handle(self))
 		return NULL;
 	return PyLong_FromLong(shmr_region_fd(self->r));
 }
@@ -301,7 +412,7 @@ static PyObject *region_stat(RegionObject *self, PyObject *unused)
 	int err;
 
 	(void)unused;
-	if (region_check(self))
+	if (region_check(self) || region_need_handle(self))
 		return NULL;
 	err = shmr_region_stat(self->r, &st);
 	if (err)
@@ -324,7 +435,7 @@ static PyObject *region_get_size(RegionObject *self, void *closure)
 static PyObject *region_get_closed(RegionObject *self, void *closure)
 {
 	(void)closure;
-	return PyBool_FromLong(self->r == NULL);
+	return PyBool_FromLong(self->addr == NULL);
 }
 
 static PyObject *region_get_address(RegionObject *self, void *closure)
@@ -357,6 +468,7 @@ static void region_releasebuffer(RegionObject *self, Py_buffer *view)
 static void region_dealloc(RegionObject *self)
 {
 	/* Not closed: a leak, kept for the report (see the top comment). */
+	Py_XDECREF(self->name);
 	PyObject_Free(self);
 }
 
@@ -364,9 +476,12 @@ static PyMethodDef region_methods[] = {
 	{ "create", region_create, METH_VARARGS | METH_CLASS,
 	  "create(name, size, mode, flags, file, line)" },
 	{ "open", region_open, METH_VARARGS | METH_CLASS, "open(name, flags, file, line)" },
+	{ "attach", region_attach, METH_VARARGS | METH_CLASS,
+	  "attach(name, flags, file, line): mapped, no handle until one is needed" },
 	{ "adopt", region_adopt, METH_VARARGS | METH_CLASS, "adopt(fd, file, line)" },
 	{ "close", (PyCFunction)region_close, METH_NOARGS, "unmap and close (idempotent)" },
-	{ "fileno", (PyCFunction)region_fd, METH_NOARGS, "the handle's fd" },
+	{ "fileno", (PyCFunction)region_fd, METH_NOARGS,
+	  "the handle's fd (attached: a handle opened now, by name)" },
 	{ "stat", (PyCFunction)region_stat, METH_NOARGS, "shmr_region_stat() as a dict" },
 	{ NULL, NULL, 0, NULL }
 };

@@ -145,6 +145,20 @@ static void regions(const std::string &name)
 	ret = (shmr_region_open)(name.c_str(), 0, &r2);
 	check(ret == 0 && shmr_region_fd(r2) >= 0, "plain shmr_region_open", ret);
 	shmr_region_close(r2);
+	// attach without a handle: macro, _at and plain function
+	void *pa = nullptr;
+	size_t alen = 0;
+	ret = shmr_region_attach(name.c_str(), SHMR_REGION_RDONLY, &pa, &alen);
+	check(ret == 0 && alen == shmr_region_size(r) &&
+	      std::strcmp(static_cast<const char *>(pa), "c++") == 0, "attach", ret);
+	check(shmr_region_unmap(pa) == 0, "unmap an attach");
+	ret = shmr_region_attach_at(name.c_str(), 0, &pa, nullptr, "cxx", 5);
+	check(ret == 0 && shmr_registry_list(tr.data(), tr.size()) >= 1 &&
+	      std::strcmp(tr[0].where, "cxx:5") == 0, "attach_at", ret);
+	check(shmr_region_unmap(pa) == 0, "unmap attach_at");
+	ret = (shmr_region_attach)(name.c_str(), 0, &pa, &alen);
+	check(ret == 0, "plain shmr_region_attach", ret);
+	shmr_region_unmap(pa);
 	shmr_region *r3 = nullptr;
 	ret = shmr_region_create_at(&SHMR_REGION_OPTS(.size = 1), &r3, "cxx", 3);
 	check(ret == 0, "create_at", ret);

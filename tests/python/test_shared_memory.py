@@ -5,6 +5,7 @@ import multiprocessing
 import os
 import pickle
 import signal
+import sys
 import time
 from multiprocessing import shared_memory
 
@@ -356,12 +357,131 @@ def test_attach_counts_with_the_module():
         st = a.stat()
         if shmr.backend() == "kernel":
             assert (st["handles"], st["mappings"], st["nattach"]) == (1, 1, 1)
-            b = shmr.SharedMemory(a.name)
+            b = shmr.SharedMemory(a.name)       # attached: a mapping, no handle
+            st = a.stat()
+            assert (st["handles"], st["mappings"], st["nattach"]) == (1, 2, 1)
             assert b.stat()["handles"] == 2 and b.stat()["mappings"] == 2
             b.close()
-            assert a.stat()["handles"] == 1
+            assert a.stat()["handles"] == 1 and a.stat()["mappings"] == 1
         else:
             assert st["handles"] == 2**32 - 1  # SHMR_COUNT_UNKNOWN
     finally:
         a.close()
         a.unlink()
+
+
+def _open_fds():
+    """The open fds (without opening one to list them)."""
+    fds = []
+    for fd in range(4096):
+        try:
+            os.fstat(fd)
+        except OSError:
+            continue
+        fds.append(fd)
+    return fds
+
+
+def test_attach_by_name_holds_no_fd(uname):
+    """SharedMemory(name) maps the region without a handle (one ioctl with
+    the module): no fd stays open, the leak report shows one mapping."""
+    name = uname()
+    a = shmr.SharedMemory(name, create=True, size=8192)
+    try:
+        a.buf[:4] = b"abcd"
+        fds = _open_fds()
+        b = shmr.SharedMemory(name); line = sys._getframe().f_lineno  # noqa: E702
+        assert _open_fds() == fds
+        assert b.size == a.size == 8192 and not b.buf.readonly
+        assert bytes(b.buf[:4]) == b"abcd"
+        b.buf[4] = ord("e")
+        assert a.buf[4] == ord("e")
+        mine = [x for x in shmr.leak_report() if x.name == name and x.addr == b._region.address]
+        assert [(x.kind, x.size, x.where) for x in mine] == [("mapping", 8192, f"{__file__}:{line}")]
+        assert mine[0].id == a.stat()["id"]
+        b.close()
+        assert b.closed and b.buf is None
+        assert [x for x in shmr.leak_report() if x.name == name and x.kind == "mapping"] == [
+            x for x in shmr.leak_report() if x.name == name and x.addr == a._region.address]
+    finally:
+        a.close()
+        a.unlink()
+
+
+def test_attached_fileno_and_stat_open_a_handle(uname):
+    name = uname()
+    a = shmr.SharedMemory(name, create=True, size=4096)
+    try:
+        b = shmr.SharedMemory(name)
+        fds = _open_fds()
+        fd = b.fileno()
+        assert _open_fds() == sorted(fds + [fd])
+        assert b.fileno() == fd                    # opened once
+        assert b.stat()["id"] == a.stat()["id"]
+        assert sorted(x.fd for x in shmr.leak_report() if x.kind == "handle" and x.name == name) \
+            == sorted([a.fileno(), fd])
+        b.close()
+        assert _open_fds() == fds
+        assert b.closed
+        with pytest.raises(ValueError):
+            b.fileno()
+    finally:
+        a.close()
+        a.unlink()
+
+
+def test_attached_handle_only_of_the_same_region(uname):
+    """A handle opened later must be the attached region's: after unlink,
+    or with another region under the name, FileNotFoundError."""
+    name = uname()
+    a = shmr.SharedMemory(name, create=True, size=4096)
+    b = shmr.SharedMemory(name)
+    a.unlink()
+    with pytest.raises(FileNotFoundError):
+        b.stat()
+    c = shmr.SharedMemory(name, create=True, size=4096)
+    try:
+        with pytest.raises(FileNotFoundError):
+            b.fileno()
+        b.buf[0] = 3                                # the mapping lives on
+        assert a.buf[0] == 3 and c.buf[0] == 0
+    finally:
+        b.close()
+        a.close()
+        c.close()
+        c.unlink()
+
+
+def test_attach_errors_match_open(uname):
+    name = uname()
+    with pytest.raises(FileNotFoundError):
+        shmr.SharedMemory(name)
+    with pytest.raises(OSError) as e:
+        shmr.SharedMemory(name + "/x")
+    assert e.value.errno == errno.EINVAL
+    with pytest.raises(OSError) as e:
+        shmr.SharedMemory("x" * 300)
+    assert e.value.errno == errno.ENAMETOOLONG
+
+
+def test_attach_more_regions_than_fds(uname):
+    """A worker attached to more regions than it may open files."""
+    import resource
+    names = [uname() for _ in range(64)]
+    for n in names:
+        shmr.SharedMemory(n, create=True, size=4096).close()
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    attached = []
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (max(_open_fds()) + 4, hard))
+        for i, n in enumerate(names):
+            m = shmr.SharedMemory(n)
+            m.buf[0] = i
+            attached.append(m)
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+        for m in attached:
+            m.close()
+        for n in names:
+            shmr.unlink(n)
+    assert len(attached) == len(names)

@@ -43,7 +43,7 @@ FIXTURE_TEARDOWN(misc)
 static void check_features(struct __test_metadata *_metadata,
 			   const struct shmr_features *f)
 {
-	const uint64_t known = (SHMR_FEAT_NSCHECK << 1) - 1;
+	const uint64_t known = (SHMR_FEAT_ATTACH_NOFD << 1) - 1;
 
 	EXPECT_EQ(0U, f->flags);
 	EXPECT_EQ((uint32_t)SHMR_ABI_VERSION, f->abi_version);
@@ -65,7 +65,7 @@ static void check_features(struct __test_metadata *_metadata,
 	EXPECT_EQ((uint64_t)(SHMR_FEAT_NAMED | SHMR_FEAT_ANON | SHMR_FEAT_ATTACH |
 			     SHMR_FEAT_PROCESS | SHMR_FEAT_SEAL |
 			     SHMR_FEAT_EVENTS | SHMR_FEAT_EXITED | SHMR_FEAT_IPC_NS |
-			     SHMR_FEAT_NSCHECK),
+			     SHMR_FEAT_NSCHECK | SHMR_FEAT_ATTACH_NOFD),
 		  f->features & ~(uint64_t)(SHMR_FEAT_URING_CMD | SHMR_FEAT_HUGE));
 	EXPECT_NE(0ULL, (unsigned long long)f->max_region_size);
 	EXPECT_NE(0xA5A5A5A5A5A5A5A5ULL, (unsigned long long)f->max_region_size);
@@ -209,6 +209,20 @@ static int prep_seal(FIXTURE_DATA(misc) *self, void *buf)
 	return shmr_create(self->ctl, NULL, self->pg, 0, 0600, NULL);
 }
 
+static int prep_attach(FIXTURE_DATA(misc) *self, void *buf)
+{
+	((struct shmr_attach_req *)buf)->name = (uintptr_t)self->name;
+	return self->ctl;
+}
+
+static void done_attach(FIXTURE_DATA(misc) *self, void *buf)
+{
+	struct shmr_attach_req *a = buf;
+
+	(void)self;
+	munmap((void *)(uintptr_t)a->addr, a->size);
+}
+
 #define CMD(n, d, s, p, dn) \
 	{ #n, _IOC_NR(SHMR_IOC_##n), d, sizeof(struct s), SHMR_##n##_SIZE_VER0, p, dn }
 static const struct cmd cmds[] = {
@@ -221,6 +235,7 @@ static const struct cmd cmds[] = {
 	CMD(SEAL, _IOC_WRITE, shmr_seal, prep_seal, NULL),
 	CMD(EVENTS, _IOC_READ | _IOC_WRITE, shmr_events, prep_region, NULL),
 	CMD(EXITED, _IOC_READ | _IOC_WRITE, shmr_exited, prep_ctl, NULL),
+	CMD(ATTACH, _IOC_READ | _IOC_WRITE, shmr_attach_req, prep_attach, done_attach),
 };
 
 /* The header's numbers are what the table rebuilds. */
@@ -234,6 +249,8 @@ TEST(cmd_table_matches_header)
 				      sizeof(struct shmr_seal)));
 	EXPECT_EQ(SHMR_IOC_EXITED, _IOC(_IOC_READ | _IOC_WRITE, SHMR_IOC_MAGIC, 8,
 					sizeof(struct shmr_exited)));
+	EXPECT_EQ(SHMR_IOC_ATTACH, _IOC(_IOC_READ | _IOC_WRITE, SHMR_IOC_MAGIC, 10,
+					sizeof(struct shmr_attach_req)));
 	/* every struct a multiple of 8 bytes */
 	EXPECT_EQ(0U, sizeof(struct shmr_features) % 8);
 	EXPECT_EQ(0U, sizeof(struct shmr_create) % 8);
@@ -247,6 +264,7 @@ TEST(cmd_table_matches_header)
 	EXPECT_EQ(0U, sizeof(struct shmr_events) % 8);
 	EXPECT_EQ(0U, sizeof(struct shmr_exit_record) % 8);
 	EXPECT_EQ(0U, sizeof(struct shmr_exited) % 8);
+	EXPECT_EQ(0U, sizeof(struct shmr_attach_req) % 8);
 }
 
 #define BUFSZ	8192
@@ -451,6 +469,13 @@ TEST_F(misc, unknown_numbers)
 		for (j = 0; j < ARRAY_SIZE(dirs); j++) {
 			unsigned long cmd = _IOC(dirs[j], SHMR_IOC_MAGIC, nr, 64);
 
+			/* ATTACH's number and direction: a command (size 64 < v1) */
+			if (nr == _IOC_NR(SHMR_IOC_ATTACH) &&
+			    dirs[j] == _IOC_DIR(SHMR_IOC_ATTACH)) {
+				EXPECT_EQ(-EINVAL, shmr_ioctl(self->ctl, cmd, buf));
+				EXPECT_EQ(-ENOTTY, shmr_ioctl(self->fd, cmd, buf));
+				continue;
+			}
 			memset(buf, 0, sizeof(buf));
 			EXPECT_EQ(-ENOTTY, shmr_ioctl(self->ctl, cmd, buf))
 				TH_LOG("control fd, nr %#x dir %u", nr, dirs[j]);
@@ -472,10 +497,10 @@ TEST_F(misc, wrong_fd_kind)
 	/* control-only commands on a region fd, region-only ones on the control fd */
 	static const unsigned long region_refuses[] = {
 		SHMR_IOC_CREATE, SHMR_IOC_OPEN, SHMR_IOC_UNLINK, SHMR_IOC_LIST,
-		SHMR_IOC_EXITED,
+		SHMR_IOC_EXITED, SHMR_IOC_ATTACH,
 	};
 	static const char *const region_names[] = {
-		"CREATE", "OPEN", "UNLINK", "LIST", "EXITED",
+		"CREATE", "OPEN", "UNLINK", "LIST", "EXITED", "ATTACH",
 	};
 	unsigned char buf[BUFSZ] __attribute__((aligned(8)));
 	struct shmr_region_info info;

@@ -2,7 +2,8 @@
 /*
  * Fault injection through debugfs shmr/fail_nth: for each operation (named
  * create, named process-lifetime create, anonymous create, the control
- * fd's open and a named create in a new IPC namespace, create-or-open, open by name, mmap + touch, UNLINK,
+ * fd's open and a named create in a new IPC namespace, create-or-open, open by name, mmap + touch,
+ * a region's first ATTACH and later ones, UNLINK,
  * LIST, STAT by fd and by id, EXITED) walk N = 1, 2, ...: arm fail_nth = N
  * and run the operation once. While it fails, the errno is the injected
  * one (ENOMEM, EMFILE for the fd reservation), the countdown is consumed,
@@ -523,6 +524,63 @@ static int run_stat_id(struct op_ctx *c)
 
 static void undo_nothing(struct op_ctx *c);
 
+/*
+ * ATTACH of a fresh named region (made and its handle closed first, both
+ * under the knob): the create's points, then at the region's first ATTACH
+ * its attach file and map file (two each: the private data, the file) and
+ * the process's attach entry (the handle's went with it). The attach file
+ * and the map file hold module references until the region is freed, so
+ * the walk needs the region to go with its result.
+ */
+static int run_create_attach(struct op_ctx *c)
+{
+	struct shmr_attach_req a;
+	volatile unsigned char *p;
+	int ret = run_create_named(c);
+
+	if (ret)
+		return ret;
+	close(c->fd);
+	c->fd = -1;
+	ret = shmr_attach(c->ctl, c->name, 0, &a);
+	if (ret) {
+		shmr_unlink(c->ctl, c->name);
+		return ret;
+	}
+	p = (volatile unsigned char *)(uintptr_t)a.addr;
+	p[0] = 0x5a;
+	p[c->pg - 1] = 0xa5;
+	if (p[0] != 0x5a || p[c->pg - 1] != 0xa5 || a.size != c->pg) {
+		munmap((void *)(uintptr_t)a.addr, a.size);
+		shmr_unlink(c->ctl, c->name);
+		return -EIO;
+	}
+	c->map = (void *)(uintptr_t)a.addr;
+	return 0;
+}
+
+static void undo_create_attach(struct op_ctx *c)
+{
+	munmap(c->map, c->pg);
+	shmr_unlink(c->ctl, c->name);
+}
+
+/* ATTACH of the target, whose attach and map files exist. */
+static int run_attach(struct op_ctx *c)
+{
+	struct shmr_attach_req a;
+	int ret = shmr_attach(c->ctl, c->target_name, SHMR_ATTACH_RDONLY, &a);
+
+	if (ret)
+		return ret;
+	if (a.id != c->target_id || a.size != 2 * c->pg) {
+		munmap((void *)(uintptr_t)a.addr, a.size);
+		return -EIO;
+	}
+	c->map = (void *)(uintptr_t)a.addr;
+	return 0;
+}
+
 /* check_target(): after a failed UNLINK the name still opens the target. */
 static int run_unlink(struct op_ctx *c)
 {
@@ -571,6 +629,13 @@ static const struct op op_mmap = {
 static const struct op op_create_mmap = {
 	"create anonymous + first mmap+touch", run_create_mmap, NULL,
 	undo_munmap_close, true,
+};
+static const struct op op_create_attach = {
+	"create named + first attach+touch", run_create_attach, check_no_name,
+	undo_create_attach, true,
+};
+static const struct op op_attach = {
+	"attach", run_attach, NULL, undo_munmap, false,
 };
 static const struct op op_unlink = {
 	"unlink", run_unlink, check_target, undo_nothing, false,
@@ -761,6 +826,45 @@ TEST_F_TIMEOUT(fault, mmap_touch, 300)
 TEST_F_TIMEOUT(fault, mmap_touch_first, 300)
 {
 	WALK(op_create_mmap, 8);
+}
+
+/*
+ * A region's first ATTACH: the create's six points, the attach file's and
+ * the map file's two each, the attach entry.
+ */
+TEST_F_TIMEOUT(fault, attach_first, 300)
+{
+	WALK(op_create_attach, 11);
+	ASSERT_EQ(-ENOENT, shmr_open(self->c.ctl, self->c.name, 0, NULL));
+}
+
+/*
+ * ATTACH of a region attached before by a process that holds a handle of
+ * it: nothing to allocate; in a process with no attach entry for it (a
+ * forked child), the entry.
+ */
+TEST_F_TIMEOUT(fault, attach_again, 300)
+{
+	struct walk_result res;
+	int status;
+	pid_t pid;
+
+	ASSERT_EQ(0, make_target(&self->c));
+	ASSERT_EQ(0, run_attach(&self->c));
+	undo_munmap(&self->c);
+	WALK(op_attach, -1);
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		if (walk(&op_attach, &self->c, &res))
+			_exit(100);
+		_exit(res.failed == 1 ? 0 : 101);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	ASSERT_EQ(0, WEXITSTATUS(status));
 }
 
 /*

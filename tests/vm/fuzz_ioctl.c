@@ -62,13 +62,13 @@ static const unsigned int sizes[] = {
 	sizeof(struct shmr_open), sizeof(struct shmr_unlink),
 	sizeof(struct shmr_stat), sizeof(struct shmr_list),
 	sizeof(struct shmr_seal), sizeof(struct shmr_events),
-	sizeof(struct shmr_exited),
+	sizeof(struct shmr_exited), sizeof(struct shmr_attach_req),
 };
 
 static const unsigned int cmds[] = {
 	SHMR_IOC_FEATURES, SHMR_IOC_CREATE, SHMR_IOC_OPEN, SHMR_IOC_UNLINK,
 	SHMR_IOC_STAT, SHMR_IOC_LIST, SHMR_IOC_SEAL, SHMR_IOC_EVENTS,
-	SHMR_IOC_EXITED,
+	SHMR_IOC_EXITED, SHMR_IOC_ATTACH,
 };
 
 static uint64_t rand_ptr(uint64_t *s, char *buf)
@@ -128,6 +128,10 @@ static void fill(uint64_t *s, unsigned int k, char *buf, unsigned int size)
 	case 6:	/* seal */
 		((uint32_t *)buf)[0] = SHMR_SEAL_WRITE;
 		break;
+	case 9:	/* attach */
+		w[0] = (uintptr_t)names[xs(s) % NNAMES];
+		((uint32_t *)buf)[2] = (uint32_t)(xs(s) & SHMR_ATTACH_ALL);
+		break;
 	default:
 		break;
 	}
@@ -185,7 +189,7 @@ static void *fuzzer(void *arg)
 
 	while (!atomic_load(&stop)) {
 		fd = atomic_load(&pool[xs(&s) % POOL]);
-		k = xs(&s) % 9;
+		k = xs(&s) % ARRAY_SIZE(cmds);
 		size = sizes[k];
 		cmd = cmds[k];
 		switch (xs(&s) % 10) {
@@ -246,6 +250,14 @@ static void *fuzzer(void *arg)
 				atomic_fetch_add(&fdcreated, 1);
 				close(nfd);
 			}
+		}
+		/* an ATTACH that worked mapped the region: unmap it */
+		if (argp == (uintptr_t)buf && _IOC_NR(cmd) == _IOC_NR(SHMR_IOC_ATTACH) &&
+		    _IOC_TYPE(cmd) == SHMR_IOC_MAGIC &&
+		    _IOC_DIR(cmd) == _IOC_DIR(SHMR_IOC_ATTACH)) {
+			struct shmr_attach_req *a = (struct shmr_attach_req *)buf;
+
+			munmap((void *)(uintptr_t)a->addr, a->size);
 		}
 	}
 	munmap(buf, 4 << 20);

@@ -33,9 +33,12 @@ TEST(follows_ipc_namespace)
 	const char *name = tname("follow");
 	struct shmr_region_stat st, list[8];
 	struct shmr_region *r, *r2, *o = NULL;
+	struct shmr_tracked t[1];
 	struct shmr_batch *b;
 	uint64_t id, id2;
+	size_t len;
 	int old_ns;
+	void *p;
 
 	ASSERT_EQ(0, create_named(name, 4096, SHMR_REGION_EXCL, &r));
 	ASSERT_EQ(0, shmr_region_stat(r, &st));
@@ -46,6 +49,8 @@ TEST(follows_ipc_namespace)
 	ASSERT_EQ(0, unshare(CLONE_NEWIPC));
 
 	EXPECT_EQ(-ENOENT, shmr_region_open(name, SHMR_REGION_RDONLY, &r2));
+	/* one ATTACH, SHMR_ATTACH_NSCHECK refused, the fd moved, ATTACH again */
+	EXPECT_EQ(-ENOENT, shmr_region_attach(name, SHMR_REGION_RDONLY, &p, NULL));
 	EXPECT_EQ(-ENOENT, shmr_region_stat_id(id, &st));
 	EXPECT_EQ(0, shmr_region_list(list, 8));
 	ASSERT_EQ(0, shmr_batch_open(b, name, SHMR_REGION_RDONLY, &o));
@@ -59,11 +64,22 @@ TEST(follows_ipc_namespace)
 	EXPECT_EQ(1, shmr_region_list(list, 8));
 	EXPECT_EQ(id2, list[0].id);
 	EXPECT_EQ(0, shmr_region_close(r2));
+	ASSERT_EQ(0, shmr_region_attach(name, 0, &p, &len));
+	/* newest first: the mapping, beside r's handle */
+	EXPECT_EQ(2, shmr_registry_list(t, 1));
+	EXPECT_EQ(p, t[0].addr);
+	EXPECT_EQ(id2, t[0].id);
+	EXPECT_EQ(0, shmr_region_unmap(p));
 	EXPECT_EQ(0, shmr_region_unlink(name));
 
 	/* back: the first region again, by name and by id */
 	ASSERT_EQ(0, setns(old_ns, CLONE_NEWIPC));
 	close(old_ns);
+	ASSERT_EQ(0, shmr_region_attach(name, SHMR_REGION_RDONLY, &p, &len));
+	EXPECT_EQ(2, shmr_registry_list(t, 1));
+	EXPECT_EQ(p, t[0].addr);
+	EXPECT_EQ(id, t[0].id);
+	EXPECT_EQ(0, shmr_region_unmap(p));
 	ASSERT_EQ(0, shmr_region_open(name, SHMR_REGION_RDONLY, &r2));
 	ASSERT_EQ(0, shmr_region_stat(r2, &st));
 	EXPECT_EQ(id, st.id);
@@ -117,6 +133,71 @@ TEST(kernel_who)
 	EXPECT_EQ(-ENOENT, shmr_region_stat_id(st.id, &st));
 }
 
+/* An attached process holds a mapping and no handle; DETACHED at unmap. */
+TEST(kernel_attach_counts)
+{
+	const char *name = tname("attach-who");
+	struct shmr_region_stat st;
+	struct shmr_attacher a[4];
+	struct shmr_region *r;
+	int sync[2], go[2];
+	uint32_t ev;
+	pid_t pid;
+	char c;
+
+	ASSERT_EQ(0, create_named(name, 2 * page_size(), SHMR_REGION_EXCL, &r));
+	ASSERT_EQ(0, shmr_region_stat(r, &st));
+	ASSERT_EQ(0, pipe(sync));
+	ASSERT_EQ(0, pipe(go));
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (pid == 0) {
+		void *p;
+		size_t len;
+
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		close(sync[0]);
+		close(go[1]);
+		if (shmr_region_attach(name, 0, &p, &len) || len != (size_t)(2 * page_size()))
+			_exit(10);
+		if (write(sync[1], "x", 1) != 1 || read(go[0], &c, 1) != 1)
+			_exit(11);
+		if (shmr_region_unmap(p))
+			_exit(12);
+		if (write(sync[1], "y", 1) != 1)
+			_exit(13);
+		pause();
+		_exit(0);
+	}
+	close(sync[1]);
+	close(go[0]);
+	ASSERT_EQ(1, read(sync[0], &c, 1));
+	ASSERT_EQ(2, shmr_region_who_id(st.id, a, 4));
+	if (a[0].pid != pid)
+		a[0] = a[1];
+	EXPECT_EQ(pid, a[0].pid);
+	EXPECT_EQ(0U, a[0].handles);
+	EXPECT_EQ(1U, a[0].mappings);
+	ASSERT_EQ(0, shmr_region_stat(r, &st));
+	EXPECT_EQ(1U, st.handles);
+	EXPECT_EQ(1U, st.mappings);
+	ASSERT_EQ(0, shmr_region_events(r, &ev));
+	EXPECT_EQ(0U, ev);
+	ASSERT_EQ(1, write(go[1], "g", 1));
+	ASSERT_EQ(1, read(sync[0], &c, 1));
+	ASSERT_EQ(0, shmr_region_events(r, &ev));
+	EXPECT_EQ((uint32_t)SHMR_EVENT_DETACHED, ev);
+	ASSERT_EQ(0, shmr_region_stat(r, &st));
+	EXPECT_EQ(0U, st.mappings);
+	EXPECT_EQ(1U, st.nattach);
+	kill(pid, SIGKILL);
+	EXPECT_EQ(1000 + SIGKILL, child_status(pid));
+	close(sync[0]);
+	close(go[1]);
+	EXPECT_EQ(0, shmr_region_unlink(name));
+	EXPECT_EQ(0, shmr_region_close(r));
+}
+
 TEST(kernel_list_shows_anonymous)
 {
 	struct shmr_region_stat st, *v;
@@ -166,6 +247,9 @@ TEST(kernel_seal)
 	ASSERT_EQ(0, shmr_region_stat(r, &st));
 	EXPECT_TRUE(st.flags & SHMR_STAT_SEALED);
 	EXPECT_EQ(-EPERM, shmr_region_open(name, 0, &o));
+	EXPECT_EQ(-EPERM, shmr_region_attach(name, 0, &p, NULL));
+	ASSERT_EQ(0, shmr_region_attach(name, SHMR_REGION_RDONLY, &p, NULL));
+	EXPECT_EQ(0, shmr_region_unmap(p));
 	ASSERT_EQ(0, shmr_region_open(name, SHMR_REGION_RDONLY, &o));
 	ASSERT_EQ(0, shmr_region_map(o, &p));
 	EXPECT_EQ(0, shmr_region_unmap(p));
@@ -223,7 +307,8 @@ TEST(kernel_exit_records)
 
 		prctl(PR_SET_PDEATHSIG, SIGKILL);	/* never outlive the test */
 		close(sync[0]);
-		if (shmr_region_open(name, 0, &o) || shmr_region_map(o, &p))
+		if (shmr_region_open(name, 0, &o) || shmr_region_map(o, &p) ||
+		    shmr_region_attach(name, SHMR_REGION_RDONLY, &p, NULL))
 			_exit(10);
 		if (write(sync[1], "x", 1) != 1)
 			_exit(11);
@@ -251,7 +336,7 @@ TEST(kernel_exit_records)
 		EXPECT_STREQ(name, e[i].name);
 		EXPECT_EQ(SIGKILL, e[i].signal);
 		EXPECT_EQ(1U, e[i].handles);
-		EXPECT_EQ(1U, e[i].mappings);
+		EXPECT_EQ(2U, e[i].mappings);	/* one mapped, one attached */
 		EXPECT_NE(0ULL, e[i].when_ns);
 	}
 	EXPECT_TRUE(found);

@@ -2,7 +2,8 @@
 /*
  * OPEN permission matrix. A region created by uid 1000 / gid 1000 with each
  * mode of the variants is opened read-only, read-write and by
- * create-or-open (checked as read-write) by: its owner, a member of its
+ * create-or-open (checked as read-write), and attached without a handle
+ * (ATTACH) read-only and read-write, by: its owner, a member of its
  * group (primary and supplementary), another user, root without
  * CAP_IPC_OWNER, a user holding only CAP_IPC_OWNER, and full root. Each
  * must succeed or fail with -EACCES exactly as a file open would (one
@@ -50,6 +51,7 @@ struct op {
 	const char *name;
 	uint32_t flags;		/* SHMR_OPEN_* */
 	bool create;		/* create-or-open instead of OPEN */
+	bool attach;		/* ATTACH (flags: SHMR_ATTACH_*) instead of OPEN */
 	uint64_t size;
 	uint32_t mode;
 	uint64_t id;		/* the region's id, to check a success */
@@ -64,8 +66,11 @@ static int do_op(void *arg)
 	ctl = shmr_ctl_open();
 	if (ctl < 0)
 		return ctl;
-	ret = perm_attempt(ctl, op->name, op->flags, op->create, op->size, op->flags,
-			   op->mode, op->id);
+	if (op->attach)
+		ret = perm_attach(ctl, op->name, op->flags, op->id);
+	else
+		ret = perm_attempt(ctl, op->name, op->flags, op->create, op->size, op->flags,
+				   op->mode, op->id);
 	close(ctl);
 	return ret;
 }
@@ -128,12 +133,12 @@ FIXTURE_TEARDOWN(perm)
 	shmr_cleanup();
 }
 
-static void run_matrix(struct __test_metadata *_metadata,
-		       FIXTURE_DATA(perm) *self, uint32_t mode,
-		       uint32_t flags, bool create, uint32_t need)
+static void run_matrix_op(struct __test_metadata *_metadata,
+			  FIXTURE_DATA(perm) *self, uint32_t mode,
+			  uint32_t flags, bool create, bool attach, uint32_t need)
 {
 	struct op op = {
-		.name = self->name, .flags = flags, .create = create,
+		.name = self->name, .flags = flags, .create = create, .attach = attach,
 		.size = self->pg, .mode = 0600, .id = self->id,
 	};
 	unsigned int i;
@@ -143,10 +148,18 @@ static void run_matrix(struct __test_metadata *_metadata,
 
 		EXPECT_EQ(perm_expected(subjects[i].cls, mode, need),
 			  shmr_run_as(&cr, do_op, &op))
-			TH_LOG("mode %04o, %s, %s", mode, subjects[i].what,
+			TH_LOG("mode %04o, %s, %s%s", mode, subjects[i].what,
+			       attach ? "attach " : "",
 			       create ? "create-or-open" :
 			       flags & SHMR_OPEN_RDONLY ? "read-only" : "read-write");
 	}
+}
+
+static void run_matrix(struct __test_metadata *_metadata,
+		       FIXTURE_DATA(perm) *self, uint32_t mode,
+		       uint32_t flags, bool create, uint32_t need)
+{
+	run_matrix_op(_metadata, self, mode, flags, create, false, need);
 }
 
 TEST_F(perm, open_read_only)
@@ -168,6 +181,18 @@ TEST_F(perm, open_nocloexec_same_rules)
 TEST_F(perm, create_or_open_is_read_write)
 {
 	run_matrix(_metadata, self, variant->mode, 0, true, 6);
+}
+
+/* ATTACH is checked as OPEN for the same access. */
+TEST_F(perm, attach_read_only)
+{
+	_Static_assert(SHMR_ATTACH_RDONLY == SHMR_OPEN_RDONLY, "the log's wording");
+	run_matrix_op(_metadata, self, variant->mode, SHMR_ATTACH_RDONLY, false, true, 4);
+}
+
+TEST_F(perm, attach_read_write)
+{
+	run_matrix_op(_metadata, self, variant->mode, 0, false, true, 6);
 }
 
 TEST_F(perm, excl_create_existing_is_eexist)

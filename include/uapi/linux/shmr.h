@@ -25,7 +25,7 @@
  *
  * Two kinds of file descriptor accept these commands:
  *  - the control fd (open("/dev/shmr")): FEATURES, CREATE, OPEN, UNLINK,
- *    STAT (by id), LIST, EXITED;
+ *    STAT (by id), LIST, EXITED, NSCHECK, ATTACH;
  *  - a region fd (returned by CREATE and OPEN): FEATURES, STAT, SEAL, EVENTS.
  * Any other command on either is -ENOTTY.
  *
@@ -44,6 +44,8 @@
  *  - mmap: MAP_PRIVATE -EINVAL; PROT_WRITE through a read-only handle
  *    -EACCES, on a sealed region -EPERM; then offset or length past the
  *    end -ENXIO; ftruncate() on a region fd -EPERM (read-write) or -EINVAL;
+ *  - ATTACH: the errors of OPEN (names, -ENOENT, -EACCES, -EPERM), then
+ *    those of mmap() (-ENOMEM: no address space left or over a limit);
  *  - a region fd cannot be reopened through /proc/PID/fd, nor a mapping
  *    through /proc/PID/map_files: the module refuses the open (-EACCES);
  *  - SEAL while pages of the region are pinned -EBUSY (see SHMR_IOC_SEAL).
@@ -82,7 +84,9 @@
  * io_uring, which the caller never sees): CREATE, OPEN, UNLINK, SEAL and
  * STAT by id always, LIST and EXITED when shmr's lock is taken or memory
  * is short; FEATURES, EVENTS and STAT on a region fd run at once. So the
- * commands of one submission may complete in any order.
+ * commands of one submission may complete in any order. NSCHECK and ATTACH
+ * act on the calling task (its namespace, its address space) and are
+ * refused there: -EOPNOTSUPP.
  */
 #ifndef _UAPI_LINUX_SHMR_H
 #define _UAPI_LINUX_SHMR_H
@@ -108,6 +112,7 @@
 #define SHMR_FEAT_IPC_NS	(1ULL << 8)	/* names are per IPC namespace */
 #define SHMR_FEAT_URING_CMD	(1ULL << 9)	/* commands via io_uring uring_cmd */
 #define SHMR_FEAT_NSCHECK	(1ULL << 10)	/* SHMR_IOC_NSCHECK */
+#define SHMR_FEAT_ATTACH_NOFD	(1ULL << 11)	/* SHMR_IOC_ATTACH */
 
 struct shmr_features {
 	__u32 flags;		/* in: must be 0 */
@@ -326,6 +331,39 @@ struct shmr_exited {
 	__u64 reserved[2];	/* in: must be 0 */
 };
 
+/* struct shmr_attach_req.flags */
+#define SHMR_ATTACH_RDONLY	(1U << 0)	/* read-only mapping (default read-write) */
+/*
+ * SHMR_ATTACH_NSCHECK: first, -EXDEV if the calling task is not in the
+ * control fd's IPC namespace (what SHMR_IOC_NSCHECK answers), so that a
+ * library that follows its process's namespace needs no second ioctl.
+ */
+#define SHMR_ATTACH_NSCHECK	(1U << 1)
+#define SHMR_ATTACH_ALL		(SHMR_ATTACH_RDONLY | SHMR_ATTACH_NSCHECK)
+
+/*
+ * Map a named region into the caller's address space without a handle,
+ * like shmat(): the whole region, MAP_SHARED, read-write (PROT_READ |
+ * PROT_WRITE) or read-only, at an address the kernel chooses. Checked as
+ * OPEN for the same access (-ENOENT, -EACCES, -EPERM for a writable attach
+ * of a sealed region), then mapped as mmap() of such a handle maps: the
+ * same VMA (a read-only one can never be made writable with mprotect()),
+ * counted in STAT's mappings, attach tracking, events and exit records,
+ * but no handle is ever opened (no fd, STAT's handles unchanged). munmap()
+ * detaches. Only through ioctl() on the control fd, by the task whose
+ * address space receives the mapping (through io_uring: -EOPNOTSUPP). If
+ * the result cannot be written back, the mapping is undone (-EFAULT).
+ */
+struct shmr_attach_req {
+	__u64 name;		/* in: user pointer to a NUL-terminated name */
+	__u32 flags;		/* in: SHMR_ATTACH_* */
+	__u32 reserved0;	/* in: must be 0 */
+	__u64 addr;		/* out: the mapping's address */
+	__u64 size;		/* out: the region's size, the mapping's length */
+	__u64 id;		/* out: region id */
+	__u64 reserved[4];	/* in: must be 0 */
+};
+
 /*
  * 0xB9: free in Documentation/userspace-api/ioctl/ioctl-number.rst up to
  * 7.3 (0xB8 is used by mshv and the Marvell CN10K DPI driver).
@@ -342,6 +380,7 @@ struct shmr_exited {
 #define SHMR_SEAL_SIZE_VER0	16
 #define SHMR_EVENTS_SIZE_VER0	24
 #define SHMR_EXITED_SIZE_VER0	40
+#define SHMR_ATTACH_SIZE_VER0	72
 
 #define SHMR_IOC_FEATURES	_IOWR(SHMR_IOC_MAGIC, 0x00, struct shmr_features)
 #define SHMR_IOC_CREATE		_IOWR(SHMR_IOC_MAGIC, 0x01, struct shmr_create)
@@ -363,5 +402,6 @@ struct shmr_exited {
  * /proc/self/ns/ipc would tell too, at a much higher cost per command).
  */
 #define SHMR_IOC_NSCHECK	_IO(SHMR_IOC_MAGIC, 0x09)
+#define SHMR_IOC_ATTACH		_IOWR(SHMR_IOC_MAGIC, 0x0a, struct shmr_attach_req)
 
 #endif /* _UAPI_LINUX_SHMR_H */

@@ -139,7 +139,9 @@ class SharedMemory:
             else:
                 self._region = _shmr.Region.create(name, size, mode, flags, file, line)
         else:
-            self._region = _shmr.Region.open(name, 0, file, line)
+            # No handle (no fd) until fileno() or stat() needs one: a named
+            # region travels to other processes by name.
+            self._region = _shmr.Region.attach(name, 0, file, line)
         self._name = name
         self._buf = memoryview(self._region)
 
@@ -194,15 +196,18 @@ class SharedMemory:
         return self._region is None or self._region.closed
 
     def fileno(self):
-        "The handle's fd (owned by the handle)."
+        """The handle's fd (owned by the handle). SharedMemory(name) attaches
+        without a handle: the first fileno() or stat() opens one by name
+        (FileNotFoundError if the name no longer leads to this region)."""
         return self._region.fileno()
 
     def stat(self):
-        "shmr_region_stat() as a dict."
+        "shmr_region_stat() as a dict (see fileno() for attached regions)."
         return self._region.stat()
 
     def close(self):
-        """Unmap and close this handle; the region lives on while others use it.
+        """Unmap, and close the handle if there is one; the region lives on
+        while others use it.
 
         Raises BufferError while other objects (numpy arrays, memoryviews
         made from buf, locks) still use the memory, like the standard library;
