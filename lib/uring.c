@@ -261,7 +261,8 @@ static struct batch_op *op_new(struct shmr_batch *b, int kind, int *err)
 		return NULL;
 	}
 	op = &b->ops[b->n];
-	memset(op, 0, offsetof(struct batch_op, name));
+	/* the command struct k is filled whole by op_cmd() when it runs */
+	memset(op, 0, offsetof(struct batch_op, k));
 	op->name[0] = '\0';
 	op->kind = kind;
 	return op;
@@ -617,6 +618,28 @@ static bool op_by_ioctl(const struct batch_op *op)
 	}
 }
 
+/* A completion of the ring: 1 if it finished an operation. */
+static unsigned int ring_done(struct shmr_batch *b, const struct io_uring_cqe *cqe)
+{
+	uint64_t data = io_uring_cqe_get_data64(cqe);
+	unsigned int i = (unsigned int)(data >> 1);
+	int ret;
+
+	if (i >= b->n || b->ops[i].done)
+		return 0;
+	if (data & 1) {
+		/* the poll; on failure the linked command is cancelled */
+		if (cqe->res < 0)
+			b->ops[i].res = cqe->res;
+		return 0;
+	}
+	ret = cqe->res;
+	if (ret == -ECANCELED && b->ops[i].res < 0)
+		ret = b->ops[i].res;
+	op_complete(&b->ops[i], ret);
+	return 1;
+}
+
 /* user_data: operation index << 1, low bit set on a wait_events poll */
 static int run_ring(struct shmr_batch *b)
 {
@@ -674,29 +697,22 @@ static int run_ring(struct shmr_batch *b)
 		ret += more;
 	}
 	while (pending) {
-		uint64_t data;
+		struct io_uring_cqe *cqes[64];
+		unsigned int got, k;
 
-		do {
-			ret = io_uring_wait_cqe(&b->ring, &cqe);
-		} while (ret == -EINTR);
-		if (ret < 0)
-			return ret;
-		data = io_uring_cqe_get_data64(cqe);
-		i = (unsigned int)(data >> 1);
-		if (i < b->n && !b->ops[i].done) {
-			if (data & 1) {
-				/* the poll; on failure the linked command is cancelled */
-				if (cqe->res < 0)
-					b->ops[i].res = cqe->res;
-			} else {
-				ret = cqe->res;
-				if (ret == -ECANCELED && b->ops[i].res < 0)
-					ret = b->ops[i].res;
-				op_complete(&b->ops[i], ret);
-				pending--;
-			}
+		/* what has completed, in bulk; wait only when nothing has */
+		got = io_uring_peek_batch_cqe(&b->ring, cqes, 64);
+		if (!got) {
+			do {
+				ret = io_uring_wait_cqe(&b->ring, &cqe);
+			} while (ret == -EINTR);
+			if (ret < 0)
+				return ret;
+			continue;
 		}
-		io_uring_cqe_seen(&b->ring, cqe);
+		for (k = 0; k < got; k++)
+			pending -= ring_done(b, cqes[k]);
+		io_uring_cq_advance(&b->ring, got);
 	}
 	return 0;
 }
