@@ -717,6 +717,21 @@ static int run_ring(struct shmr_batch *b)
 	return 0;
 }
 
+/* Does an operation still to run go to the control fd? */
+static bool uses_ctl(const struct shmr_batch *b)
+{
+	unsigned int i;
+
+	for (i = 0; i < b->n; i++) {
+		const struct batch_op *op = &b->ops[i];
+
+		if (!op->done && op->kind != OP_STAT && op->kind != OP_EVENTS &&
+		    op->kind != OP_WAIT_EVENTS)
+			return true;
+	}
+	return false;
+}
+
 SHMR_API int shmr_batch_submit(struct shmr_batch *b)
 {
 	unsigned int i;
@@ -728,8 +743,12 @@ SHMR_API int shmr_batch_submit(struct shmr_batch *b)
 		return 0;
 	if (b->pid != getpid())
 		return -ECHILD;
-	/* Follow unshare()/setns(): same fd number, maybe another file. */
-	if (b->transport != SHMR_BATCH_POSIX)
+	/*
+	 * Follow unshare()/setns(): same fd number, maybe another file. The
+	 * ring's commands take the control fd as it is; the fallback's calls
+	 * check for themselves, and a region fd needs no check.
+	 */
+	if (b->transport == SHMR_BATCH_RING && uses_ctl(b))
 		shmr__kernel_ctl();
 	switch (b->transport) {
 	case SHMR_BATCH_RING:

@@ -33,7 +33,7 @@ TEST(follows_ipc_namespace)
 	const char *name = tname("follow");
 	struct shmr_region_stat st, list[8];
 	struct shmr_region *r, *r2, *o = NULL;
-	struct shmr_batch *b;
+	struct shmr_batch *b, *rb;
 	uint64_t id, id2;
 	int old_ns;
 
@@ -41,9 +41,22 @@ TEST(follows_ipc_namespace)
 	ASSERT_EQ(0, shmr_region_stat(r, &st));
 	id = st.id;
 	ASSERT_EQ(0, shmr_batch_new(4, SHMR_BATCH_FALLBACK, &b));
+	/* the ring's transport if there is one, else the fallback again */
+	ASSERT_EQ(0, shmr_batch_new(4, 0, &rb));
+	/* a batch of region-fd commands before: nothing to follow yet */
+	ASSERT_EQ(0, shmr_batch_stat(rb, r, &st));
+	ASSERT_EQ(1, shmr_batch_submit(rb));
+	EXPECT_EQ(id, st.id);
 	old_ns = open("/proc/self/ns/ipc", O_RDONLY | O_CLOEXEC);
 	ASSERT_LE(0, old_ns);
 	ASSERT_EQ(0, unshare(CLONE_NEWIPC));
+
+	/* first: the batch itself must move the control fd */
+	ASSERT_EQ(0, shmr_batch_open(rb, name, SHMR_REGION_RDONLY, &o));
+	ASSERT_EQ(1, shmr_batch_stat_id(rb, id, &st));
+	ASSERT_EQ(2, shmr_batch_submit(rb));
+	EXPECT_EQ(-ENOENT, shmr_batch_result(rb, 0));
+	EXPECT_EQ(-ENOENT, shmr_batch_result(rb, 1));
 
 	EXPECT_EQ(-ENOENT, shmr_region_open(name, SHMR_REGION_RDONLY, &r2));
 	EXPECT_EQ(-ENOENT, shmr_region_stat_id(id, &st));
@@ -64,6 +77,14 @@ TEST(follows_ipc_namespace)
 	/* back: the first region again, by name and by id */
 	ASSERT_EQ(0, setns(old_ns, CLONE_NEWIPC));
 	close(old_ns);
+	o = NULL;
+	ASSERT_EQ(0, shmr_batch_open(rb, name, SHMR_REGION_RDONLY, &o));
+	ASSERT_EQ(1, shmr_batch_stat_id(rb, id, &st));
+	ASSERT_EQ(2, shmr_batch_submit(rb));
+	ASSERT_EQ(0, shmr_batch_result(rb, 0));
+	EXPECT_EQ(0, shmr_batch_result(rb, 1));
+	EXPECT_EQ(id, st.id);
+	EXPECT_EQ(0, shmr_region_close(o));
 	ASSERT_EQ(0, shmr_region_open(name, SHMR_REGION_RDONLY, &r2));
 	ASSERT_EQ(0, shmr_region_stat(r2, &st));
 	EXPECT_EQ(id, st.id);
@@ -75,6 +96,7 @@ TEST(follows_ipc_namespace)
 	EXPECT_EQ(0, shmr_region_stat(o, &st));
 	EXPECT_EQ(id, st.id);
 	EXPECT_EQ(0, shmr_region_close(o));
+	shmr_batch_free(rb);
 	shmr_batch_free(b);
 	EXPECT_EQ(0, shmr_region_unlink(name));
 	EXPECT_EQ(0, shmr_region_close(r));
