@@ -68,7 +68,7 @@ static struct cfg cfgs[] = {
 };
 #define NCFG (sizeof(cfgs) / sizeof(cfgs[0]))
 
-static int reps = 31, warm = 3;
+static int reps = 61, warm = 3;
 static unsigned int ops_cheap = 256, ops_costly = 128;	/* per block */
 static FILE *csv, *notes_file;
 
