@@ -9,6 +9,12 @@
  *
  * Benchmarks (rows of benchmark,impl,unit,median,p10,p90; unit ns):
  *   lifecycle   create + map + touch one page + unmap + close + unlink
+ *               (a named region; every baseline, whether it has names or not)
+ *   lifecycle_anon   the same cycle like for like with memfd, which has no
+ *               name: an anonymous region, create + map + touch + unmap +
+ *               close (the close frees it)
+ *   lifecycle_named  like for like with POSIX shm: a named region, create +
+ *               map + touch + unmap + close + unlink
  *   attach      open an existing region + map + unmap + close
  *   attach_nofd attach an existing region without a handle + unmap
  *   fault_4k    mmap + touch every page + munmap of a fresh 64 MiB region,
@@ -31,7 +37,8 @@
  * made directly (impl memfd), i.e. what the library and its lifetime tracking
  * add to a region cycle, natively (run it on the host).
  * --breakdown first times each step of the lifecycle and attach cycles
- * (raw ioctls vs memfd) and prints the medians as notes.
+ * (raw ioctls vs memfd), and of the anonymous cycle, and prints the medians
+ * as notes.
  * Notes (huge pages really used or not, what was changed) go to stderr and,
  * with --notes, to FILE. Exit status 1 if some measurement failed.
  */
@@ -269,6 +276,16 @@ static void run(const char *bench, struct impl *impls, size_t n, struct plan p)
 			fail_impl(bench, im, err);
 	}
 	for (r = 0; r < p.warmup + p.reps; r++) {
+		/*
+		 * Under QEMU's TCG a user page whose TLB slot is the kernel
+		 * stack's makes every copy to or from it several times slower,
+		 * for the process's life (docs/bench.md, "TCG"): a stack moved
+		 * by a different number of pages each repetition turns such a
+		 * conflict into a few slow samples instead of a slow run.
+		 */
+		char shift[PAGE * (r % 17) + 1];
+
+		__asm__ volatile("" : : "r"(shift) : "memory");
 		for (i = 0; i < n; i++) {
 			struct impl *im = &impls[(i + r) % n];
 			double v = 0;
@@ -440,6 +457,72 @@ static void bench_lifecycle(struct plan p)
 	run("lifecycle", impls, 5, p);
 	for (size_t i = 0; i < 5; i++)
 		bench_samples_free(&impls[i].s);
+}
+
+/*
+ * ---- lifecycle_anon / lifecycle_named: like-for-like cycles ---------------
+ * memfd has no name and nothing to unlink, so an anonymous region is what
+ * compares with it; a named region compares with shm_open(), which has both.
+ */
+static int lca_shmr(void)
+{
+	struct shmr_region *r;
+	void *p;
+	int err;
+
+	err = shmr_region_create(&SHMR_REGION_OPTS(.size = PAGE), &r);
+	if (err)
+		return err;
+	err = shmr_region_map(r, &p);
+	if (!err) {
+		touch(p);
+		shmr_region_unmap(p);
+	}
+	shmr_region_close(r);
+	return err;
+}
+
+static int lca_ioctl(void)
+{
+	void *p;
+	int fd = -1, err;
+
+	err = sh_create(NULL, PAGE, 0, &fd, NULL);
+	if (err)
+		return err;
+	p = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED) {
+		err = -errno;
+	} else {
+		touch(p);
+		munmap(p, PAGE);
+	}
+	close(fd);
+	return err;
+}
+
+static void bench_like(struct plan p, bool anon, bool named)
+{
+	struct impl an[] = {
+		{ .name = "shmr", .cycle = lca_shmr, .skip = !have_shmr() },
+		{ .name = "ioctl", .cycle = lca_ioctl, .skip = !have_shmr() },
+		{ .name = "memfd", .cycle = lc_memfd },
+	};
+	struct impl nm[] = {
+		{ .name = "shmr", .cycle = lc_shmr, .skip = !have_shmr() },
+		{ .name = "ioctl", .cycle = lc_ioctl, .skip = !have_shmr() },
+		{ .name = "posix_shm", .cycle = lc_posix },
+	};
+	size_t i;
+
+	if (anon)
+		run("lifecycle_anon", an, 3, p);
+	if (named)
+		run("lifecycle_named", nm, 3, p);
+	for (i = 0; i < 3; i++) {
+		bench_samples_free(&an[i].s);
+		bench_samples_free(&nm[i].s);
+	}
 }
 
 /*
@@ -853,6 +936,74 @@ static void breakdown(unsigned int n)
 	at_memfd_teardown();
 	for (k = 0; k < 2; k++)
 		for (i = 0; i < ST_N; i++)
+			bench_samples_free(&st[k][i]);
+}
+
+/*
+ * The anonymous cycle step by step, raw ioctls beside memfd (--breakdown):
+ * CREATE against memfd_create + ftruncate, and the close that frees.
+ */
+static int breakdown_anon_cycle(bool shmr, struct bench_samples *st)
+{
+	uint64_t t[6];
+	char *p;
+	int fd = -1, err = 0, i;
+
+	t[0] = bench_now_ns();
+	if (shmr)
+		err = sh_create(NULL, PAGE, 0, &fd, NULL);
+	else if ((fd = memfd_create("shmr-bench", MFD_CLOEXEC)) < 0 || ftruncate(fd, PAGE) < 0)
+		err = -errno;
+	if (err)
+		return err;
+	t[1] = bench_now_ns();
+	p = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	t[2] = bench_now_ns();
+	touch(p);
+	t[3] = bench_now_ns();
+	munmap(p, PAGE);
+	t[4] = bench_now_ns();
+	close(fd);
+	t[5] = bench_now_ns();
+	for (i = 0; i < 5; i++)
+		bench_samples_add(&st[i], (double)(t[i + 1] - t[i]));
+	return 0;
+}
+
+static void breakdown_anon(unsigned int n)
+{
+	struct bench_samples st[2][5] = { { { 0 } } };
+	unsigned int r;
+	int k, i, err = 0;
+
+	if (!have_shmr())
+		return;
+	for (r = 0; r < n && !err; r++)
+		for (k = 0; k < 2 && !err; k++)
+			err = breakdown_anon_cycle(((r + k) & 1) == 0, st[(r + k) & 1]);
+	for (k = 0; k < 2 && !err; k++) {
+		char line[512];
+		size_t len = 0;
+
+		len += snprintf(line + len, sizeof(line) - len,
+				"breakdown lifecycle_anon/%s (median ns):", k == 0 ? "ioctl" : "memfd");
+		for (i = 0; i < 5; i++) {
+			struct bench_stats s = bench_samples_stats(&st[k][i]);
+
+			len += snprintf(line + len, sizeof(line) - len, " %s %.0f",
+					i == 0 ? "create" : st_names[i], s.median);
+		}
+		note("%s", line);
+	}
+	if (err)
+		note("breakdown lifecycle_anon failed: %s", strerror(-err));
+	for (k = 0; k < 2; k++)
+		for (i = 0; i < 5; i++)
 			bench_samples_free(&st[k][i]);
 }
 
@@ -1318,8 +1469,8 @@ static void cleanup(void)
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: bench_regions [--quick] [--csv FILE|-] [--notes FILE] [--thp-advise]\n"
-		   "                     [--only lifecycle,attach,attach_nofd,fault_4k,fault_huge,\n"
-		   "                             list_1000,stat_1000]\n"
+		   "                     [--only lifecycle,lifecycle_anon,lifecycle_named,attach,\n"
+		   "                             attach_nofd,fault_4k,fault_huge,list_1000,stat_1000]\n"
 		   "                     [--breakdown] [--tracking]\n");
 }
 
@@ -1404,10 +1555,14 @@ int main(int argc, char **argv)
 	if (set_thp)
 		thp_advise();
 
-	if (do_breakdown)
+	if (do_breakdown) {
 		breakdown(quick ? 50 : 1000);
+		breakdown_anon(quick ? 50 : 1000);
+	}
 	if (wanted("lifecycle"))
 		bench_lifecycle(cyc);
+	if (wanted("lifecycle_anon") || wanted("lifecycle_named"))
+		bench_like(cyc, wanted("lifecycle_anon"), wanted("lifecycle_named"));
 	if (wanted("attach"))
 		bench_attach(cyc);
 	if (wanted("attach_nofd"))

@@ -24,7 +24,7 @@ if [ "${1:-}" = "--guest" ]; then
 		{ t=/sys/kernel/debug/tracing; mount -t debugfs nodev /sys/kernel/debug 2>/dev/null || true; }
 	roots=${PROFILE_ROOTS:-"shmr_cmd_create shmr_cmd_open shmr_cmd_unlink __x64_sys_memfd_create __x64_sys_ftruncate __x64_sys_close task_work_run __x64_sys_mmap __x64_sys_munmap"}
 	echo "clocksource: $(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)"
-	for mode in ${PROFILE_MODES:-shmr-life memfd-life shmr-attach memfd-attach}; do
+	for mode in ${PROFILE_MODES:-shmr-life shmr-anon memfd-life shmr-attach memfd-attach}; do
 		echo 0 > $t/tracing_on
 		echo nop > $t/current_tracer
 		: > $t/set_graph_function

@@ -3,6 +3,8 @@
  * profile_cycle MODE N: N region cycles of one kind, for tracing the
  * kernel side with ftrace (bench/profile.sh). MODE:
  *   shmr-life    SHMR_IOC_CREATE + mmap + touch + munmap + close + UNLINK
+ *   shmr-anon    SHMR_IOC_CREATE of an anonymous region + mmap + touch +
+ *                munmap + close (which frees it)
  *   shmr-attach  SHMR_IOC_OPEN of an existing region + mmap + munmap + close
  *   memfd-life   memfd_create + ftruncate + mmap + touch + munmap + close
  *   memfd-attach mmap + munmap of an existing memfd
@@ -28,6 +30,16 @@ static int sh_create(const char *name, int *fd)
 		.name = (uintptr_t)name, .size = PAGE,
 		.flags = SHMR_CREATE_EXCL, .mode = 0600,
 	};
+
+	if (ioctl(ctl, SHMR_IOC_CREATE, &c) < 0)
+		return -errno;
+	*fd = c.fd;
+	return 0;
+}
+
+static int sh_create_anon(int *fd)
+{
+	struct shmr_create c = { .size = PAGE, .mode = 0600 };
 
 	if (ioctl(ctl, SHMR_IOC_CREATE, &c) < 0)
 		return -errno;
@@ -70,7 +82,7 @@ int main(int argc, char **argv)
 	const char *mode;
 
 	if (argc != 3) {
-		fprintf(stderr, "usage: profile_cycle shmr-life|shmr-attach|memfd-life|memfd-attach N\n");
+		fprintf(stderr, "usage: profile_cycle shmr-life|shmr-anon|shmr-attach|memfd-life|memfd-attach N\n");
 		return 2;
 	}
 	mode = argv[1];
@@ -99,6 +111,11 @@ int main(int argc, char **argv)
 			close(fd);
 			if (!err)
 				err = sh_unlink(name);
+		} else if (!strcmp(mode, "shmr-anon")) {
+			err = sh_create_anon(&fd);
+			if (!err)
+				err = map_touch(fd, 1);
+			close(fd);
 		} else if (!strcmp(mode, "shmr-attach")) {
 			err = sh_open(name, &fd);
 			if (!err)

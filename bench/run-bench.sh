@@ -123,9 +123,12 @@ if [ "$do_vm" = 1 ] && [ ${#vm_benches[@]} -gt 0 ]; then
 	{
 		echo 'echo "@@INFO $(uname -r), $(nproc) CPUs, $(sed -n "s/^model name[[:space:]]*: //p" /proc/cpuinfo | head -n 1)"'
 		echo 'st=0'
+		# bench_uring counts system calls with a tracepoint: tracefs
+		echo 'mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null'
 		for b in "${vm_benches[@]}"; do
 			args="--csv /tmp/$b.csv"
 			[ "$b" = bench_regions ] && args="$args --thp-advise --breakdown --notes /tmp/notes.txt"
+			[ "$b" = bench_uring ] && args="$args --notes /tmp/notes.txt"
 			echo "echo '== guest: $b ${qarg[*]}'"
 			echo "/opt/shmr/bench/$b ${qarg[*]} $args || { echo \"@@NOTE $b failed (exit status \$?)\"; st=1; }"
 			echo "[ -f /tmp/$b.csv ] && sed 's/^/@@CSV /' /tmp/$b.csv"

@@ -509,7 +509,10 @@ SHMR_API int shmr_cond_broadcast(struct shmr_cond *c);
 /*
  * A batch queues region operations, runs them with one system call
  * (io_uring IORING_OP_URING_CMD on the module's fds) and keeps one result
- * per operation: a failing operation does not fail the others.
+ * per operation: a failing operation does not fail the others. Create,
+ * open, unlink and stat by id, which the module would hand to an io_uring
+ * worker thread, run as ioctl()s in the calling thread instead (cheaper
+ * than the worker's wake-up).
  *
  * Transport, chosen once per process at the first shmr_batch_new(): the
  * ring when the kernel backend is in use, io_uring works and the module
@@ -585,7 +588,8 @@ SHMR_API int shmr_batch_wait_events(struct shmr_batch *b, struct shmr_region *r,
 				    uint32_t *events);
 
 /*
- * Run every queued operation with one system call and wait for all of them.
+ * Run every queued operation (with one system call, but for those run as
+ * ioctl()s) and wait for all of them.
  * Returns how many ran (their results: shmr_batch_result()), or a negative
  * errno if the batch could not be submitted (then nothing ran and the queue
  * is kept). The next queued operation starts a new batch at index 0.

@@ -34,7 +34,7 @@ TEST(follows_ipc_namespace)
 	struct shmr_region_stat st, list[8];
 	struct shmr_region *r, *r2, *o = NULL;
 	struct shmr_tracked t[1];
-	struct shmr_batch *b;
+	struct shmr_batch *b, *rb;
 	uint64_t id, id2;
 	size_t len;
 	int old_ns;
@@ -44,9 +44,22 @@ TEST(follows_ipc_namespace)
 	ASSERT_EQ(0, shmr_region_stat(r, &st));
 	id = st.id;
 	ASSERT_EQ(0, shmr_batch_new(4, SHMR_BATCH_FALLBACK, &b));
+	/* the ring's transport if there is one, else the fallback again */
+	ASSERT_EQ(0, shmr_batch_new(4, 0, &rb));
+	/* a batch of region-fd commands before: nothing to follow yet */
+	ASSERT_EQ(0, shmr_batch_stat(rb, r, &st));
+	ASSERT_EQ(1, shmr_batch_submit(rb));
+	EXPECT_EQ(id, st.id);
 	old_ns = open("/proc/self/ns/ipc", O_RDONLY | O_CLOEXEC);
 	ASSERT_LE(0, old_ns);
 	ASSERT_EQ(0, unshare(CLONE_NEWIPC));
+
+	/* first: the batch itself must move the control fd */
+	ASSERT_EQ(0, shmr_batch_open(rb, name, SHMR_REGION_RDONLY, &o));
+	ASSERT_EQ(1, shmr_batch_stat_id(rb, id, &st));
+	ASSERT_EQ(2, shmr_batch_submit(rb));
+	EXPECT_EQ(-ENOENT, shmr_batch_result(rb, 0));
+	EXPECT_EQ(-ENOENT, shmr_batch_result(rb, 1));
 
 	EXPECT_EQ(-ENOENT, shmr_region_open(name, SHMR_REGION_RDONLY, &r2));
 	/* one ATTACH, SHMR_ATTACH_NSCHECK refused, the fd moved, ATTACH again */
@@ -75,6 +88,14 @@ TEST(follows_ipc_namespace)
 	/* back: the first region again, by name and by id */
 	ASSERT_EQ(0, setns(old_ns, CLONE_NEWIPC));
 	close(old_ns);
+	o = NULL;
+	ASSERT_EQ(0, shmr_batch_open(rb, name, SHMR_REGION_RDONLY, &o));
+	ASSERT_EQ(1, shmr_batch_stat_id(rb, id, &st));
+	ASSERT_EQ(2, shmr_batch_submit(rb));
+	ASSERT_EQ(0, shmr_batch_result(rb, 0));
+	EXPECT_EQ(0, shmr_batch_result(rb, 1));
+	EXPECT_EQ(id, st.id);
+	EXPECT_EQ(0, shmr_region_close(o));
 	ASSERT_EQ(0, shmr_region_attach(name, SHMR_REGION_RDONLY, &p, &len));
 	EXPECT_EQ(2, shmr_registry_list(t, 1));
 	EXPECT_EQ(p, t[0].addr);
@@ -91,6 +112,7 @@ TEST(follows_ipc_namespace)
 	EXPECT_EQ(0, shmr_region_stat(o, &st));
 	EXPECT_EQ(id, st.id);
 	EXPECT_EQ(0, shmr_region_close(o));
+	shmr_batch_free(rb);
 	shmr_batch_free(b);
 	EXPECT_EQ(0, shmr_region_unlink(name));
 	EXPECT_EQ(0, shmr_region_close(r));

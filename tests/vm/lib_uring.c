@@ -8,6 +8,7 @@
 #include "shmr_test.h"
 
 #include <liburing.h>
+#include <dirent.h>
 #include <poll.h>
 #include <pthread.h>
 
@@ -733,6 +734,93 @@ TEST(bad_fd_in_batch)
 		shmr_region_close(ok);
 		shmr_batch_free(b);
 	}
+}
+
+/* Threads of this process: io-wq workers are threads of the submitter. */
+static int threads(void)
+{
+	struct dirent *e;
+	DIR *d = opendir("/proc/self/task");
+	int n = 0;
+
+	if (!d)
+		return -1;
+	while ((e = readdir(d)))
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
+/*
+ * The commands the module hands to an io-wq worker when they come through
+ * io_uring (CREATE, OPEN, UNLINK, STAT by id) run as ioctls in the
+ * submitting thread; the ring carries the rest: no worker thread appears.
+ * Then one command forced to io-wq (IOSQE_ASYNC) shows that one would.
+ */
+TEST(no_iowq_worker)
+{
+	struct shmr_region *named = NULL, *anon = NULL, *opened = NULL, *named2;
+	struct shmr_region_stat st[3];
+	struct io_uring_cqe *cqe;
+	struct io_uring_sqe *sqe;
+	struct shmr_features f;
+	struct io_uring ring;
+	struct shmr_batch *b;
+	uint32_t ev = 0;
+	uint64_t ptr;
+	char name[64];
+	int k, ctl;
+
+	REQUIRE_RING();
+	snprintf(name, sizeof(name), "ur-iowq-%d", getpid());
+	ASSERT_EQ(1, threads());
+	ASSERT_EQ(0, shmr_batch_new(8, 0, &b));
+	ASSERT_EQ(SHMR_BATCH_RING, shmr_batch_transport(b));
+	shmr_batch_create(b, &SHMR_REGION_OPTS(.name = name, .size = 1), &named);
+	shmr_batch_create(b, &SHMR_REGION_OPTS(.size = 1), &anon);
+	ASSERT_EQ(2, shmr_batch_submit(b));
+	for (k = 0; k < 2; k++)
+		EXPECT_EQ(0, shmr_batch_result(b, k));
+	ASSERT_NE(NULL, named);
+	ASSERT_NE(NULL, anon);
+	ASSERT_EQ(0, shmr_region_stat(named, &st[2]));
+	shmr_batch_open(b, name, 0, &opened);
+	shmr_batch_stat_id(b, st[2].id, &st[0]);
+	shmr_batch_stat(b, anon, &st[1]);
+	shmr_batch_events(b, anon, &ev);
+	ASSERT_EQ(4, shmr_batch_submit(b));
+	for (k = 0; k < 4; k++)
+		EXPECT_EQ(0, shmr_batch_result(b, k));
+	EXPECT_EQ(st[2].id, st[0].id);
+	EXPECT_NE(st[2].id, st[1].id);
+	shmr_batch_unlink(b, name);
+	ASSERT_EQ(1, shmr_batch_submit(b));
+	EXPECT_EQ(0, shmr_batch_result(b, 0));
+	EXPECT_EQ(-ENOENT, shmr_region_open(name, 0, &named2));
+	EXPECT_EQ(1, threads());
+	shmr_region_close(opened);
+	shmr_region_close(named);
+	shmr_region_close(anon);
+	shmr_batch_free(b);
+
+	/* the check can fail: a command forced to io-wq starts a worker */
+	ctl = shmr_ctl_open();
+	ASSERT_LE(0, ctl);
+	ASSERT_EQ(0, io_uring_queue_init(2, &ring, 0));
+	memset(&f, 0, sizeof(f));
+	ptr = (uintptr_t)&f;
+	sqe = io_uring_get_sqe(&ring);
+	io_uring_prep_rw(IORING_OP_URING_CMD, sqe, ctl, NULL, 0, 0);
+	sqe->cmd_op = SHMR_IOC_FEATURES;
+	sqe->flags |= IOSQE_ASYNC;
+	memcpy(sqe->cmd, &ptr, sizeof(ptr));
+	ASSERT_EQ(1, io_uring_submit_and_wait(&ring, 1));
+	ASSERT_EQ(0, io_uring_wait_cqe(&ring, &cqe));
+	EXPECT_EQ(0, cqe->res);
+	io_uring_cqe_seen(&ring, cqe);
+	EXPECT_LT(1, threads());
+	io_uring_queue_exit(&ring);
+	close(ctl);
 }
 
 /* shmrctl unlink NAME...: one batch, every name's error, first error's status */
