@@ -111,6 +111,23 @@ static inline struct bench_stats bench_samples_stats(struct bench_samples *s)
 	st.p90 = bench__pct_sorted(s->v, s->n, 90.0);
 	return st;
 }
+/* A note line on stderr, and appended to @notes (the --notes file) if set. */
+static inline void bench_vnote(FILE *notes, const char *fmt, va_list ap)
+{
+	va_list again;
+
+	va_copy(again, ap);
+	fputs("note: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	if (notes) {
+		vfprintf(notes, fmt, again);
+		fputc('\n', notes);
+		fflush(notes);
+	}
+	va_end(again);
+}
+
 
 /*
  * CSV output. bench_csv_open("-") writes to stdout; any other path is

@@ -80,18 +80,9 @@ static void note(const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("note: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	bench_vnote(notes_file, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
-	if (notes_file) {
-		va_start(ap, fmt);
-		vfprintf(notes_file, fmt, ap);
-		va_end(ap);
-		fputc('\n', notes_file);
-		fflush(notes_file);
-	}
 }
 
 /*
@@ -527,33 +518,16 @@ static void bench_like(struct plan p, bool anon, bool named)
 
 /*
  * ---- tracking_cycle (--tracking, meant for the host) ----------------------
- * An anonymous region's cycle through libshmr forced to its posix backend,
- * which makes exactly the memfd row's system calls (memfd_create, ftruncate,
- * mmap, touch, munmap, close): the ratio is what the library and its
- * lifetime tracking add, measured natively rather than under TCG.
+ * lca_shmr(), an anonymous region's cycle, through libshmr forced to its
+ * posix backend, which makes exactly the memfd row's system calls
+ * (memfd_create, ftruncate, mmap, touch, munmap, close): the ratio is what
+ * the library and its lifetime tracking add, measured natively rather than
+ * under TCG.
  */
-static int tc_shmr(void)
-{
-	struct shmr_region *r;
-	void *p;
-	int err;
-
-	err = shmr_region_create(&SHMR_REGION_OPTS(.size = PAGE), &r);
-	if (err)
-		return err;
-	err = shmr_region_map(r, &p);
-	if (!err) {
-		touch(p);
-		shmr_region_unmap(p);
-	}
-	shmr_region_close(r);
-	return err;
-}
-
 static void bench_tracking(struct plan p)
 {
 	struct impl impls[] = {
-		{ .name = "shmr", .cycle = tc_shmr },
+		{ .name = "shmr", .cycle = lca_shmr },
 		{ .name = "memfd", .cycle = lc_memfd },
 	};
 

@@ -90,18 +90,9 @@ static void note(const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("note: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	bench_vnote(notes_file, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
-	if (notes_file) {
-		va_start(ap, fmt);
-		vfprintf(notes_file, fmt, ap);
-		va_end(ap);
-		fputc('\n', notes_file);
-		fflush(notes_file);
-	}
 }
 
 static unsigned int block_ops(const struct cfg *c)
